@@ -1,0 +1,50 @@
+from django.contrib import admin
+
+from rbac.admin import ReadOnlyAdmin
+
+from .models import AccessPolicy, ApprovalRequest, AuditEvent, Decision
+
+
+@admin.register(AccessPolicy)
+class AccessPolicyAdmin(ReadOnlyAdmin):
+    list_display = ["name", "operation_type", "approvals_required", "status", "created_by"]
+    list_filter = ["status", "operation_type"]
+    search_fields = ["name", "description"]
+
+
+class DecisionInline(admin.TabularInline):
+    model = Decision
+    extra = 0
+    can_delete = False
+    readonly_fields = ["approver", "verdict", "note", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApprovalRequest)
+class ApprovalRequestAdmin(ReadOnlyAdmin):
+    list_display = [
+        "pk",
+        "operation_type",
+        "target_label",
+        "requestor",
+        "status",
+        "execution_status",
+        "created_at",
+        "expires_at",
+    ]
+    list_filter = ["status", "execution_status", "operation_type"]
+    search_fields = ["target_label", "requestor__username", "justification"]
+    list_select_related = ["requestor"]
+    inlines = [DecisionInline]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "created_at", "actor_label", "action", "target_label", "to_state"]
+    list_filter = ["action"]
+    search_fields = ["actor_label", "target_label", "note"]

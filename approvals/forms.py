@@ -1,0 +1,96 @@
+from django import forms
+
+from rbac.models import SecurityGroup
+
+from .models import AccessPolicy
+from .operations import registry
+from .services import MAX_TEXT
+
+
+class JustificationMixin(forms.Form):
+    """Adds the Business justification a protected operation asks for."""
+
+    justification = forms.CharField(
+        label="Business justification",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_TEXT}),
+        max_length=MAX_TEXT,
+        required=False,
+        help_text="Why this change is needed. Approvers read it before they decide.",
+    )
+
+    def __init__(self, *args, protected: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.protected = protected
+        self.fields["justification"].required = protected
+        if not protected:
+            del self.fields["justification"]
+
+
+class JustificationForm(JustificationMixin):
+    pass
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(
+        label="Approver notes",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_TEXT}),
+        max_length=MAX_TEXT,
+        required=False,
+        help_text="Optional when approving, required when rejecting. The requestor sees them.",
+    )
+
+
+class AccessPolicyForm(JustificationMixin):
+    name = forms.CharField(max_length=128)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=1024, required=False
+    )
+    operation_type = forms.ChoiceField(label="Protected operation")
+    approver_groups = forms.ModelMultipleChoiceField(
+        queryset=SecurityGroup.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Security groups with a role assignment; members need Read on the objects.",
+    )
+    approvals_required = forms.IntegerField(
+        min_value=1,
+        max_value=10,
+        initial=1,
+        help_text="How many distinct approvers must approve (Intune stops at one).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs["protected"] = True
+        super().__init__(*args, **kwargs)
+        self.fields["operation_type"].choices = registry.choices()
+
+    def state(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "description": data["description"],
+            "operation_type": data["operation_type"],
+            "approver_groups": sorted(g.pk for g in data["approver_groups"]),
+            "approvals_required": data["approvals_required"],
+        }
+
+    @staticmethod
+    def initial_for(policy: AccessPolicy) -> dict:
+        return {
+            "name": policy.name,
+            "description": policy.description,
+            "operation_type": policy.operation_type,
+            "approver_groups": list(policy.approver_groups.all()),
+            "approvals_required": policy.approvals_required,
+        }
+
+
+class RequestFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False)
+    operation = forms.ChoiceField(required=False, label="Operation type")
+
+    def __init__(self, *args, **kwargs):
+        from .models import RequestStatus
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "All statuses"), *RequestStatus.choices]
+        self.fields["operation"].choices = [("", "All operations"), *registry.choices()]

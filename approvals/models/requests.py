@@ -1,0 +1,177 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin, transition
+
+
+class RequestStatus(models.TextChoices):
+    NEEDS_APPROVAL = "needs_approval", "Needs approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+    EXPIRED = "expired", "Expired"
+
+
+class ExecutionStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+R = RequestStatus
+E = ExecutionStatus
+OPEN_STATUSES = [R.NEEDS_APPROVAL, R.APPROVED]
+
+
+class Verdict(models.TextChoices):
+    APPROVE = "approve", "Approved"
+    REJECT = "reject", "Rejected"
+
+
+class ApprovalRequest(FSMModelMixin, models.Model):
+    """A protected operation waiting for approvers, pinned to exactly what will run."""
+
+    operation_type = models.CharField(max_length=40, db_index=True)
+    policy = models.ForeignKey(
+        "approvals.AccessPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
+    )
+    target_key = models.CharField(max_length=200)
+    target_label = models.CharField(max_length=300)
+    payload = models.JSONField()
+    payload_digest = models.CharField(max_length=64)
+    target_fingerprint = models.CharField(max_length=64)
+    summary = models.JSONField(default=list)
+    requestor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approval_requests"
+    )
+    justification = models.TextField(max_length=1024)
+    approvals_required = models.PositiveSmallIntegerField(default=1)
+    status = FSMField(
+        max_length=20, choices=RequestStatus.choices, default=R.NEEDS_APPROVAL, protected=True
+    )
+    execution_status = FSMField(
+        max_length=16, choices=ExecutionStatus.choices, default=E.NOT_STARTED, protected=True
+    )
+    execution_error = models.TextField(blank=True)
+    execution_result = models.TextField(blank=True)
+    execution_attempts = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField(db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target_key"],
+                condition=models.Q(status__in=["needs_approval", "approved"]),
+                name="one_open_request_per_target",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+        permissions = [
+            ("decide_approvalrequest", "Can approve or reject the request"),
+            ("cancel_approvalrequest", "Can cancel the request"),
+            ("complete_approvalrequest", "Can complete the request"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Request #{self.pk}: {self.operation.label} of {self.target_label}"
+
+    @property
+    def operation(self):
+        from approvals.operations import registry
+
+        return registry.get(self.operation_type)
+
+    @property
+    def target_url(self) -> str:
+        from approvals.operations import OperationError
+
+        try:
+            return self.operation.target(self.payload).url
+        except OperationError:
+            return ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def _changed(self):
+        self.version += 1
+
+    @transition(field=status, source=R.NEEDS_APPROVAL, target=R.APPROVED)
+    def approve(self):
+        self._changed()
+        self.decided_at = timezone.now()
+        self.expires_at = self.decided_at + settings.MAA_APPROVED_TTL
+        # The requestor's reminder to Complete counts from approval.
+        self.reminded_at = None
+
+    @transition(field=status, source=R.NEEDS_APPROVAL, target=R.REJECTED)
+    def reject(self):
+        self._changed()
+        self.decided_at = timezone.now()
+
+    @transition(field=status, source=OPEN_STATUSES, target=R.CANCELLED)
+    def cancel(self):
+        self._changed()
+
+    @transition(field=status, source=R.APPROVED, target=R.COMPLETED)
+    def complete(self):
+        self._changed()
+        self.completed_at = timezone.now()
+
+    @transition(field=status, source=OPEN_STATUSES, target=R.EXPIRED)
+    def expire(self):
+        self._changed()
+
+    @transition(field=execution_status, source=[E.NOT_STARTED, E.FAILED], target=E.QUEUED)
+    def queue_execution(self):
+        self.execution_error = ""
+
+    @transition(field=execution_status, source=[E.QUEUED, E.RUNNING], target=E.RUNNING)
+    def start_execution(self):
+        self.execution_attempts += 1
+
+    @transition(field=execution_status, source=E.RUNNING, target=E.SUCCEEDED)
+    def succeed_execution(self, result: str):
+        self.execution_result = result
+
+    @transition(field=execution_status, source=[E.QUEUED, E.RUNNING], target=E.FAILED)
+    def fail_execution(self, error: str):
+        self.execution_error = error
+
+
+class Decision(models.Model):
+    """One approver's verdict on one request."""
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.PROTECT, related_name="decisions")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    note = models.TextField(max_length=1024, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "approver"], name="one_decision_per_approver"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver} {self.get_verdict_display().lower()} #{self.request_id}"

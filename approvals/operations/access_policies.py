@@ -1,0 +1,181 @@
+"""Access policies protect themselves: every create, edit and delete is a request."""
+
+from django.urls import reverse
+
+from rbac.catalogue import Perm
+from rbac.models import SecurityGroup
+
+from ..audit import audit_record
+from ..models import AccessPolicy, PolicyStatus
+from .base import Change, Operation, OperationError, Target
+from .registry import registry
+
+CODE = "maa.policy"
+
+
+def _policy(payload: dict, *, lock: bool = False) -> AccessPolicy:
+    qs = AccessPolicy.objects.select_for_update() if lock else AccessPolicy.objects
+    try:
+        return qs.get(pk=payload["object_id"])
+    except AccessPolicy.DoesNotExist:
+        raise OperationError("The access policy no longer exists.") from None
+
+
+def policy_state(policy: AccessPolicy) -> dict:
+    return {
+        "name": policy.name,
+        "description": policy.description,
+        "operation_type": policy.operation_type,
+        "approver_groups": sorted(policy.approver_groups.values_list("pk", flat=True)),
+        "approvals_required": policy.approvals_required,
+        "status": policy.status,
+    }
+
+
+def _readable(state: dict) -> dict:
+    if not state:
+        return {}
+    groups = SecurityGroup.objects.filter(pk__in=state["approver_groups"])
+    return {
+        "Name": state["name"],
+        "Description": state["description"],
+        "Protected operation": registry.get(state["operation_type"]).label,
+        "Approver groups": ", ".join(sorted(g.name for g in groups)),
+        "Approvals required": str(state["approvals_required"]),
+    }
+
+
+def _apply(policy: AccessPolicy, state: dict) -> None:
+    policy.name = state["name"]
+    policy.description = state["description"]
+    policy.operation_type = state["operation_type"]
+    policy.approvals_required = state["approvals_required"]
+    policy.save()
+    policy.approver_groups.set(SecurityGroup.objects.filter(pk__in=state["approver_groups"]))
+
+
+class AccessPolicyOperation(Operation):
+    code = CODE
+    label = "Access policy change"
+    read_permission = Perm.MAA_APPROVE
+    needs_maa_approval_permission = True
+    always_protected = True
+
+    def start_permission(self, payload: dict) -> str:
+        return {
+            "create": Perm.MAA_POLICY_CREATE,
+            "update": Perm.MAA_POLICY_UPDATE,
+            "delete": Perm.MAA_POLICY_DELETE,
+        }[payload["action"]]
+
+    def target(self, payload: dict) -> Target:
+        policy = _policy(payload)
+        return Target(
+            key=f"policy:{policy.pk}",
+            label=f"Access policy {policy.name}",
+            url=reverse("approvals:policy_detail", args=[policy.pk]),
+        )
+
+    def state(self, payload: dict) -> dict:
+        return policy_state(_policy(payload))
+
+    def changes(self, payload: dict) -> list[Change]:
+        action = payload["action"]
+        before = {} if action == "create" else _readable(policy_state(_policy(payload)))
+        after = {} if action == "delete" else _readable(payload["state"])
+        rows = [Change("Change", after=f"{action.capitalize()} access policy")]
+        for label in [
+            "Name",
+            "Description",
+            "Protected operation",
+            "Approver groups",
+            "Approvals required",
+        ]:
+            rows.append(Change(label, before.get(label, ""), after.get(label, "")))
+        return rows
+
+    def validate(self, payload: dict, actor) -> None:
+        from ..selectors import approver_setup_problems
+
+        action = payload.get("action")
+        if action not in ("create", "update", "delete"):
+            raise OperationError("Unknown change.")
+        policy = _policy(payload) if payload.get("object_id") else None
+        if action == "delete":
+            if policy.status != PolicyStatus.ACTIVE:
+                raise OperationError("Only an active policy can be deleted.")
+            return
+        if action == "update" and policy.status != PolicyStatus.ACTIVE:
+            raise OperationError("Only an active policy can be edited.")
+        state = payload["state"]
+        registry.get(state["operation_type"])
+        others = AccessPolicy.objects.filter(
+            operation_type=state["operation_type"],
+            status__in=[PolicyStatus.PENDING, PolicyStatus.ACTIVE],
+        )
+        if policy:
+            others = others.exclude(pk=policy.pk)
+        if others.exists():
+            raise OperationError(
+                f"The policy {others.first().name} already protects "
+                f"{registry.get(state['operation_type']).label}; edit it instead."
+            )
+        problems = approver_setup_problems(
+            operation_code=state["operation_type"],
+            groups=SecurityGroup.objects.filter(pk__in=state["approver_groups"]),
+            approvals_required=state["approvals_required"],
+        )
+        if problems:
+            raise OperationError(" ".join(problems))
+
+    def prepare(self, payload: dict, actor) -> dict:
+        if payload["action"] != "create":
+            return payload
+        policy = AccessPolicy(created_by=actor)
+        _apply(policy, payload["state"])
+        audit_record(actor=actor, action="policy.pending", target=policy, to_state=policy.status)
+        return {**payload, "object_id": policy.pk}
+
+    def execute(self, payload: dict, actor, origin: str) -> str:
+        policy = _policy(payload, lock=True)
+        before = policy.status
+        action = payload["action"]
+        if action == "create":
+            policy.activate()
+            policy.save()
+        elif action == "update":
+            _apply(policy, payload["state"])
+        else:
+            policy.remove()
+            policy.save()
+        audit_record(
+            actor=actor,
+            action=f"policy.{action}",
+            target=policy,
+            from_state=before,
+            to_state=policy.status,
+            note=origin,
+            data=policy_state(policy),
+        )
+        return (
+            f"Access policy {policy.name} {action}d"
+            if action != "create"
+            else (f"Access policy {policy.name} is active")
+        )
+
+    def closed_without_completion(self, payload: dict) -> None:
+        if payload["action"] == "create":
+            policy = _policy(payload, lock=True)
+            if policy.status == PolicyStatus.PENDING:
+                policy.discard()
+                policy.save()
+                audit_record(
+                    actor=None,
+                    action="policy.discard",
+                    target=policy,
+                    from_state="pending",
+                    to_state=policy.status,
+                )
+
+
+registry.register(AccessPolicyOperation())

@@ -1,0 +1,82 @@
+"""What every protected operation type provides to the approval flow.
+
+A new type (scripts, apps, ...) is one module that subclasses Operation and registers itself;
+the flow, the pages and the executor task need no change.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+
+class OperationError(Exception):
+    """The operation cannot run as asked, with a message for people."""
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: str = ""
+    after: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str  # identifies the object for "one open request per target"
+    label: str
+    url: str = ""
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(value) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+class Operation:
+    code: str = ""
+    label: str = ""
+    # Approvers need Read on the kind of object approved.
+    read_permission: str = ""
+    # Approving also needs "Approval for Multi Admin Approval" (access-policy changes).
+    needs_maa_approval_permission: bool = False
+    # Always protected, whatever the policies say (access policies protect themselves).
+    always_protected: bool = False
+
+    def start_permission(self, payload: dict) -> str:
+        """The permission the requestor needs to start this operation."""
+        raise NotImplementedError
+
+    def permission_object(self, payload: dict):
+        """The object the start permission is checked on (for scoped permissions), or None."""
+        return None
+
+    def target(self, payload: dict) -> Target:
+        raise NotImplementedError
+
+    def state(self, payload: dict) -> dict:
+        """The target's current state; completion refuses if it changed since submission."""
+        raise NotImplementedError
+
+    def changes(self, payload: dict) -> list[Change]:
+        """A readable before/after summary for approvers."""
+        raise NotImplementedError
+
+    def validate(self, payload: dict, actor) -> None:
+        """Raise OperationError if the operation cannot run now (called on submit and run)."""
+
+    def prepare(self, payload: dict, actor) -> dict:
+        """Called once when a request is submitted; may create a pending object."""
+        return payload
+
+    def execute(self, payload: dict, actor, origin: str) -> str:
+        """Carry the operation out inside the caller's transaction; return a result line."""
+        raise NotImplementedError
+
+    def closed_without_completion(self, payload: dict) -> None:
+        """The request was rejected, cancelled or expired."""
+
+    def fingerprint(self, payload: dict) -> str:
+        return digest(self.state(payload))

@@ -1,0 +1,209 @@
+"""Reads with rules for the approval flow: who may approve, what each user sees."""
+
+from django.db.models import Count, Q, QuerySet
+from guardian.shortcuts import get_objects_for_user
+
+from rbac.catalogue import Perm
+from rbac.models import GroupType, SecurityGroup, User
+from rbac.selectors import user_has_perm, users_with_permission
+
+from .models import (
+    AccessPolicy,
+    ApprovalRequest,
+    Decision,
+    ExecutionStatus,
+    PolicyStatus,
+    RequestStatus,
+    Verdict,
+)
+from .operations import registry
+
+
+def covering_policy(operation_code: str) -> AccessPolicy | None:
+    return (
+        AccessPolicy.objects.filter(operation_type=operation_code, status=PolicyStatus.ACTIVE)
+        .prefetch_related("approver_groups")
+        .first()
+    )
+
+
+def _qualified(operation_code: str) -> QuerySet:
+    """Users holding what approving this operation needs, wherever they got it."""
+    operation = registry.get(operation_code)
+    qs = users_with_permission(operation.read_permission)
+    if operation.needs_maa_approval_permission:
+        qs = qs.filter(pk__in=users_with_permission(Perm.MAA_APPROVE).values("pk"))
+    return qs
+
+
+def counted_groups(group_ids) -> QuerySet:
+    """Approver groups whose membership counts: security groups with a role assignment.
+
+    Intune cleans up the members of an approver group without a role assignment, so such a
+    group is never relied on here.
+    """
+    return SecurityGroup.objects.filter(
+        pk__in=group_ids, group_type=GroupType.SECURITY, role_assignments__isnull=False
+    ).distinct()
+
+
+def eligible_approvers(*, operation_code: str, group_ids) -> QuerySet:
+    members = User.objects.filter(groups__security_group__in=counted_groups(group_ids)).values("pk")
+    return _qualified(operation_code).filter(pk__in=members)
+
+
+def request_approvers(request: ApprovalRequest) -> QuerySet:
+    """Everyone who may decide this request now; never its requestor."""
+    if request.policy_id:
+        qs = eligible_approvers(
+            operation_code=request.operation_type,
+            group_ids=request.policy.approver_groups.values("pk"),
+        )
+    else:
+        qs = _qualified(request.operation_type)
+    return qs.exclude(pk=request.requestor_id)
+
+
+def decision_refusal(request: ApprovalRequest, user) -> str | None:
+    """Why `user` may not approve or reject `request` now, or None if they may."""
+    if user.pk == request.requestor_id:
+        return "You cannot approve or reject your own request."
+    if request.status != RequestStatus.NEEDS_APPROVAL:
+        return f"This request is {request.get_status_display()}; there is nothing to decide."
+    if request.decisions.filter(approver=user).exists():
+        return "You have already decided on this request."
+    operation = request.operation
+    if request.policy_id:
+        group_ids = list(request.policy.approver_groups.values_list("pk", flat=True))
+        member_of = SecurityGroup.objects.filter(pk__in=group_ids, auth_group__user=user)
+        if not member_of.exists():
+            return f"You are not a member of the approver groups of policy {request.policy.name}."
+        if not counted_groups(member_of.values("pk")).exists():
+            return (
+                "Your approver group has no role assignment (or is not a security group), so "
+                "its membership does not count for approvals."
+            )
+    if not user_has_perm(user, operation.read_permission):
+        return f"You need the permission {operation.read_permission} to approve this request."
+    if operation.needs_maa_approval_permission and not user_has_perm(user, Perm.MAA_APPROVE):
+        return "You need the permission Approval for Multi Admin Approval."
+    return None
+
+
+def approvals_count(request: ApprovalRequest) -> int:
+    return request.decisions.filter(verdict=Verdict.APPROVE).count()
+
+
+def approver_setup_problems(*, operation_code: str, groups, approvals_required: int) -> list[str]:
+    """What would stop a policy with these approver groups from ever being satisfied."""
+    problems = []
+    groups = list(groups)
+    if not groups:
+        problems.append("Choose at least one approver group.")
+    for group in groups:
+        if group.group_type != GroupType.SECURITY:
+            problems.append(
+                f"{group.name} is a {group.get_group_type_display()} group; only security "
+                "groups can approve."
+            )
+        if not group.role_assignments.exists():
+            problems.append(
+                f"{group.name} has no role assignment. Intune cleans up the members of such "
+                "groups and approvals silently stop: assign it a role first."
+            )
+        if not group.members.exists():
+            problems.append(f"{group.name} has no members.")
+    if groups:
+        eligible = eligible_approvers(
+            operation_code=operation_code, group_ids=[g.pk for g in groups]
+        ).count()
+        if eligible < approvals_required:
+            operation = registry.get(operation_code)
+            needs = operation.read_permission
+            if operation.needs_maa_approval_permission and needs != Perm.MAA_APPROVE:
+                needs += f" and {Perm.MAA_APPROVE}"
+            problems.append(
+                f"Only {eligible} eligible approver(s) for {approvals_required} approval(s) "
+                f"required: approvers need {needs} through a role assignment."
+            )
+    return problems
+
+
+def policy_problems(policy: AccessPolicy) -> list[str]:
+    return approver_setup_problems(
+        operation_code=policy.operation_type,
+        groups=policy.approver_groups.all(),
+        approvals_required=policy.approvals_required,
+    )
+
+
+def policies_health() -> list[tuple[AccessPolicy, list[str]]]:
+    """Every active policy with what is wrong with it (an empty list when healthy)."""
+    policies = AccessPolicy.objects.filter(status=PolicyStatus.ACTIVE).prefetch_related(
+        "approver_groups"
+    )
+    return [(policy, policy_problems(policy)) for policy in policies]
+
+
+def policy_list(status: str = "") -> QuerySet:
+    qs = AccessPolicy.objects.prefetch_related("approver_groups").select_related("created_by")
+    if status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.exclude(status__in=[PolicyStatus.DISCARDED, PolicyStatus.DELETED])
+    return qs
+
+
+def _with_list_relations(qs: QuerySet) -> QuerySet:
+    return qs.select_related("requestor", "policy").annotate(
+        approvals=Count("decisions", filter=Q(decisions__verdict=Verdict.APPROVE))
+    )
+
+
+def filter_requests(qs: QuerySet, *, status: str = "", operation: str = "") -> QuerySet:
+    if status:
+        qs = qs.filter(status=status)
+    if operation:
+        qs = qs.filter(operation_type=operation)
+    return qs
+
+
+def requests_received_by(user) -> QuerySet:
+    """Requests sent to this user to decide (django-guardian object permissions), not their own."""
+    qs = get_objects_for_user(
+        user,
+        "approvals.decide_approvalrequest",
+        klass=ApprovalRequest,
+        accept_global_perms=False,
+    ).exclude(requestor=user)
+    return _with_list_relations(qs)
+
+
+def requests_of(user) -> QuerySet:
+    return _with_list_relations(ApprovalRequest.objects.filter(requestor=user))
+
+
+def requests_visible_to(user) -> QuerySet:
+    """Requests this user may open: their own and those sent to them."""
+    received = get_objects_for_user(
+        user, "approvals.view_approvalrequest", klass=ApprovalRequest, accept_global_perms=False
+    )
+    return ApprovalRequest.objects.filter(Q(requestor=user) | Q(pk__in=received.values("pk")))
+
+
+def admin_tasks_for(user) -> QuerySet:
+    """One queue of what needs this user's action, soonest due first."""
+    to_decide = (
+        requests_received_by(user)
+        .filter(status=RequestStatus.NEEDS_APPROVAL)
+        .exclude(pk__in=Decision.objects.filter(approver=user).values("request_id"))
+    )
+    mine = ApprovalRequest.objects.filter(requestor=user).filter(
+        Q(status=RequestStatus.APPROVED, execution_status=ExecutionStatus.NOT_STARTED)
+        | Q(status=RequestStatus.COMPLETED, execution_status=ExecutionStatus.FAILED)
+    )
+    return _with_list_relations(
+        ApprovalRequest.objects.filter(
+            Q(pk__in=to_decide.values("pk")) | Q(pk__in=mine.values("pk"))
+        )
+    ).order_by("expires_at", "pk")

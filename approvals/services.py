@@ -1,0 +1,396 @@
+"""Every write of the approval flow.
+
+Pages, the Django admin, email-link pages and Celery tasks call these functions and nothing
+else: each one takes its row locks, checks the rules, makes its FSM transition, records the
+audit event and schedules its follow-up work after commit, so no entry point can skip a step.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from rbac.catalogue import Perm
+from rbac.models import RoleAssignment, SecurityGroup
+from rbac.selectors import user_has_perm, users_with_permission
+
+from .audit import audit_record
+from .models import ApprovalRequest, Decision, ExecutionStatus, RequestStatus, Verdict
+from .models.requests import OPEN_STATUSES
+from .operations import OperationError, registry
+from .operations.base import digest
+from .selectors import approvals_count, covering_policy, decision_refusal
+
+MAX_TEXT = 1024
+
+
+class ApprovalError(Exception):
+    """A refusal of the approval flow, with a message for people."""
+
+
+class ApprovalDenied(ApprovalError):
+    """The user may not do this."""
+
+
+class OpenRequestExists(ApprovalError):
+    def __init__(self, existing: ApprovalRequest):
+        self.existing = existing
+        super().__init__(
+            f"Request #{existing.pk} for {existing.target_label} is already "
+            f"{existing.get_status_display().lower()}; only one open request per object is "
+            "allowed."
+        )
+
+
+@dataclass
+class StartResult:
+    request: ApprovalRequest | None = None
+    result: str = ""
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.request is not None
+
+
+def _notify(request: ApprovalRequest, event: str) -> None:
+    from .tasks import send_request_notifications
+
+    request_id = request.pk
+    transaction.on_commit(lambda: send_request_notifications.delay(request_id, event))
+
+
+def _enqueue_execution(request: ApprovalRequest) -> None:
+    from .tasks import execute_request
+
+    request_id = request.pk
+    transaction.on_commit(lambda: execute_request.delay(request_id))
+
+
+def _check_text(value: str, label: str, *, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ApprovalError(f"{label} is required.")
+    if len(value) > MAX_TEXT:
+        raise ApprovalError(f"{label} is at most {MAX_TEXT} characters (it has {len(value)}).")
+    return value
+
+
+def operation_is_protected(operation_code: str) -> bool:
+    operation = registry.get(operation_code)
+    return operation.always_protected or covering_policy(operation_code) is not None
+
+
+def _ensure_may_start(operation, payload: dict, actor) -> None:
+    permission = operation.start_permission(payload)
+    if not user_has_perm(actor, permission, operation.permission_object(payload)):
+        raise ApprovalDenied(f"You need the permission {permission} to do this.")
+
+
+def _grant_object_permissions(request: ApprovalRequest) -> None:
+    for perm in ("view_approvalrequest", "cancel_approvalrequest", "complete_approvalrequest"):
+        assign_perm(f"approvals.{perm}", request.requestor, request)
+    if request.policy_id:
+        groups = request.policy.approver_groups.all()
+        users = []
+    else:
+        # No policy names the approvers (an access-policy change with no policy for that type):
+        # everyone holding the approval permission receives it.
+        holders = RoleAssignment.objects.filter(role__permissions__code=Perm.MAA_APPROVE).values(
+            "members"
+        )
+        groups = SecurityGroup.objects.filter(pk__in=holders)
+        users = users_with_permission(Perm.MAA_APPROVE).exclude(directory_role="")
+    for group in groups.select_related("auth_group"):
+        for perm in ("view_approvalrequest", "decide_approvalrequest"):
+            assign_perm(f"approvals.{perm}", group.auth_group, request)
+    for user in users:
+        for perm in ("view_approvalrequest", "decide_approvalrequest"):
+            assign_perm(f"approvals.{perm}", user, request)
+
+
+def operation_start(
+    *, actor, operation_code: str, payload: dict, justification: str = ""
+) -> StartResult:
+    """Start a protected operation: run it now, or file a request when a policy covers it."""
+    operation = registry.get(operation_code)
+    with transaction.atomic():
+        _ensure_may_start(operation, payload, actor)
+        operation.validate(payload, actor)
+        policy = covering_policy(operation_code)
+        if policy is None and not operation.always_protected:
+            result = operation.execute(payload, actor, origin="Run directly (no access policy)")
+            return StartResult(result=result)
+        justification = _check_text(justification, "Business justification", required=True)
+        # A refusal below rolls back whatever prepare() created.
+        payload = operation.prepare(payload, actor)
+        target = operation.target(payload)
+        _refuse_second_open_request(target.key)
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                request = ApprovalRequest.objects.create(
+                    operation_type=operation_code,
+                    policy=policy,
+                    target_key=target.key,
+                    target_label=target.label,
+                    payload=payload,
+                    payload_digest=digest(payload),
+                    target_fingerprint=operation.fingerprint(payload),
+                    summary=[vars(change) for change in operation.changes(payload)],
+                    requestor=actor,
+                    justification=justification,
+                    approvals_required=policy.approvals_required if policy else 1,
+                    created_at=now,
+                    expires_at=now + settings.MAA_NEEDS_APPROVAL_TTL,
+                )
+        except IntegrityError:
+            # Two submissions raced past the check; the constraint kept one of them.
+            _refuse_second_open_request(target.key)
+            raise
+        _grant_object_permissions(request)
+        audit_record(
+            actor=actor,
+            action="request.submit",
+            target=request,
+            to_state=request.status,
+            note=justification,
+            request_id=request.pk,
+            data={"operation": operation_code, "payload_digest": request.payload_digest},
+        )
+        _notify(request, "submitted")
+    return StartResult(request=request)
+
+
+def _refuse_second_open_request(target_key: str) -> None:
+    existing = ApprovalRequest.objects.filter(
+        target_key=target_key, status__in=OPEN_STATUSES
+    ).first()
+    if existing:
+        raise OpenRequestExists(existing)
+
+
+def _locked(request_id: int) -> ApprovalRequest:
+    try:
+        return ApprovalRequest.objects.select_for_update().get(pk=request_id)
+    except ApprovalRequest.DoesNotExist:
+        raise ApprovalError(f"Request #{request_id} does not exist.") from None
+
+
+def _record(request: ApprovalRequest, actor, action: str, before: str, note: str = "", **data):
+    audit_record(
+        actor=actor,
+        action=action,
+        target=request,
+        from_state=before,
+        to_state=request.status,
+        note=note,
+        request_id=request.pk,
+        data=data,
+    )
+
+
+def _decide(*, request_id: int, approver, verdict: str, note: str) -> ApprovalRequest:
+    with transaction.atomic():
+        request = _locked(request_id)
+        refusal = decision_refusal(request, approver)
+        if refusal:
+            audit_record(
+                actor=approver,
+                action="request.decision_refused",
+                target=request,
+                note=refusal,
+                request_id=request.pk,
+            )
+            raise ApprovalDenied(refusal)
+        Decision.objects.create(request=request, approver=approver, verdict=verdict, note=note)
+        before = request.status
+        if verdict == Verdict.REJECT:
+            request.reject()
+        elif approvals_count(request) >= request.approvals_required:
+            request.approve()
+        request.save()
+        _record(request, approver, f"request.{verdict}", before, note)
+        if request.status == RequestStatus.REJECTED:
+            request.operation.closed_without_completion(request.payload)
+        if request.status != before:
+            _notify(request, request.status)
+    return request
+
+
+def request_approve(*, request_id: int, approver, note: str = "") -> ApprovalRequest:
+    """Record one approval; the request becomes Approved at the policy's quorum."""
+    note = _check_text(note, "Approver notes", required=False)
+    return _decide(request_id=request_id, approver=approver, verdict=Verdict.APPROVE, note=note)
+
+
+def request_reject(*, request_id: int, approver, note: str) -> ApprovalRequest:
+    """Reject the request; final. The requestor sees the approver notes, so they are required."""
+    note = _check_text(note, "Approver notes", required=True)
+    return _decide(request_id=request_id, approver=approver, verdict=Verdict.REJECT, note=note)
+
+
+def request_cancel(*, request_id: int, actor, note: str = "") -> ApprovalRequest:
+    note = _check_text(note, "Note", required=False)
+    with transaction.atomic():
+        request = _locked(request_id)
+        if actor.pk != request.requestor_id:
+            raise ApprovalDenied("Only the requestor can cancel a request.")
+        if request.status not in OPEN_STATUSES:
+            raise ApprovalError(
+                f"This request is {request.get_status_display()}; it can no longer be cancelled."
+            )
+        before = request.status
+        request.cancel()
+        request.save()
+        _record(request, actor, "request.cancel", before, note)
+        request.operation.closed_without_completion(request.payload)
+        _notify(request, "cancelled")
+    return request
+
+
+def _ensure_still_valid(request: ApprovalRequest) -> None:
+    """What was approved is exactly what will run: policy, target and payload unchanged."""
+    if request.policy_id:
+        request.policy.refresh_from_db()
+        if not request.policy.is_active:
+            raise ApprovalError(
+                f"The access policy {request.policy.name} is no longer active; this request can "
+                "no longer be completed. Cancel it and start the operation again."
+            )
+    if digest(request.payload) != request.payload_digest:
+        raise ApprovalError("The request's content does not match what was approved.")
+    operation = request.operation
+    try:
+        fingerprint = operation.fingerprint(request.payload)
+    except OperationError as exc:
+        raise ApprovalError(f"{exc} The request cannot be completed.") from exc
+    if fingerprint != request.target_fingerprint:
+        raise ApprovalError(
+            f"{request.target_label} changed after the request was submitted; what was approved "
+            "no longer matches it. Cancel this request and submit a new one."
+        )
+    try:
+        operation.validate(request.payload, request.requestor)
+    except OperationError as exc:
+        raise ApprovalError(str(exc)) from exc
+
+
+def request_complete(*, request_id: int, actor) -> ApprovalRequest:
+    """The requestor's Complete: the operation is queued to run, exactly once."""
+    with transaction.atomic():
+        request = _locked(request_id)
+        if actor.pk != request.requestor_id:
+            raise ApprovalDenied("Only the requestor can complete a request.")
+        if request.status != RequestStatus.APPROVED:
+            raise ApprovalError(
+                f"This request is {request.get_status_display()}; only an approved request can "
+                "be completed."
+            )
+        _ensure_still_valid(request)
+        before = request.status
+        request.complete()
+        request.queue_execution()
+        request.save()
+        _record(request, actor, "request.complete", before)
+        _enqueue_execution(request)
+        _notify(request, "completed")
+    return request
+
+
+def request_retry(*, request_id: int, actor) -> ApprovalRequest:
+    with transaction.atomic():
+        request = _locked(request_id)
+        if actor.pk != request.requestor_id:
+            raise ApprovalDenied("Only the requestor can retry the execution.")
+        if request.execution_status != ExecutionStatus.FAILED:
+            raise ApprovalError("Only a failed execution can be retried.")
+        before = request.execution_status
+        request.queue_execution()
+        request.save()
+        audit_record(
+            actor=actor,
+            action="execution.retry",
+            target=request,
+            from_state=before,
+            to_state=request.execution_status,
+            request_id=request.pk,
+        )
+        _enqueue_execution(request)
+    return request
+
+
+def _execution_event(request: ApprovalRequest, before: str, action: str, note: str = "") -> None:
+    audit_record(
+        actor="worker",
+        action=action,
+        target=request,
+        from_state=before,
+        to_state=request.execution_status,
+        note=note,
+        request_id=request.pk,
+    )
+
+
+def request_execute(*, request_id: int) -> ApprovalRequest:
+    """Run a completed request's operation; safe to call twice or concurrently.
+
+    The operation and the Succeeded mark commit together under the request's row lock, so a
+    redelivered task or a racing worker finds Succeeded and does nothing.
+    """
+    with transaction.atomic():
+        request = _locked(request_id)
+        if request.execution_status not in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
+            return request
+        before = request.execution_status
+        request.start_execution()
+        request.save()
+        _execution_event(request, before, "execution.running")
+    try:
+        with transaction.atomic():
+            request = _locked(request_id)
+            if request.execution_status != ExecutionStatus.RUNNING:
+                return request
+            result = request.operation.execute(
+                request.payload, request.requestor, origin=f"Approval request #{request.pk}"
+            )
+            request.succeed_execution(result)
+            request.save()
+            _execution_event(request, ExecutionStatus.RUNNING, "execution.succeeded", result)
+    except (OperationError, ApprovalError) as exc:
+        return request_execution_failed(request_id=request_id, error=str(exc))
+    return request
+
+
+def request_execution_failed(*, request_id: int, error: str) -> ApprovalRequest:
+    with transaction.atomic():
+        request = _locked(request_id)
+        if request.execution_status not in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
+            return request
+        before = request.execution_status
+        request.fail_execution(error)
+        request.save()
+        _execution_event(request, before, "execution.failed", error)
+        _notify(request, "execution_failed")
+    return request
+
+
+def requests_expire_due(*, now=None) -> int:
+    """Expire every open request past its time; returns how many."""
+    now = now or timezone.now()
+    due = ApprovalRequest.objects.filter(status__in=OPEN_STATUSES, expires_at__lte=now)
+    count = 0
+    for request_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            request = _locked(request_id)
+            if request.status not in OPEN_STATUSES or request.expires_at > now:
+                continue
+            before = request.status
+            request.expire()
+            request.save()
+            _record(request, "scheduler", "request.expire", before)
+            request.operation.closed_without_completion(request.payload)
+            _notify(request, "expired")
+            count += 1
+    return count

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from .views import audit, links, mail, policies, requests
+
+app_name = "approvals"
+urlpatterns = [
+    path("maa/", policies.policy_index, name="policies"),
+    path("maa/policies/new/", policies.policy_create, name="policy_create"),
+    path("maa/policies/<int:pk>/", policies.policy_detail, name="policy_detail"),
+    path("maa/policies/<int:pk>/edit/", policies.policy_edit, name="policy_edit"),
+    path("maa/policies/<int:pk>/delete/", policies.policy_delete, name="policy_delete"),
+    path("maa/received/", requests.received_requests, name="received"),
+    path("maa/mine/", requests.my_requests, name="mine"),
+    path("maa/requests/<int:pk>/", requests.request_detail, name="request_detail"),
+    path("maa/requests/<int:pk>/<str:action>/", requests.request_action, name="request_action"),
+    path("maa/link/<str:token>/", links.decision_link, name="decision_link"),
+    path("admin-tasks/", requests.admin_tasks, name="admin_tasks"),
+    path("audit/", audit.audit_index, name="audit"),
+    path("audit/export.<str:fmt>", audit.audit_export, name="audit_export"),
+    path("dev/mail/", mail.sent_mail, name="sent_mail"),
+]

@@ -1,0 +1,103 @@
+import csv
+import json
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+
+from rbac.catalogue import Perm
+from rbac.decorators import permission_required
+
+from ..models import AuditEvent
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(required=False, help_text="e.g. request.approve, device.wipe")
+    actor = forms.CharField(required=False)
+    target = forms.CharField(required=False, label="Target contains")
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _filtered(request):
+    form = AuditFilterForm(request.GET or None)
+    qs = AuditEvent.objects.all()
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["action"]:
+            qs = qs.filter(action__startswith=data["action"])
+        if data["actor"]:
+            qs = qs.filter(actor_label__icontains=data["actor"])
+        if data["target"]:
+            qs = qs.filter(target_label__icontains=data["target"])
+        if data["since"]:
+            qs = qs.filter(created_at__date__gte=data["since"])
+        if data["until"]:
+            qs = qs.filter(created_at__date__lte=data["until"])
+    return form, qs
+
+
+@permission_required(Perm.AUDIT_READ)
+def audit_index(request):
+    form, qs = _filtered(request)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "approvals/audit_list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+FIELDS = [
+    "seq",
+    "created_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "target_label",
+    "from_state",
+    "to_state",
+    "note",
+    "client_ip",
+    "request_id",
+    "data",
+    "prev_hash",
+    "hash",
+]
+
+
+def _row(event: AuditEvent) -> dict:
+    return {**event.content(), "prev_hash": event.prev_hash, "hash": event.hash}
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@permission_required(Perm.AUDIT_READ)
+def audit_export(request, fmt):
+    _, qs = _filtered(request)
+    events = qs.order_by("seq").iterator(chunk_size=2000)
+    if fmt == "csv":
+        writer = csv.DictWriter(_Echo(), fieldnames=FIELDS)
+
+        def rows():
+            yield writer.writeheader()
+            for event in events:
+                row = _row(event)
+                row["data"] = json.dumps(row["data"], sort_keys=True)
+                yield writer.writerow(row)
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv")
+    else:
+        lines = (json.dumps(_row(e), sort_keys=True, default=str) + "\n" for e in events)
+        response = StreamingHttpResponse(lines, content_type="application/x-ndjson")
+        fmt = "jsonl"
+    response["Content-Disposition"] = f'attachment; filename="maa-audit.{fmt}"'
+    return response

@@ -1,0 +1,154 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from ..forms import DecisionForm, RequestFilterForm
+from ..models import AuditEvent, ExecutionStatus, RequestStatus
+from ..selectors import (
+    admin_tasks_for,
+    approvals_count,
+    decision_refusal,
+    filter_requests,
+    requests_of,
+    requests_received_by,
+    requests_visible_to,
+)
+from ..services import (
+    ApprovalDenied,
+    ApprovalError,
+    request_approve,
+    request_cancel,
+    request_complete,
+    request_reject,
+    request_retry,
+)
+
+PAGE_SIZE = 25
+
+
+def _request_list(request, qs, *, tab: str, title: str, empty: str):
+    form = RequestFilterForm(request.GET or None)
+    if form.is_valid():
+        qs = filter_requests(
+            qs, status=form.cleaned_data["status"], operation=form.cleaned_data["operation"]
+        )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "approvals/request_list.html",
+        {
+            "tab": tab,
+            "title": title,
+            "empty": empty,
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+def received_requests(request):
+    return _request_list(
+        request,
+        requests_received_by(request.user),
+        tab="received",
+        title="Received requests",
+        empty="No request was sent to you.",
+    )
+
+
+@login_required
+def my_requests(request):
+    return _request_list(
+        request,
+        requests_of(request.user),
+        tab="mine",
+        title="My requests",
+        empty="You have not asked for any protected operation.",
+    )
+
+
+@login_required
+def admin_tasks(request):
+    page = Paginator(admin_tasks_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "approvals/admin_tasks.html", {"page": page})
+
+
+def request_context(request, approval_request, *, link_claim=None) -> dict:
+    user = request.user
+    is_requestor = user.pk == approval_request.requestor_id
+    refusal = decision_refusal(approval_request, user)
+    return {
+        "req": approval_request,
+        "tab": "mine" if is_requestor else "received",
+        "approvals": approvals_count(approval_request),
+        "decisions": approval_request.decisions.select_related("approver"),
+        "timeline": AuditEvent.objects.for_request(approval_request.pk),
+        "decision_form": DecisionForm(),
+        "may_decide": refusal is None,
+        "refusal": refusal,
+        "may_complete": is_requestor and approval_request.status == RequestStatus.APPROVED,
+        "may_cancel": is_requestor and approval_request.is_open,
+        "may_retry": is_requestor and approval_request.execution_status == ExecutionStatus.FAILED,
+        "link_claim": link_claim,
+    }
+
+
+@login_required
+def request_detail(request, pk):
+    approval_request = get_object_or_404(
+        requests_visible_to(request.user).select_related("requestor", "policy"), pk=pk
+    )
+    return render(
+        request, "approvals/request_detail.html", request_context(request, approval_request)
+    )
+
+
+ACTIONS = {
+    "approve": lambda req_id, user, note: request_approve(
+        request_id=req_id, approver=user, note=note
+    ),
+    "reject": lambda req_id, user, note: request_reject(
+        request_id=req_id, approver=user, note=note
+    ),
+    "complete": lambda req_id, user, note: request_complete(request_id=req_id, actor=user),
+    "cancel": lambda req_id, user, note: request_cancel(request_id=req_id, actor=user, note=note),
+    "retry": lambda req_id, user, note: request_retry(request_id=req_id, actor=user),
+}
+DONE = {
+    "approve": "Your approval was recorded.",
+    "reject": "The request was rejected.",
+    "complete": "Completed: the operation is queued to run.",
+    "cancel": "The request was cancelled.",
+    "retry": "The execution was queued again.",
+}
+
+
+@require_POST
+@login_required
+def request_action(request, pk, action):
+    if action not in ACTIONS:
+        raise Http404
+    approval_request = get_object_or_404(requests_visible_to(request.user), pk=pk)
+    form = DecisionForm(request.POST)
+    note = form.data.get("note", "")
+    try:
+        ACTIONS[action](approval_request.pk, request.user, note)
+    except ApprovalDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except ApprovalError as exc:
+        # Render the page again so the approver notes typed are not lost.
+        messages.error(request, str(exc))
+        approval_request.refresh_from_db()
+        context = request_context(request, approval_request)
+        context["decision_form"] = DecisionForm(initial={"note": note})
+        return render(request, "approvals/request_detail.html", context, status=400)
+    messages.success(request, DONE[action])
+    return redirect("approvals:request_detail", pk)

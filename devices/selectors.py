@@ -1,0 +1,43 @@
+from django.db.models import Q, QuerySet
+
+from rbac.catalogue import Perm
+from rbac.selectors import scope_filter
+
+from .models import ActionStatus, Device, DeviceAction, ManagementState
+
+
+def devices_visible_to(user, code: str = Perm.DEVICES_READ) -> QuerySet:
+    """The only way a page gets devices: the rows this user may `code`, in scope."""
+    return Device.objects.filter(scope_filter(user, code, Device)).select_related("primary_user")
+
+
+def device_list(user, *, search: str = "", filters: dict | None = None) -> QuerySet:
+    qs = devices_visible_to(user).exclude(management_state=ManagementState.DELETED)
+    filters = filters or {}
+    if search:
+        qs = qs.filter(
+            Q(name__icontains=search)
+            | Q(serial_number__icontains=search)
+            | Q(primary_user__username__icontains=search)
+            | Q(primary_user__display_name__icontains=search)
+        )
+    for field in ("operating_system", "compliance_state", "ownership", "management_state"):
+        if filters.get(field):
+            qs = qs.filter(**{field: filters[field]})
+    if filters.get("tag"):
+        qs = qs.filter(
+            pk__in=Device.scope_tags.through.objects.filter(scopetag_id=filters["tag"]).values(
+                "device_id"
+            )
+        )
+    return qs.prefetch_related("scope_tags")
+
+
+def device_actions(device: Device) -> QuerySet:
+    return DeviceAction.objects.filter(device=device).select_related("requested_by")
+
+
+def open_actions() -> QuerySet:
+    return DeviceAction.objects.filter(
+        status__in=[ActionStatus.PENDING, ActionStatus.SENT, ActionStatus.ACKNOWLEDGED]
+    ).select_related("device")

@@ -1,0 +1,130 @@
+"""Every write to the device registry.
+
+Wipe, retire and delete are dangerous: pages reach them through approvals.services, which puts
+them behind an access policy when one covers them. The functions here carry the action out.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed, can_proceed
+
+from approvals.audit import audit_record
+
+from .models import ActionKind, ActionStatus, Device, DeviceAction, ManagementState
+
+
+class DeviceActionError(Exception):
+    """A device action the registry refuses, with a message for people."""
+
+
+_REQUEST_TRANSITION = {
+    ActionKind.WIPE: "wipe_requested",
+    ActionKind.RETIRE: "retire_requested",
+}
+_ACK_TRANSITION = {ActionKind.WIPE: "wipe_acknowledged", ActionKind.RETIRE: "retire_acknowledged"}
+_DONE_TRANSITION = {ActionKind.WIPE: "wipe_done", ActionKind.RETIRE: "retire_done"}
+
+
+def _locked_device(device_id: int) -> Device:
+    try:
+        return Device.objects.select_for_update().get(pk=device_id)
+    except Device.DoesNotExist:
+        raise DeviceActionError(f"Device {device_id} does not exist.") from None
+
+
+def device_action_check(device: Device, kind: str) -> None:
+    """Raise DeviceActionError if `kind` cannot run on the device as it is now."""
+    label = ActionKind(kind).label.lower()
+    if device.is_deleted:
+        raise DeviceActionError(f"{device.name} was deleted; it cannot be {label}d.")
+    transition_name = _REQUEST_TRANSITION.get(kind)
+    if transition_name and not can_proceed(getattr(device, transition_name)):
+        raise DeviceActionError(
+            f"{device.name} cannot be {label}d while it is {device.get_management_state_display()}."
+        )
+    if (
+        kind != ActionKind.DELETE
+        and device.actions.filter(
+            kind=kind,
+            status__in=[ActionStatus.PENDING, ActionStatus.SENT, ActionStatus.ACKNOWLEDGED],
+        ).exists()
+    ):
+        raise DeviceActionError(f"A {label} of {device.name} is already in progress.")
+
+
+def device_action_run(*, actor, device_id: int, kind: str, origin: str = "") -> DeviceAction:
+    """Issue a remote action: record it, move the device, hand the command to the device."""
+    with transaction.atomic():
+        device = _locked_device(device_id)
+        device_action_check(device, kind)
+        before = device.management_state
+        action = DeviceAction.objects.create(
+            device=device, kind=kind, requested_by=actor, origin=origin
+        )
+        try:
+            if kind in _REQUEST_TRANSITION:
+                getattr(device, _REQUEST_TRANSITION[kind])()
+            elif kind == ActionKind.DELETE:
+                device.delete_from_management()
+        except TransitionNotAllowed as exc:
+            raise DeviceActionError(str(exc)) from exc
+        device.save()
+        action.send()
+        if kind == ActionKind.DELETE:
+            # Deleting removes the record from management at once; no device answer is awaited.
+            action.finish()
+        action.save()
+        audit_record(
+            actor=actor,
+            action=f"device.{kind}",
+            target=device,
+            from_state=before,
+            to_state=device.management_state,
+            note=origin,
+            data={"device_action": action.pk, "serial_number": device.serial_number},
+        )
+    return action
+
+
+def device_check_in(*, device_id: int) -> Device:
+    """The device contacts the service and moves each open command one step on.
+
+    Stands in for a real device: a sent command is acknowledged (the reset starts), an
+    acknowledged one is reported done.
+    """
+    with transaction.atomic():
+        device = _locked_device(device_id)
+        device.last_check_in = timezone.now()
+        open_actions = device.actions.select_for_update().filter(
+            status__in=[ActionStatus.SENT, ActionStatus.ACKNOWLEDGED]
+        )
+        for action in open_actions.order_by("pk"):
+            before = device.management_state
+            if action.kind == ActionKind.SYNC:
+                action.finish()
+            elif action.status == ActionStatus.SENT:
+                action.acknowledge()
+                getattr(device, _ACK_TRANSITION[action.kind])()
+            else:
+                action.finish()
+                getattr(device, _DONE_TRANSITION[action.kind])()
+            action.save()
+            audit_record(
+                actor="device",
+                action=f"device.{action.kind}_{action.status}",
+                target=device,
+                from_state=before,
+                to_state=device.management_state,
+                data={"device_action": action.pk},
+            )
+        device.save()
+    return device
+
+
+def devices_with_open_commands() -> list[int]:
+    return list(
+        Device.objects.filter(actions__status__in=[ActionStatus.SENT, ActionStatus.ACKNOWLEDGED])
+        .exclude(management_state=ManagementState.DELETED)
+        .values_list("pk", flat=True)
+        .distinct()
+    )

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="approvals:admin_tasks"), name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("devices/", include("devices.urls")),
+    path("tenant/", include("rbac.urls")),
+    path("tenant/", include("approvals.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,62 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from .models import Permission, Role, RoleAssignment, ScopeTag, SecurityGroup, User
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Visible in the admin; changed only through the portal's services (audit, approval)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    list_display = ["username", "display_name", "email", "directory_role", "is_active"]
+    list_filter = ["directory_role", "is_active", "is_staff"]
+    search_fields = ["username", "display_name", "email"]
+    fieldsets = [
+        *UserAdmin.fieldsets,
+        ("Directory", {"fields": ["display_name", "directory_role", "muted_notifications"]}),
+    ]
+
+
+@admin.register(SecurityGroup)
+class SecurityGroupAdmin(ReadOnlyAdmin):
+    list_display = ["name", "group_type", "created_at"]
+    list_filter = ["group_type"]
+    search_fields = ["name", "description"]
+
+
+@admin.register(Permission)
+class PermissionAdmin(ReadOnlyAdmin):
+    list_display = ["code", "category", "name"]
+    list_filter = ["category"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Role)
+class RoleAdmin(ReadOnlyAdmin):
+    list_display = ["name", "is_builtin", "updated_at"]
+    list_filter = ["is_builtin"]
+    search_fields = ["name", "description"]
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["name", "role", "scope_all_devices"]
+    list_filter = ["role", "scope_all_devices"]
+    search_fields = ["name"]
+
+
+@admin.register(ScopeTag)
+class ScopeTagAdmin(admin.ModelAdmin):
+    list_display = ["name", "description"]
+    search_fields = ["name"]

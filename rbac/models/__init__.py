@@ -1,0 +1,15 @@
+from .groups import GroupType, SecurityGroup
+from .roles import Permission, Role, RoleAssignment, ScopeTag
+from .users import DirectoryRole, NotificationKind, User
+
+__all__ = [
+    "DirectoryRole",
+    "GroupType",
+    "NotificationKind",
+    "Permission",
+    "Role",
+    "RoleAssignment",
+    "ScopeTag",
+    "SecurityGroup",
+    "User",
+]

@@ -1,0 +1,36 @@
+from django.contrib.auth.models import Group
+from django.db import models
+
+
+class GroupType(models.TextChoices):
+    SECURITY = "security", "Security"
+    MICROSOFT_365 = "m365", "Microsoft 365"
+    DISTRIBUTION = "distribution", "Distribution list"
+
+
+class SecurityGroup(models.Model):
+    """An Entra-style group of users.
+
+    Membership lives on the backing auth Group, so django-guardian can grant object permissions
+    to the group and there is one source of truth for who is in it.
+    """
+
+    name = models.CharField(max_length=256, unique=True)
+    description = models.TextField(blank=True, max_length=1024)
+    group_type = models.CharField(
+        max_length=20, choices=GroupType.choices, default=GroupType.SECURITY
+    )
+    auth_group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, related_name="security_group"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def members(self):
+        return self.auth_group.user_set.all()

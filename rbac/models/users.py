@@ -1,0 +1,42 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class DirectoryRole(models.TextChoices):
+    """Entra directory roles that grant every Intune permission, as in Entra ID."""
+
+    NONE = "", "None"
+    GLOBAL_ADMINISTRATOR = "global_admin", "Global Administrator"
+    INTUNE_ADMINISTRATOR = "intune_admin", "Intune Administrator"
+
+
+class NotificationKind(models.TextChoices):
+    NEW_REQUEST = "new_request", "A request needs my approval"
+    DECIDED = "decided", "My request was approved or rejected"
+    NO_LONGER_NEEDED = "no_longer_needed", "A request I could decide was decided by others"
+    EXPIRED = "expired", "My request expired"
+    COMPLETED = "completed", "My request was completed"
+    EXECUTION_FAILED = "execution_failed", "The execution of my request failed"
+    REMINDER = "reminder", "Reminders"
+
+
+class User(AbstractUser):
+    display_name = models.CharField(max_length=150, blank=True)
+    directory_role = models.CharField(
+        max_length=20, choices=DirectoryRole.choices, default=DirectoryRole.NONE, blank=True
+    )
+    # Kinds the user switched off; every kind is on by default so nobody misses a request.
+    muted_notifications = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["display_name", "username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def has_directory_role(self) -> bool:
+        return bool(self.directory_role)
+
+    def wants_notification(self, kind: str) -> bool:
+        return kind not in self.muted_notifications

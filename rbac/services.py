@@ -1,0 +1,224 @@
+"""Every write to the directory and to RBAC.
+
+These functions apply a change directly. Pages never call the role and assignment writers
+themselves: they go through approvals.services.operation_start, which decides whether a change
+needs approval first and checks the safety rails; the approval executors then call these.
+"""
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from approvals.audit import audit_record
+
+from .catalogue import BUILTIN_ROLES, PERMISSIONS
+from .models import Permission, Role, RoleAssignment, ScopeTag, SecurityGroup, User
+
+
+class RbacError(Exception):
+    """A change the directory refuses, with a message for people."""
+
+
+def catalogue_sync() -> None:
+    """Keep the permission rows and the built-in roles equal to rbac.catalogue."""
+    with transaction.atomic():
+        for spec in PERMISSIONS:
+            Permission.objects.update_or_create(
+                code=spec.code, defaults={"category": spec.category, "name": spec.name}
+            )
+        Permission.objects.exclude(code__in=[s.code for s in PERMISSIONS]).delete()
+        by_code = {p.code: p for p in Permission.objects.all()}
+        for builtin in BUILTIN_ROLES:
+            role, _ = Role.objects.update_or_create(
+                name=builtin.name,
+                defaults={"description": builtin.description, "is_builtin": True},
+            )
+            role.permissions.set([by_code[code] for code in builtin.permissions])
+
+
+def _member_names(group: SecurityGroup) -> list[str]:
+    return sorted(group.members.values_list("username", flat=True))
+
+
+def group_create(
+    *, actor, name: str, description: str = "", group_type: str = "security", members=()
+) -> SecurityGroup:
+    with transaction.atomic():
+        if SecurityGroup.objects.filter(name=name).exists():
+            raise RbacError(f"A group named {name!r} already exists.")
+        auth_group = Group.objects.create(name=f"sg:{name}")
+        group = SecurityGroup.objects.create(
+            name=name, description=description, group_type=group_type, auth_group=auth_group
+        )
+        auth_group.user_set.set(members)
+        audit_record(
+            actor=actor,
+            action="group.create",
+            target=group,
+            data={"members": _member_names(group), "type": group_type},
+        )
+    return group
+
+
+def group_update(
+    *, actor, group: SecurityGroup, name: str, description: str, group_type: str, members
+) -> SecurityGroup:
+    with transaction.atomic():
+        group = SecurityGroup.objects.select_for_update().get(pk=group.pk)
+        before = set(_member_names(group))
+        group.name, group.description, group.group_type = name, description, group_type
+        group.save()
+        group.auth_group.name = f"sg:{name}"
+        group.auth_group.save(update_fields=["name"])
+        group.auth_group.user_set.set(members)
+        after = set(_member_names(group))
+        audit_record(actor=actor, action="group.update", target=group)
+        for username in sorted(after - before):
+            audit_record(actor=actor, action="group.member_add", target=group, note=username)
+        for username in sorted(before - after):
+            audit_record(actor=actor, action="group.member_remove", target=group, note=username)
+    return group
+
+
+def group_add_member(*, actor, group: SecurityGroup, user: User) -> None:
+    with transaction.atomic():
+        group.auth_group.user_set.add(user)
+        audit_record(actor=actor, action="group.member_add", target=group, note=user.username)
+
+
+def role_state(role: Role) -> dict:
+    """The comparable content of a role: what an approver sees and what completion re-checks."""
+    return {
+        "name": role.name,
+        "description": role.description,
+        "permissions": sorted(role.permissions.values_list("code", flat=True)),
+    }
+
+
+def _ensure_editable(role: Role) -> None:
+    if role.is_builtin:
+        raise RbacError(
+            f"{role.name} is a built-in role and cannot be changed. Duplicate it to make a "
+            "custom role."
+        )
+
+
+def _permissions(codes) -> list[Permission]:
+    found = list(Permission.objects.filter(code__in=codes))
+    missing = set(codes) - {p.code for p in found}
+    if missing:
+        raise RbacError(f"Unknown permissions: {', '.join(sorted(missing))}.")
+    return found
+
+
+def role_create(
+    *, actor, name: str, description: str, permissions, duplicated_from_id: int | None = None
+) -> Role:
+    with transaction.atomic():
+        if Role.objects.filter(name=name).exists():
+            raise RbacError(f"A role named {name!r} already exists.")
+        role = Role.objects.create(
+            name=name, description=description, duplicated_from_id=duplicated_from_id
+        )
+        role.permissions.set(_permissions(permissions))
+        audit_record(actor=actor, action="role.create", target=role, data=role_state(role))
+    return role
+
+
+def role_update(*, actor, role_id: int, name: str, description: str, permissions) -> Role:
+    with transaction.atomic():
+        role = Role.objects.select_for_update().get(pk=role_id)
+        _ensure_editable(role)
+        if Role.objects.filter(name=name).exclude(pk=role.pk).exists():
+            raise RbacError(f"A role named {name!r} already exists.")
+        before = role_state(role)
+        role.name, role.description = name, description
+        role.save()
+        role.permissions.set(_permissions(permissions))
+        audit_record(
+            actor=actor,
+            action="role.update",
+            target=role,
+            data={"before": before, "after": role_state(role)},
+        )
+    return role
+
+
+def role_delete(*, actor, role_id: int) -> None:
+    with transaction.atomic():
+        role = Role.objects.select_for_update().get(pk=role_id)
+        _ensure_editable(role)
+        if role.assignments.exists():
+            raise RbacError(
+                f"{role.name} is still assigned ({role.assignments.count()} assignments). "
+                "Remove its assignments first."
+            )
+        audit_record(actor=actor, action="role.delete", target=role, data=role_state(role))
+        role.delete()
+
+
+def assignment_state(assignment: RoleAssignment) -> dict:
+    return {
+        "name": assignment.name,
+        "description": assignment.description,
+        "role": assignment.role_id,
+        "members": sorted(assignment.members.values_list("pk", flat=True)),
+        "scope_all_devices": assignment.scope_all_devices,
+        "scope_groups": sorted(assignment.scope_groups.values_list("pk", flat=True)),
+        "scope_tags": sorted(assignment.scope_tags.values_list("pk", flat=True)),
+    }
+
+
+def _assignment_apply(assignment: RoleAssignment, state: dict) -> None:
+    if not state["members"]:
+        raise RbacError("A role assignment needs at least one member group.")
+    assignment.name = state["name"]
+    assignment.description = state.get("description", "")
+    assignment.role = Role.objects.get(pk=state["role"])
+    assignment.scope_all_devices = state["scope_all_devices"]
+    assignment.save()
+    assignment.members.set(SecurityGroup.objects.filter(pk__in=state["members"]))
+    assignment.scope_groups.set(SecurityGroup.objects.filter(pk__in=state["scope_groups"]))
+    assignment.scope_tags.set(ScopeTag.objects.filter(pk__in=state["scope_tags"]))
+
+
+def assignment_create(*, actor, state: dict) -> RoleAssignment:
+    with transaction.atomic():
+        if RoleAssignment.objects.filter(name=state["name"]).exists():
+            raise RbacError(f"A role assignment named {state['name']!r} already exists.")
+        assignment = RoleAssignment()
+        _assignment_apply(assignment, state)
+        audit_record(
+            actor=actor,
+            action="assignment.create",
+            target=assignment,
+            data=assignment_state(assignment),
+        )
+    return assignment
+
+
+def assignment_update(*, actor, assignment_id: int, state: dict) -> RoleAssignment:
+    with transaction.atomic():
+        assignment = RoleAssignment.objects.select_for_update().get(pk=assignment_id)
+        if RoleAssignment.objects.filter(name=state["name"]).exclude(pk=assignment_id).exists():
+            raise RbacError(f"A role assignment named {state['name']!r} already exists.")
+        before = assignment_state(assignment)
+        _assignment_apply(assignment, state)
+        audit_record(
+            actor=actor,
+            action="assignment.update",
+            target=assignment,
+            data={"before": before, "after": assignment_state(assignment)},
+        )
+    return assignment
+
+
+def assignment_delete(*, actor, assignment_id: int) -> None:
+    with transaction.atomic():
+        assignment = RoleAssignment.objects.select_for_update().get(pk=assignment_id)
+        audit_record(
+            actor=actor,
+            action="assignment.delete",
+            target=assignment,
+            data=assignment_state(assignment),
+        )
+        assignment.delete()

@@ -1,0 +1,91 @@
+from dataclasses import dataclass
+
+import pytest
+
+from approvals.services import (
+    operation_start,
+    request_approve,
+    request_complete,
+    request_execute,
+)
+from tests import factories as f
+
+
+@dataclass
+class Tenant:
+    """The article's tenant: a policy admin, two approvers, Hazel at the help desk, a device."""
+
+    policy_admin: object
+    approver: object
+    approver2: object
+    approvers: object
+    hazel: object
+    helpdesk: object
+    device: object
+
+
+@pytest.fixture
+def tenant(db) -> Tenant:
+    return build_tenant()
+
+
+def build_tenant() -> Tenant:
+    policy_admin = f.intune_admin("policyadmin")
+    approver, approver2, hazel = f.user("approver"), f.user("approver2"), f.user("hazel")
+    approvers = f.group("Intune MAA Approvers", [approver, approver2])
+    f.assign(f.approver_role(), [approvers], name="MAA approvers")
+    helpdesk = f.group("Help Desk", [hazel])
+    f.assign(f.builtin("Help Desk Operator"), [helpdesk], name="Help desk")
+    return Tenant(
+        policy_admin=policy_admin,
+        approver=approver,
+        approver2=approver2,
+        approvers=approvers,
+        hazel=hazel,
+        helpdesk=helpdesk,
+        device=f.device("DESKTOP-HAZEL-01"),
+    )
+
+
+def policy_state(operation_type: str, groups, approvals_required: int = 1, name: str = "") -> dict:
+    return {
+        "name": name or f"Protect {operation_type}",
+        "description": "",
+        "operation_type": operation_type,
+        "approver_groups": [g.pk for g in groups],
+        "approvals_required": approvals_required,
+    }
+
+
+def activate_policy(tenant: Tenant, operation_type: str, *, approvals_required: int = 1):
+    """Create a policy the way the article does: request, approval, Complete, execution."""
+    from approvals.models import AccessPolicy
+
+    started = operation_start(
+        actor=tenant.policy_admin,
+        operation_code="maa.policy",
+        payload={
+            "action": "create",
+            "object_id": None,
+            "state": policy_state(operation_type, [tenant.approvers], approvals_required),
+        },
+        justification="Protect a dangerous operation",
+    )
+    request_approve(request_id=started.request.pk, approver=tenant.approver)
+    request_complete(request_id=started.request.pk, actor=tenant.policy_admin)
+    request_execute(request_id=started.request.pk)
+    return AccessPolicy.objects.get(pk=started.request.payload["object_id"])
+
+
+@pytest.fixture
+def wipe_policy(tenant):
+    return activate_policy(tenant, "device.wipe")
+
+
+def request_wipe(tenant: Tenant, device=None, justification: str = "Reassigning the PC"):
+    return operation_start(
+        actor=tenant.hazel,
+        operation_code="device.wipe",
+        payload={"device_id": (device or tenant.device).pk},
+        justification=justification,
+    ).request
