@@ -155,8 +155,10 @@ def policy_list(status: str = "") -> QuerySet:
 
 
 def _with_list_relations(qs: QuerySet) -> QuerySet:
-    return qs.select_related("requestor", "policy").annotate(
-        approvals=Count("decisions", filter=Q(decisions__verdict=Verdict.APPROVE))
+    return (
+        qs.select_related("requestor", "policy")
+        .annotate(approvals=Count("decisions", filter=Q(decisions__verdict=Verdict.APPROVE)))
+        .order_by("-created_at", "-pk")
     )
 
 

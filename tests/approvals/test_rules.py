@@ -1,0 +1,481 @@
+"""The approval rules, proved through the services every entry point calls."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from approvals.models import (
+    AccessPolicy,
+    ApprovalRequest,
+    ExecutionStatus,
+    PolicyStatus,
+    RequestStatus,
+)
+from approvals.operations import OperationError
+from approvals.services import (
+    ApprovalDenied,
+    ApprovalError,
+    OpenRequestExists,
+    operation_start,
+    request_approve,
+    request_cancel,
+    request_complete,
+    request_execute,
+    request_reject,
+    request_retry,
+    requests_expire_due,
+)
+from devices.models import ManagementState
+from devices.services import device_action_run
+from rbac.catalogue import Perm
+from rbac.models import DirectoryRole
+from tests import factories as f
+from tests.conftest import activate_policy, policy_state, request_wipe
+
+
+def test_without_a_policy_a_wipe_runs_directly(tenant):
+    outcome = operation_start(
+        actor=tenant.hazel, operation_code="device.wipe", payload={"device_id": tenant.device.pk}
+    )
+    assert not outcome.needs_approval
+    tenant.device.refresh_from_db()
+    assert tenant.device.management_state == ManagementState.WIPE_PENDING
+
+
+def test_with_a_policy_a_wipe_files_a_request_and_leaves_the_device_alone(tenant, wipe_policy):
+    request = request_wipe(tenant)
+    assert request.status == RequestStatus.NEEDS_APPROVAL
+    assert request.policy == wipe_policy
+    assert len(request.payload_digest) == 64
+    tenant.device.refresh_from_db()
+    assert tenant.device.management_state == ManagementState.MANAGED
+    assert not tenant.device.actions.exists()
+
+
+def test_business_justification_is_required_and_bounded(tenant, wipe_policy):
+    for justification in ("", "   ", "x" * 1025):
+        with pytest.raises(ApprovalError):
+            request_wipe(tenant, justification=justification)
+    assert not ApprovalRequest.objects.filter(operation_type="device.wipe").exists()
+
+
+def test_requestor_needs_the_ordinary_permission(tenant, wipe_policy):
+    with pytest.raises(ApprovalDenied):
+        operation_start(
+            actor=tenant.approver,
+            operation_code="device.wipe",
+            payload={"device_id": tenant.device.pk},
+            justification="I am only an approver",
+        )
+
+
+@pytest.mark.parametrize(
+    "directory_role", ["", DirectoryRole.GLOBAL_ADMINISTRATOR, DirectoryRole.INTUNE_ADMINISTRATOR]
+)
+def test_nobody_approves_their_own_request(tenant, directory_role):
+    activate_policy(tenant, "device.wipe")
+    requestor = f.user("selfish", directory_role=directory_role)
+    tenant.approvers.auth_group.user_set.add(requestor)
+    if not directory_role:
+        tenant.helpdesk.auth_group.user_set.add(requestor)
+    request = operation_start(
+        actor=requestor,
+        operation_code="device.wipe",
+        payload={"device_id": tenant.device.pk},
+        justification="Mine",
+    ).request
+    with pytest.raises(ApprovalDenied, match="your own request"):
+        request_approve(request_id=request.pk, approver=requestor)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.NEEDS_APPROVAL
+
+
+def test_a_global_administrator_cannot_approve_their_own_policy(tenant):
+    admin = f.global_admin()
+    request = operation_start(
+        actor=admin,
+        operation_code="maa.policy",
+        payload={
+            "action": "create",
+            "object_id": None,
+            "state": policy_state("device.wipe", [tenant.approvers]),
+        },
+        justification="First policy",
+    ).request
+    with pytest.raises(ApprovalDenied, match="your own request"):
+        request_approve(request_id=request.pk, approver=admin)
+
+
+def test_a_non_member_cannot_approve(tenant, wipe_policy):
+    request = request_wipe(tenant)
+    reader = f.user("reader")
+    f.assign(f.approver_role(), [f.group("Other readers", [reader])])
+    with pytest.raises(ApprovalDenied, match="not a member"):
+        request_approve(request_id=request.pk, approver=reader)
+
+
+def test_a_member_without_read_cannot_approve(tenant, wipe_policy):
+    no_read = f.user("noread")
+    thin = f.group("Thin approvers", [no_read])
+    # The group's only role grants the approval permission but not Managed devices: Read.
+    f.assign(f.role("Approve only", [Perm.MAA_APPROVE]), [thin])
+    wipe_policy.approver_groups.add(thin)
+    request = request_wipe(tenant)
+    with pytest.raises(ApprovalDenied, match=Perm.DEVICES_READ):
+        request_approve(request_id=request.pk, approver=no_read)
+
+
+def test_a_member_of_a_group_without_role_assignment_cannot_approve(tenant):
+    orphan_group = f.group("Orphan approvers", [tenant.approver])
+    policy = activate_policy(tenant, "device.wipe")
+    policy.approver_groups.add(orphan_group)
+    policy.approver_groups.remove(tenant.approvers)
+    request = request_wipe(tenant)
+    with pytest.raises(ApprovalDenied, match="no role assignment"):
+        request_approve(request_id=request.pk, approver=tenant.approver)
+
+
+def test_quorum_of_two_needs_two_distinct_approvers(tenant):
+    activate_policy(tenant, "device.wipe", approvals_required=2)
+    request = request_wipe(tenant)
+    request = request_approve(request_id=request.pk, approver=tenant.approver)
+    assert request.status == RequestStatus.NEEDS_APPROVAL
+    with pytest.raises(ApprovalDenied, match="already decided"):
+        request_approve(request_id=request.pk, approver=tenant.approver)
+    request = request_approve(request_id=request.pk, approver=tenant.approver2, note="Agreed")
+    assert request.status == RequestStatus.APPROVED
+
+
+def test_reject_needs_notes_and_is_final(tenant, wipe_policy):
+    request = request_wipe(tenant)
+    with pytest.raises(ApprovalError, match="Approver notes"):
+        request_reject(request_id=request.pk, approver=tenant.approver, note="")
+    request = request_reject(request_id=request.pk, approver=tenant.approver, note="Wrong PC")
+    assert request.status == RequestStatus.REJECTED
+    assert request.decisions.get().note == "Wrong PC"
+    with pytest.raises(ApprovalDenied):
+        request_approve(request_id=request.pk, approver=tenant.approver2)
+    with pytest.raises(ApprovalError):
+        request_complete(request_id=request.pk, actor=tenant.hazel)
+    with pytest.raises(ApprovalError):
+        request_cancel(request_id=request.pk, actor=tenant.hazel)
+
+
+def test_only_the_requestor_completes(tenant, wipe_policy):
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    for other in (tenant.approver, tenant.policy_admin, f.global_admin()):
+        with pytest.raises(ApprovalDenied, match="Only the requestor"):
+            request_complete(request_id=request.pk, actor=other)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.APPROVED
+
+
+def test_complete_before_approval_is_refused(tenant, wipe_policy):
+    request = request_wipe(tenant)
+    with pytest.raises(ApprovalError, match="only an approved request"):
+        request_complete(request_id=request.pk, actor=tenant.hazel)
+
+
+def test_only_the_requestor_cancels_and_approved_can_still_be_cancelled(tenant, wipe_policy):
+    request = request_wipe(tenant)
+    with pytest.raises(ApprovalDenied):
+        request_cancel(request_id=request.pk, actor=tenant.approver)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    request = request_cancel(request_id=request.pk, actor=tenant.hazel)
+    assert request.status == RequestStatus.CANCELLED
+    tenant.device.refresh_from_db()
+    assert tenant.device.management_state == ManagementState.MANAGED
+
+
+def test_a_second_request_for_the_same_device_is_refused(tenant, wipe_policy):
+    activate_policy(tenant, "device.retire")
+    first = request_wipe(tenant)
+    with pytest.raises(OpenRequestExists) as refused:
+        operation_start(
+            actor=tenant.hazel,
+            operation_code="device.retire",
+            payload={"device_id": tenant.device.pk},
+            justification="Retire it too",
+        )
+    assert refused.value.existing == first
+    assert f"#{first.pk}" in str(refused.value)
+
+
+def test_a_closed_request_frees_the_device_for_a_new_one(tenant, wipe_policy):
+    first = request_wipe(tenant)
+    request_cancel(request_id=first.pk, actor=tenant.hazel)
+    assert request_wipe(tenant).pk != first.pk
+
+
+def test_open_requests_expire_after_three_days(tenant, wipe_policy, settings):
+    waiting = request_wipe(tenant)
+    approved = request_wipe(tenant, device=f.device())
+    request_approve(request_id=approved.pk, approver=tenant.approver)
+    assert requests_expire_due() == 0
+    later = timezone.now() + settings.MAA_NEEDS_APPROVAL_TTL + timedelta(minutes=1)
+    assert requests_expire_due(now=later) == 2
+    for request in (waiting, approved):
+        request.refresh_from_db()
+        assert request.status == RequestStatus.EXPIRED
+    with pytest.raises(ApprovalError):
+        request_complete(request_id=approved.pk, actor=tenant.hazel)
+
+
+def test_completion_refuses_when_the_policy_was_deleted(tenant, wipe_policy):
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    deletion = operation_start(
+        actor=tenant.policy_admin,
+        operation_code="maa.policy",
+        payload={"action": "delete", "object_id": wipe_policy.pk},
+        justification="No longer needed",
+    ).request
+    request_approve(request_id=deletion.pk, approver=tenant.approver2)
+    request_complete(request_id=deletion.pk, actor=tenant.policy_admin)
+    request_execute(request_id=deletion.pk)
+    with pytest.raises(ApprovalError, match="no longer active"):
+        request_complete(request_id=request.pk, actor=tenant.hazel)
+
+
+def test_completion_refuses_when_the_target_changed(tenant, wipe_policy):
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    tenant.device.primary_user = tenant.approver
+    tenant.device.save()
+    with pytest.raises(ApprovalError, match="changed after the request"):
+        request_complete(request_id=request.pk, actor=tenant.hazel)
+
+
+def test_completion_refuses_a_tampered_payload(tenant, wipe_policy):
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    other = f.device()
+    ApprovalRequest.objects.filter(pk=request.pk).update(payload={"device_id": other.pk})
+    with pytest.raises(ApprovalError, match="does not match"):
+        request_complete(request_id=request.pk, actor=tenant.hazel)
+
+
+def test_completion_queues_the_execution_only_after_commit(
+    tenant, wipe_policy, django_capture_on_commit_callbacks, monkeypatch
+):
+    from approvals import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.execute_request, "delay", queued.append)
+    monkeypatch.setattr(tasks.send_request_notifications, "delay", lambda *args: None)
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        request = request_complete(request_id=request.pk, actor=tenant.hazel)
+        assert queued == []
+    assert request.status == RequestStatus.COMPLETED
+    assert request.execution_status == ExecutionStatus.QUEUED
+    for callback in callbacks:
+        callback()
+    assert queued == [request.pk]
+    tenant.device.refresh_from_db()
+    assert tenant.device.management_state == ManagementState.MANAGED
+
+
+def test_a_redelivered_execution_runs_the_wipe_once(tenant, wipe_policy):
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    request_complete(request_id=request.pk, actor=tenant.hazel)
+    request_execute(request_id=request.pk)
+    request = request_execute(request_id=request.pk)
+    assert request.execution_status == ExecutionStatus.SUCCEEDED
+    assert tenant.device.actions.filter(kind="wipe").count() == 1
+
+
+def test_a_failed_execution_shows_its_error_and_can_be_retried(tenant, wipe_policy, monkeypatch):
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    request_complete(request_id=request.pk, actor=tenant.hazel)
+    # The device was wiped by other means after completion: the execution must fail visibly.
+    device_action_run(actor=None, device_id=tenant.device.pk, kind="wipe")
+    request = request_execute(request_id=request.pk)
+    assert request.execution_status == ExecutionStatus.FAILED
+    assert "cannot be wiped" in request.execution_error or "in progress" in request.execution_error
+    with pytest.raises(ApprovalDenied):
+        request_retry(request_id=request.pk, actor=tenant.approver)
+    # Make the next attempt possible and retry.
+    tenant.device.actions.update(status="failed")
+    from devices.models import Device
+
+    Device.objects.filter(pk=tenant.device.pk).update(management_state=ManagementState.MANAGED)
+    request = request_retry(request_id=request.pk, actor=tenant.hazel)
+    assert request.execution_status == ExecutionStatus.QUEUED
+    request = request_execute(request_id=request.pk)
+    assert request.execution_status == ExecutionStatus.SUCCEEDED
+    assert request.execution_attempts == 2
+
+
+def test_access_policies_protect_themselves(tenant):
+    started = operation_start(
+        actor=tenant.policy_admin,
+        operation_code="maa.policy",
+        payload={
+            "action": "create",
+            "object_id": None,
+            "state": policy_state("device.wipe", [tenant.approvers]),
+        },
+        justification="Protect wipes",
+    )
+    assert started.needs_approval
+    policy = AccessPolicy.objects.get(pk=started.request.payload["object_id"])
+    assert policy.status == PolicyStatus.PENDING
+    # Pending protects nothing: a wipe still runs directly.
+    direct = operation_start(
+        actor=tenant.hazel, operation_code="device.wipe", payload={"device_id": tenant.device.pk}
+    )
+    assert not direct.needs_approval
+    request_approve(request_id=started.request.pk, approver=tenant.approver)
+    policy.refresh_from_db()
+    assert policy.status == PolicyStatus.PENDING
+    request_complete(request_id=started.request.pk, actor=tenant.policy_admin)
+    request_execute(request_id=started.request.pk)
+    policy.refresh_from_db()
+    assert policy.status == PolicyStatus.ACTIVE
+
+
+def test_a_rejected_policy_creation_leaves_no_policy(tenant):
+    request = operation_start(
+        actor=tenant.policy_admin,
+        operation_code="maa.policy",
+        payload={
+            "action": "create",
+            "object_id": None,
+            "state": policy_state("device.wipe", [tenant.approvers]),
+        },
+        justification="Protect wipes",
+    ).request
+    request_reject(request_id=request.pk, approver=tenant.approver, note="Use a quorum")
+    assert AccessPolicy.objects.get().status == PolicyStatus.DISCARDED
+
+
+def test_approving_a_policy_change_needs_the_maa_approval_permission(tenant):
+    reader = f.user("plainreader")
+    f.assign(f.builtin("Read Only Operator"), [f.group("Readers", [reader])])
+    request = operation_start(
+        actor=tenant.policy_admin,
+        operation_code="maa.policy",
+        payload={
+            "action": "create",
+            "object_id": None,
+            "state": policy_state("device.wipe", [tenant.approvers]),
+        },
+        justification="Protect wipes",
+    ).request
+    with pytest.raises(ApprovalDenied):
+        request_approve(request_id=request.pk, approver=reader)
+
+
+@pytest.mark.parametrize(
+    "trap, expected",
+    [
+        ("no_assignment", "no role assignment"),
+        ("no_members", "no members"),
+        ("quorum", "eligible approver"),
+        ("m365", "only security groups"),
+    ],
+)
+def test_safety_rails_refuse_each_trap(tenant, trap, expected):
+    approvals_required = 1
+    if trap == "no_assignment":
+        groups = [f.group("Unassigned approvers", [tenant.approver])]
+    elif trap == "no_members":
+        empty = f.group("Empty approvers")
+        f.assign(f.approver_role(), [empty])
+        groups = [empty]
+    elif trap == "quorum":
+        groups, approvals_required = [tenant.approvers], 3
+    else:
+        m365 = f.group("M365 approvers", [tenant.approver], group_type="m365")
+        f.assign(f.approver_role(), [m365])
+        groups = [m365]
+    with pytest.raises(OperationError, match=expected):
+        operation_start(
+            actor=tenant.policy_admin,
+            operation_code="maa.policy",
+            payload={
+                "action": "create",
+                "object_id": None,
+                "state": policy_state("device.wipe", groups, approvals_required),
+            },
+            justification="Trap",
+        )
+    assert not AccessPolicy.objects.exists()
+
+
+def test_role_change_that_would_disarm_a_policy_is_refused(tenant, wipe_policy):
+    role = f.approver_role()
+    with pytest.raises(OperationError, match="deadlock"):
+        operation_start(
+            actor=tenant.policy_admin,
+            operation_code="rbac.role",
+            payload={
+                "action": "update",
+                "object_id": role.pk,
+                "name": role.name,
+                "description": "",
+                "permissions": [Perm.ORGANIZATION_READ],
+            },
+        )
+    assert Perm.DEVICES_READ in role.permissions.values_list("code", flat=True)
+
+
+def test_removing_the_approver_groups_assignment_is_refused(tenant, wipe_policy):
+    assignment = f.approver_role().assignments.get()
+    with pytest.raises(OperationError, match="unable to approve"):
+        operation_start(
+            actor=tenant.policy_admin,
+            operation_code="rbac.assignment",
+            payload={"action": "delete", "object_id": assignment.pk},
+        )
+    assignment.refresh_from_db()
+
+
+def test_a_harmless_role_change_runs_directly_without_a_policy(tenant):
+    role = f.role("Custom", [Perm.DEVICES_READ])
+    outcome = operation_start(
+        actor=tenant.policy_admin,
+        operation_code="rbac.role",
+        payload={
+            "action": "update",
+            "object_id": role.pk,
+            "name": "Custom",
+            "description": "More",
+            "permissions": [Perm.DEVICES_READ, Perm.SYNC],
+        },
+    )
+    assert not outcome.needs_approval
+    assert sorted(role.permissions.values_list("code", flat=True)) == [
+        Perm.DEVICES_READ,
+        Perm.SYNC,
+    ]
+
+
+def test_a_protected_role_change_waits_and_shows_before_and_after(tenant):
+    activate_policy(tenant, "rbac.role")
+    role = f.role("Custom", [Perm.DEVICES_READ])
+    request = operation_start(
+        actor=tenant.policy_admin,
+        operation_code="rbac.role",
+        payload={
+            "action": "update",
+            "object_id": role.pk,
+            "name": "Custom",
+            "description": "",
+            "permissions": [Perm.DEVICES_READ, Perm.WIPE],
+        },
+        justification="Let them wipe",
+    ).request
+    added = next(row for row in request.summary if row["label"] == "Permissions added")
+    assert added["after"] == Perm.WIPE
+    assert Perm.WIPE not in role.permissions.values_list("code", flat=True)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    request_complete(request_id=request.pk, actor=tenant.policy_admin)
+    request_execute(request_id=request.pk)
+    assert Perm.WIPE in role.permissions.values_list("code", flat=True)

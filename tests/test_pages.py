@@ -1,0 +1,95 @@
+"""Every page's access rules: anonymous, signed in without the permission, with it."""
+
+import pytest
+from django.urls import reverse
+
+from tests import factories as f
+from tests.conftest import request_wipe
+
+
+@pytest.fixture
+def pages(tenant, wipe_policy):
+    request = request_wipe(tenant)
+    role = f.approver_role()
+    assignment = role.assignments.first()
+    return {
+        # url: permission-holder who gets 200 (a user without it gets 403)
+        reverse("devices:list"): "hazel",
+        reverse("devices:detail", args=[tenant.device.pk]): "hazel",
+        reverse("devices:action", args=[tenant.device.pk, "wipe"]): "hazel",
+        reverse("rbac:groups"): "hazel",
+        reverse("rbac:group_detail", args=[tenant.approvers.pk]): "hazel",
+        reverse("rbac:group_create"): "policyadmin",
+        reverse("rbac:group_edit", args=[tenant.approvers.pk]): "policyadmin",
+        reverse("rbac:roles"): "approver",
+        reverse("rbac:role_detail", args=[role.pk]): "approver",
+        reverse("rbac:role_create"): "policyadmin",
+        reverse("rbac:role_edit", args=[role.pk]): "policyadmin",
+        reverse("rbac:role_duplicate", args=[role.pk]): "policyadmin",
+        reverse("rbac:role_delete", args=[role.pk]): "policyadmin",
+        reverse("rbac:assignments"): "approver",
+        reverse("rbac:assignment_detail", args=[assignment.pk]): "approver",
+        reverse("rbac:assignment_create"): "policyadmin",
+        reverse("rbac:assignment_edit", args=[assignment.pk]): "policyadmin",
+        reverse("rbac:assignment_delete", args=[assignment.pk]): "policyadmin",
+        reverse("approvals:policies"): "policyadmin",
+        reverse("approvals:policy_create"): "policyadmin",
+        reverse("approvals:policy_detail", args=[wipe_policy.pk]): "policyadmin",
+        reverse("approvals:policy_edit", args=[wipe_policy.pk]): "policyadmin",
+        reverse("approvals:policy_delete", args=[wipe_policy.pk]): "policyadmin",
+        reverse("approvals:request_detail", args=[request.pk]): "approver",
+        reverse("approvals:audit"): "policyadmin",
+        reverse("approvals:audit_export", args=["csv"]): "policyadmin",
+    }
+
+
+OPEN_TO_ALL = ["approvals:admin_tasks", "approvals:received", "approvals:mine", "rbac:profile"]
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, pages):
+    for url in [*pages, *(reverse(name) for name in OPEN_TO_ALL)]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("login")), url
+
+
+def test_users_without_the_permission_get_403(client, pages):
+    outsider = f.user("outsider")
+    client.force_login(outsider)
+    for url in pages:
+        assert client.get(url).status_code in (403, 404), url
+
+
+def test_users_with_the_permission_see_each_page(client, pages, tenant):
+    from rbac.models import User
+
+    for url, username in pages.items():
+        client.force_login(User.objects.get(username=username))
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+
+def test_pages_open_to_every_signed_in_user(client, tenant):
+    client.force_login(tenant.hazel)
+    for name in OPEN_TO_ALL:
+        assert client.get(reverse(name)).status_code == 200, name
+
+
+def test_navigation_shows_only_permitted_sections(client, db):
+    app_manager = f.user("appmanager")
+    f.assign(f.builtin("Application Manager"), [f.group("App managers", [app_manager])])
+    client.force_login(app_manager)
+    body = client.get(reverse("approvals:admin_tasks")).content.decode()
+    assert reverse("devices:list") in body
+    assert reverse("approvals:audit") not in body
+    assert reverse("rbac:roles") not in body
+
+
+def test_a_get_never_changes_a_request(client, tenant, wipe_policy):
+    request = request_wipe(tenant)
+    client.force_login(tenant.approver)
+    for action in ("approve", "reject", "complete", "cancel", "retry"):
+        url = reverse("approvals:request_action", args=[request.pk, action])
+        assert client.get(url).status_code == 405
+    request.refresh_from_db()
+    assert request.status == "needs_approval"
