@@ -1,0 +1,153 @@
+"""Execution by a real Celery worker on Redis, and races that must still run things once."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from approvals.models import ApprovalRequest, ExecutionStatus, PolicyStatus, RequestStatus
+from approvals.services import (
+    ApprovalError,
+    operation_start,
+    request_approve,
+    request_complete,
+    request_execute,
+)
+from devices.models import Device, ManagementState
+from devices.tasks import simulated_check_in
+from tests.conftest import build_tenant, policy_state, request_wipe
+from tests.worker import celery_worker, wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _in_threads(target, count: int = 2):
+    barrier = threading.Barrier(count)
+    results: list = []
+
+    def run():
+        barrier.wait()
+        try:
+            results.append(target())
+        except Exception as exc:  # the loser's refusal is part of what is checked
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def _activate_wipe_policy(tenant):
+    request = operation_start(
+        actor=tenant.policy_admin,
+        operation_code="maa.policy",
+        payload={
+            "action": "create",
+            "object_id": None,
+            "state": policy_state("device.wipe", [tenant.approvers]),
+        },
+        justification="Protect wipes",
+    ).request
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    request_complete(request_id=request.pk, actor=tenant.policy_admin)
+    request_execute(request_id=request.pk)
+
+
+def test_double_complete_from_two_threads_wipes_once():
+    tenant = build_tenant()
+    _activate_wipe_policy(tenant)
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+
+    results = _in_threads(lambda: request_complete(request_id=request.pk, actor=tenant.hazel))
+    assert sum(isinstance(r, ApprovalRequest) for r in results) == 1
+    assert sum(isinstance(r, ApprovalError) for r in results) == 1
+
+    results = _in_threads(lambda: request_execute(request_id=request.pk))
+    assert all(isinstance(r, ApprovalRequest) for r in results), results
+    request.refresh_from_db()
+    assert request.execution_status == ExecutionStatus.SUCCEEDED
+    assert Device.objects.get(pk=tenant.device.pk).actions.filter(kind="wipe").count() == 1
+
+
+def test_two_concurrent_approvals_reach_a_quorum_of_two_once():
+    tenant = build_tenant()
+    _activate_wipe_policy(tenant)
+    from approvals.models import AccessPolicy
+
+    AccessPolicy.objects.filter(operation_type="device.wipe").update(approvals_required=2)
+    request = request_wipe(tenant)
+    approvers = iter([tenant.approver, tenant.approver2])
+    lock = threading.Lock()
+
+    def approve():
+        with lock:
+            approver = next(approvers)
+        return request_approve(request_id=request.pk, approver=approver)
+
+    results = _in_threads(approve)
+    assert all(isinstance(r, ApprovalRequest) for r in results), results
+    request.refresh_from_db()
+    assert request.status == RequestStatus.APPROVED
+    assert request.decisions.count() == 2
+
+
+def test_the_article_story_with_a_real_worker():
+    """Policy admin protects wipe; Hazel asks; the approver approves; Hazel completes; wiped."""
+    tenant = build_tenant()
+    with celery_worker() as worker_log:
+        policy_request = operation_start(
+            actor=tenant.policy_admin,
+            operation_code="maa.policy",
+            payload={
+                "action": "create",
+                "object_id": None,
+                "state": policy_state("device.wipe", [tenant.approvers], name="Protect wipe"),
+            },
+            justification="Wipe is destructive: four eyes",
+        ).request
+        request_approve(request_id=policy_request.pk, approver=tenant.approver, note="Good idea")
+        request_complete(request_id=policy_request.pk, actor=tenant.policy_admin)
+        from approvals.models import AccessPolicy
+
+        policy = AccessPolicy.objects.get(pk=policy_request.payload["object_id"])
+        wait_until(
+            lambda: AccessPolicy.objects.get(pk=policy.pk).status == PolicyStatus.ACTIVE,
+            what="the worker to activate the policy",
+        )
+
+        wipe = request_wipe(tenant, justification="Reassigning the PC to a new hire")
+        assert Device.objects.get(pk=tenant.device.pk).management_state == ManagementState.MANAGED
+        request_approve(request_id=wipe.pk, approver=tenant.approver, note="Checked the device")
+        assert Device.objects.get(pk=tenant.device.pk).management_state == ManagementState.MANAGED
+        request_complete(request_id=wipe.pk, actor=tenant.hazel)
+        wait_until(
+            lambda: (
+                ApprovalRequest.objects.get(pk=wipe.pk).execution_status
+                == ExecutionStatus.SUCCEEDED
+            ),
+            what="the worker to run the wipe",
+        )
+        assert Device.objects.get(pk=tenant.device.pk).management_state == (
+            ManagementState.WIPE_PENDING
+        )
+
+        def checked_in_to(state):
+            simulated_check_in.delay()
+            return Device.objects.get(pk=tenant.device.pk).management_state == state
+
+        wait_until(
+            lambda: checked_in_to(ManagementState.WIPED),
+            interval=0.5,
+            what="the device to report the wipe",
+        )
+    device = Device.objects.get(pk=tenant.device.pk)
+    action = device.actions.get(kind="wipe")
+    assert action.status == "done"
+    assert action.origin == f"Approval request #{wipe.pk}"
+    assert any("execute_request" in line for line in worker_log)

@@ -1,0 +1,83 @@
+"""A real Celery worker process on the test database and the Redis broker."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _worker_env() -> dict:
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    return env
+
+
+@contextmanager
+def celery_worker(timeout: float = 60):
+    """Start `celery worker` on the test database; yield once it says it is ready."""
+    env = _worker_env()
+    celery = [sys.executable, "-m", "celery", "-A", "maa_portal"]
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    # Messages left by earlier tests refer to rows that no longer exist.
+    subprocess.run(
+        [*celery, "purge", "-f", "-Q", queue], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    process = subprocess.Popen(
+        [
+            *celery,
+            "worker",
+            "-Q",
+            queue,
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read():
+        for line in process.stdout:
+            lines.append(line)
+            if " ready." in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        if not ready.wait(timeout):
+            raise RuntimeError("The Celery worker did not start:\n" + "".join(lines[-40:]))
+        yield lines
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_until(predicate, *, timeout: float = 30, interval: float = 0.2, what: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"Timed out waiting for {what or predicate}")
