@@ -1,0 +1,169 @@
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from approvals.models import AccessPolicy, ApprovalRequest, RequestStatus
+from tests import factories as f
+from tests.conftest import request_wipe
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_request_lists_keep_a_constant_query_count(client, tenant, wipe_policy):
+    request_wipe(tenant)
+    urls = {
+        "received": (tenant.approver, reverse("approvals:received")),
+        "mine": (tenant.hazel, reverse("approvals:mine")),
+        "tasks": (tenant.approver, reverse("approvals:admin_tasks")),
+    }
+    before = {}
+    for name, (user, url) in urls.items():
+        client.force_login(user)
+        _queries(client, url)  # warms the content-type cache
+        before[name] = _queries(client, url)
+    for _ in range(15):
+        request_wipe(tenant, device=f.device())
+    for name, (user, url) in urls.items():
+        client.force_login(user)
+        assert _queries(client, url) == before[name], name
+
+
+def test_wipe_button_asks_for_justification_and_says_approval_is_needed(
+    client, tenant, wipe_policy
+):
+    client.force_login(tenant.hazel)
+    url = reverse("devices:action", args=[tenant.device.pk, "wipe"])
+    assert "Business justification" in client.get(url).content.decode()
+    response = client.post(url, {"justification": "Reassigning the PC"}, follow=True)
+    body = response.content.decode()
+    request = ApprovalRequest.objects.get(operation_type="device.wipe")
+    assert "This operation requires approval" in body
+    assert f"Request #{request.pk}" in body
+    tenant.device.refresh_from_db()
+    assert tenant.device.management_state == "managed"
+
+
+def test_second_wipe_shows_a_link_to_the_open_request(client, tenant, wipe_policy):
+    first = request_wipe(tenant)
+    client.force_login(tenant.hazel)
+    url = reverse("devices:action", args=[tenant.device.pk, "wipe"])
+    body = client.post(url, {"justification": "Again, typed text"}).content.decode()
+    assert reverse("approvals:request_detail", args=[first.pk]) in body
+    assert "Again, typed text" in body
+    assert ApprovalRequest.objects.filter(operation_type="device.wipe").count() == 1
+
+
+def test_approver_sees_decision_buttons_and_requestor_does_not(client, tenant, wipe_policy):
+    request = request_wipe(tenant)
+    url = reverse("approvals:request_detail", args=[request.pk])
+    client.force_login(tenant.approver)
+    assert "formaction" in client.get(url).content.decode()
+    client.force_login(tenant.hazel)
+    body = client.get(url).content.decode()
+    assert ">Approve<" not in body and "Cancel request" in body
+
+
+def test_a_forged_approve_by_the_requestor_is_refused(client, tenant, wipe_policy):
+    request = request_wipe(tenant)
+    client.force_login(tenant.hazel)
+    response = client.post(reverse("approvals:request_action", args=[request.pk, "approve"]))
+    assert response.status_code == 403
+    request.refresh_from_db()
+    assert request.status == RequestStatus.NEEDS_APPROVAL
+
+
+def test_reject_without_notes_keeps_the_page_and_what_was_typed(client, tenant, wipe_policy):
+    request = request_wipe(tenant)
+    client.force_login(tenant.approver)
+    response = client.post(
+        reverse("approvals:request_action", args=[request.pk, "reject"]), {"note": "   "}
+    )
+    assert response.status_code == 400
+    assert "Approver notes is required" in response.content.decode()
+    response = client.post(
+        reverse("approvals:request_action", args=[request.pk, "reject"]),
+        {"note": "x" * 1100},
+    )
+    assert "at most 1024" in response.content.decode()
+    assert "x" * 1100 in response.content.decode()
+
+
+def test_approve_then_complete_through_the_pages(client, tenant, wipe_policy):
+    request = request_wipe(tenant)
+    client.force_login(tenant.approver)
+    client.post(
+        reverse("approvals:request_action", args=[request.pk, "approve"]), {"note": "Checked"}
+    )
+    client.force_login(tenant.hazel)
+    body = client.get(reverse("approvals:request_detail", args=[request.pk])).content.decode()
+    assert "Checked" in body and ">Complete<" in body
+    client.post(reverse("approvals:request_action", args=[request.pk, "complete"]))
+    request.refresh_from_db()
+    assert request.status == RequestStatus.COMPLETED
+
+
+def test_an_outsider_cannot_open_a_request(client, tenant, wipe_policy):
+    request = request_wipe(tenant)
+    client.force_login(f.user("outsider"))
+    assert client.get(reverse("approvals:request_detail", args=[request.pk])).status_code == 404
+
+
+def test_policy_form_refuses_a_trap_and_keeps_the_input(client, tenant):
+    lonely = f.group("Unassigned approvers", [tenant.approver])
+    client.force_login(tenant.policy_admin)
+    response = client.post(
+        reverse("approvals:policy_create"),
+        {
+            "name": "Protect wipe",
+            "description": "kept description",
+            "operation_type": "device.wipe",
+            "approver_groups": [lonely.pk],
+            "approvals_required": 1,
+            "justification": "Four eyes",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "no role assignment" in body and "kept description" in body
+    assert not AccessPolicy.objects.exists()
+
+
+def test_health_panel_flags_a_policy_whose_group_lost_its_members(client, tenant, wipe_policy):
+    tenant.approvers.auth_group.user_set.clear()
+    client.force_login(tenant.policy_admin)
+    body = client.get(reverse("approvals:policies")).content.decode()
+    assert "has no members" in body
+    assert wipe_policy.name in body
+
+
+def test_admin_shows_requests_read_only_and_starts_wipes_through_the_flow(
+    client, tenant, wipe_policy
+):
+    admin = f.global_admin("rootadmin")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    request = request_wipe(tenant)
+    client.force_login(admin)
+    change_url = reverse("admin:approvals_approvalrequest_change", args=[request.pk])
+    page = client.get(change_url)
+    assert page.status_code == 200
+    assert 'name="status"' not in page.content.decode()
+    other = f.device("ADMIN-WIPE-1")
+    response = client.post(
+        reverse("admin:devices_device_changelist"),
+        {
+            "action": "wipe_devices",
+            "_selected_action": [other.pk],
+            "confirm": "1",
+            "justification": "From the admin",
+        },
+    )
+    assert response.status_code == 302
+    filed = ApprovalRequest.objects.get(target_key=f"device:{other.pk}")
+    assert filed.status == RequestStatus.NEEDS_APPROVAL
+    other.refresh_from_db()
+    assert other.management_state == "managed"

@@ -1,0 +1,110 @@
+from django.urls import reverse
+
+from devices.models import ActionStatus, ManagementState, OperatingSystem
+from devices.services import DeviceActionError, device_action_run, device_check_in
+from tests import factories as f
+
+
+def test_device_list_filters_and_searches(client, tenant):
+    f.device("MAC-LON-1", operating_system=OperatingSystem.MACOS, compliance_state="noncompliant")
+    f.device("IPHONE-1", operating_system=OperatingSystem.IOS)
+    client.force_login(tenant.hazel)
+    url = reverse("devices:list")
+    body = client.get(url, {"operating_system": "macOS"}).content.decode()
+    assert "MAC-LON-1" in body and "IPHONE-1" not in body
+    body = client.get(url, {"compliance_state": "noncompliant"}).content.decode()
+    assert "MAC-LON-1" in body and "DESKTOP-HAZEL-01" not in body
+    body = client.get(url, {"q": "iphone"}).content.decode()
+    assert "IPHONE-1" in body and "MAC-LON-1" not in body
+
+
+def test_device_list_filters_by_scope_tag(client, tenant):
+    milan = f.tag("Milan")
+    f.device("TAGGED-1", tags=[milan])
+    client.force_login(tenant.hazel)
+    body = client.get(reverse("devices:list"), {"tag": milan.pk}).content.decode()
+    assert "TAGGED-1" in body and "DESKTOP-HAZEL-01" not in body
+
+
+def _list_queries(client, django_assert_max_num_queries, limit):
+    with django_assert_max_num_queries(limit):
+        response = client.get(reverse("devices:list"))
+    assert response.status_code == 200
+
+
+def test_device_list_query_count_does_not_grow_with_rows(
+    client, tenant, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    scoped = f.user("scoped")
+    people = f.group("People", [tenant.hazel])
+    f.assign(
+        f.builtin("Help Desk Operator"),
+        [f.group("Scoped desk", [scoped])],
+        scope_groups=[people],
+        tags=[f.tag("Milan")],
+    )
+    client.force_login(scoped)
+    f.device(primary_user=tenant.hazel, tags=[f.tag("Milan")])
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("devices:list"))
+    for _ in range(60):
+        f.device(primary_user=tenant.hazel, tags=[f.tag("Milan")])
+    _list_queries(client, django_assert_max_num_queries, len(few.captured_queries))
+
+
+def test_sync_runs_directly_and_completes_at_check_in(client, tenant):
+    client.force_login(tenant.hazel)
+    client.post(reverse("devices:sync", args=[tenant.device.pk]))
+    action = tenant.device.actions.get()
+    assert action.kind == "sync" and action.status == ActionStatus.SENT
+    device_check_in(device_id=tenant.device.pk)
+    action.refresh_from_db()
+    assert action.status == ActionStatus.DONE
+
+
+def test_a_wipe_moves_the_device_through_its_states_at_check_ins(tenant):
+    action = device_action_run(actor=tenant.hazel, device_id=tenant.device.pk, kind="wipe")
+    states = []
+    for _ in range(2):
+        device = device_check_in(device_id=tenant.device.pk)
+        states.append(device.management_state)
+    assert states == [ManagementState.WIPING, ManagementState.WIPED]
+    action.refresh_from_db()
+    assert action.status == ActionStatus.DONE
+
+
+def test_a_deleted_device_keeps_its_history_and_refuses_actions(tenant):
+    device_action_run(actor=tenant.hazel, device_id=tenant.device.pk, kind="sync")
+    device_action_run(actor=tenant.hazel, device_id=tenant.device.pk, kind="delete")
+    tenant.device.refresh_from_db()
+    assert tenant.device.management_state == ManagementState.DELETED
+    assert tenant.device.actions.count() == 2
+    try:
+        device_action_run(actor=tenant.hazel, device_id=tenant.device.pk, kind="wipe")
+    except DeviceActionError as exc:
+        assert "deleted" in str(exc)
+    else:
+        raise AssertionError("a deleted device accepted a wipe")
+
+
+def test_the_device_state_cannot_be_assigned(tenant):
+    try:
+        tenant.device.management_state = ManagementState.WIPED
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("management_state accepted a direct assignment")
+
+
+def test_an_out_of_scope_device_page_is_not_found(client, tenant):
+    scoped = f.user("scoped2")
+    f.assign(
+        f.builtin("Help Desk Operator"),
+        [f.group("Nobody's desk", [scoped])],
+        scope_groups=[f.group("Empty scope")],
+    )
+    client.force_login(scoped)
+    assert client.get(reverse("devices:detail", args=[tenant.device.pk])).status_code == 404

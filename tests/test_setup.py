@@ -1,0 +1,84 @@
+"""The demo seed and the settings a fresh deployment starts with."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.core.management import call_command
+
+from devices.models import Device
+from rbac.catalogue import Perm
+from rbac.models import SecurityGroup, User
+from rbac.selectors import user_has_perm
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_seed_demo_builds_the_article_tenant_and_is_idempotent(db, capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert "policyadmin" in out and "hazel" in out and "maa-demo-2026" in out
+    counts = (User.objects.count(), SecurityGroup.objects.count(), Device.objects.count())
+    call_command("seed_demo")
+    assert (User.objects.count(), SecurityGroup.objects.count(), Device.objects.count()) == counts
+    assert Device.objects.count() >= 50
+    approvers = SecurityGroup.objects.get(name="Intune MAA Approvers")
+    assert approvers.role_assignments.exists()
+    approver = User.objects.get(username="approver")
+    assert user_has_perm(approver, Perm.MAA_APPROVE)
+    hazel = User.objects.get(username="hazel")
+    assert user_has_perm(hazel, Perm.WIPE) and not user_has_perm(hazel, Perm.MAA_APPROVE)
+    assert User.objects.get(username="policyadmin").directory_role == "intune_admin"
+
+
+def _django_setup(env_overrides: dict) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env.update(env_overrides)
+    env["DJANGO_SETTINGS_MODULE"] = "maa_portal.settings"
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_settings_refuse_to_start_with_debug_off_and_no_secret_key(tmp_path):
+    result = _django_setup({"DEBUG": "0", "MAA_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_settings_start_with_a_secret_key_and_keep_production_defaults(tmp_path):
+    result = _django_setup({"DEBUG": "0", "SECRET_KEY": "x" * 50, "MAA_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s;"
+            "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)",
+        ],
+        env={
+            **os.environ,
+            "DEBUG": "0",
+            "SECRET_KEY": "x" * 50,
+            "SECURE_COOKIES": "",
+            "MAA_VAR_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "maa_portal.settings",
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert check.stdout.split() == ["False", "True", "True"], check.stderr
+
+
+def test_a_local_debug_run_keeps_a_generated_secret_key(tmp_path):
+    first = _django_setup({"DEBUG": "1", "MAA_VAR_DIR": str(tmp_path)})
+    assert first.returncode == 0, first.stderr
+    key = (tmp_path / "secret_key").read_text()
+    _django_setup({"DEBUG": "1", "MAA_VAR_DIR": str(tmp_path)})
+    assert (tmp_path / "secret_key").read_text() == key and len(key) > 40
