@@ -295,7 +295,6 @@ def request_complete(*, request_id: int, actor) -> ApprovalRequest:
         request.save()
         _record(request, actor, "request.complete", before)
         _enqueue_execution(request)
-        _notify(request, "completed")
     return request
 
 
@@ -358,6 +357,7 @@ def request_execute(*, request_id: int) -> ApprovalRequest:
             request.succeed_execution(result)
             request.save()
             _execution_event(request, ExecutionStatus.RUNNING, "execution.succeeded", result)
+            _notify(request, "completed")
     except (OperationError, ApprovalError) as exc:
         return request_execution_failed(request_id=request_id, error=str(exc))
     return request

@@ -21,6 +21,7 @@ _REQUEST_TRANSITION = {
     ActionKind.WIPE: "wipe_requested",
     ActionKind.RETIRE: "retire_requested",
 }
+_PAST = {"wipe": "wiped", "retire": "retired", "delete": "deleted", "sync": "synced"}
 _ACK_TRANSITION = {ActionKind.WIPE: "wipe_acknowledged", ActionKind.RETIRE: "retire_acknowledged"}
 _DONE_TRANSITION = {ActionKind.WIPE: "wipe_done", ActionKind.RETIRE: "retire_done"}
 
@@ -36,11 +37,12 @@ def device_action_check(device: Device, kind: str) -> None:
     """Raise DeviceActionError if `kind` cannot run on the device as it is now."""
     label = ActionKind(kind).label.lower()
     if device.is_deleted:
-        raise DeviceActionError(f"{device.name} was deleted; it cannot be {label}d.")
+        raise DeviceActionError(f"{device.name} was deleted; it cannot be {_PAST[kind]}.")
     transition_name = _REQUEST_TRANSITION.get(kind)
     if transition_name and not can_proceed(getattr(device, transition_name)):
         raise DeviceActionError(
-            f"{device.name} cannot be {label}d while it is {device.get_management_state_display()}."
+            f"{device.name} cannot be {_PAST[kind]} while it is "
+            f"{device.get_management_state_display()}."
         )
     if (
         kind != ActionKind.DELETE
@@ -50,6 +52,14 @@ def device_action_check(device: Device, kind: str) -> None:
         ).exists()
     ):
         raise DeviceActionError(f"A {label} of {device.name} is already in progress.")
+
+
+def device_action_possible(device: Device, kind: str) -> bool:
+    try:
+        device_action_check(device, kind)
+    except DeviceActionError:
+        return False
+    return True
 
 
 def device_action_run(*, actor, device_id: int, kind: str, origin: str = "") -> DeviceAction:

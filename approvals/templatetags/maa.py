@@ -1,0 +1,40 @@
+from django import template
+
+from approvals.models import ExecutionStatus, PolicyStatus, RequestStatus
+from devices.models import ManagementState
+
+register = template.Library()
+
+_EVENTS = {
+    "request.submit": "submitted the request",
+    "request.approve": "approved",
+    "request.reject": "rejected",
+    "request.cancel": "cancelled the request",
+    "request.complete": "completed the request",
+    "request.expire": "expired the request",
+    "request.decision_refused": "was refused a decision",
+    "request.remind_approvers": "reminded the approvers",
+    "request.remind_requestor": "reminded the requestor",
+    "execution.running": "started the execution",
+    "execution.succeeded": "finished the execution",
+    "execution.failed": "reports the execution failed",
+    "execution.retry": "queued the execution again",
+    "link.open": "opened the approval link",
+    "link.refused": "was refused by the approval link",
+}
+_STATES = {
+    **dict(RequestStatus.choices),
+    **dict(ExecutionStatus.choices),
+    **dict(PolicyStatus.choices),
+    **dict(ManagementState.choices),
+}
+
+
+@register.filter
+def event_label(action: str) -> str:
+    return _EVENTS.get(action, action)
+
+
+@register.filter
+def state_label(state: str) -> str:
+    return _STATES.get(state, state)
