@@ -18,7 +18,7 @@ from rbac.selectors import user_has_perm
 from .forms import DeviceFilterForm
 from .models import ActionKind
 from .selectors import device_actions, device_list, devices_visible_to
-from .services import DeviceActionError, device_action_run
+from .services import DeviceActionError, device_action_possible, device_action_run
 
 PAGE_SIZE = 50
 PROTECTABLE = {
@@ -66,6 +66,7 @@ def device_detail(request, pk):
             ("delete", "Delete"),
         ]
         if user_has_perm(request.user, PROTECTABLE.get(kind, Perm.SYNC), device)
+        and device_action_possible(device, kind)
     ]
     return render(
         request,

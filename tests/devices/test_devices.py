@@ -108,3 +108,11 @@ def test_an_out_of_scope_device_page_is_not_found(client, tenant):
     )
     client.force_login(scoped)
     assert client.get(reverse("devices:detail", args=[tenant.device.pk])).status_code == 404
+
+
+def test_device_page_offers_only_actions_the_device_can_take(client, tenant):
+    device_action_run(actor=tenant.hazel, device_id=tenant.device.pk, kind="wipe")
+    client.force_login(tenant.hazel)
+    body = client.get(reverse("devices:detail", args=[tenant.device.pk])).content.decode()
+    assert reverse("devices:action", args=[tenant.device.pk, "wipe"]) not in body
+    assert reverse("devices:action", args=[tenant.device.pk, "delete"]) in body
