@@ -5,6 +5,7 @@ else: each one takes its row locks, checks the rules, makes its FSM transition, 
 audit event and schedules its follow-up work after commit, so no entry point can skip a step.
 """
 
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from .operations.base import digest
 from .selectors import approvals_count, covering_policy, decision_refusal
 
 MAX_TEXT = 1024
+log = logging.getLogger(__name__)
 
 
 class ApprovalError(Exception):
@@ -58,14 +60,26 @@ def _notify(request: ApprovalRequest, event: str) -> None:
     from .tasks import send_request_notifications
 
     request_id = request.pk
-    transaction.on_commit(lambda: send_request_notifications.delay(request_id, event))
+    # robust: a broker outage must not turn a committed decision into an error page.
+    transaction.on_commit(lambda: send_request_notifications.delay(request_id, event), robust=True)
 
 
 def _enqueue_execution(request: ApprovalRequest) -> None:
     from .tasks import execute_request
 
     request_id = request.pk
-    transaction.on_commit(lambda: execute_request.delay(request_id))
+
+    def enqueue():
+        try:
+            execute_request.delay(request_id)
+        except Exception as exc:
+            # Left Queued with no message, the request would wait forever; Failed offers Retry.
+            log.exception("Could not queue the execution of request %s", request_id)
+            request_execution_failed(
+                request_id=request_id, error=f"Could not queue the execution: {exc}"
+            )
+
+    transaction.on_commit(enqueue)
 
 
 def _check_text(value: str, label: str, *, required: bool) -> str:

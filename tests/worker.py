@@ -1,11 +1,16 @@
 """A real Celery worker process on the test database and the Redis broker."""
 
+import email
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 
 from django.conf import settings
@@ -14,9 +19,12 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _worker_env() -> dict:
+def _worker_env(var_dir: Path) -> dict:
     db = connection.settings_dict
     env = dict(os.environ)
+    # The worker writes its emails to files the test (or a browser story) can read.
+    env["MAA_VAR_DIR"] = str(var_dir)
+    env["EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
     env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
     env["DATABASE_URL"] = (
         f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
@@ -25,10 +33,25 @@ def _worker_env() -> dict:
     return env
 
 
+@dataclass
+class Worker:
+    log: list[str]
+    mail_dir: Path
+
+    def mails(self) -> list[EmailMessage]:
+        found = []
+        for path in sorted(self.mail_dir.glob("*.log")):
+            for raw in path.read_text().split("\n" + "-" * 79 + "\n"):
+                if raw.strip():
+                    found.append(email.message_from_string(raw.strip(), policy=policy.default))
+        return found
+
+
 @contextmanager
 def celery_worker(timeout: float = 60):
     """Start `celery worker` on the test database; yield once it says it is ready."""
-    env = _worker_env()
+    var_dir = Path(tempfile.mkdtemp(prefix="maa-worker-"))
+    env = _worker_env(var_dir)
     celery = [sys.executable, "-m", "celery", "-A", "maa_portal"]
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     # Messages left by earlier tests refer to rows that no longer exist.
@@ -65,7 +88,7 @@ def celery_worker(timeout: float = 60):
     try:
         if not ready.wait(timeout):
             raise RuntimeError("The Celery worker did not start:\n" + "".join(lines[-40:]))
-        yield lines
+        yield Worker(log=lines, mail_dir=var_dir / "mail")
     finally:
         process.terminate()
         try:

@@ -100,7 +100,7 @@ def test_two_concurrent_approvals_reach_a_quorum_of_two_once():
 def test_the_article_story_with_a_real_worker():
     """Policy admin protects wipe; Hazel asks; the approver approves; Hazel completes; wiped."""
     tenant = build_tenant()
-    with celery_worker() as worker_log:
+    with celery_worker() as worker:
         policy_request = operation_start(
             actor=tenant.policy_admin,
             operation_code="maa.policy",
@@ -150,4 +150,8 @@ def test_the_article_story_with_a_real_worker():
     action = device.actions.get(kind="wipe")
     assert action.status == "done"
     assert action.origin == f"Approval request #{wipe.pk}"
-    assert any("execute_request" in line for line in worker_log)
+    assert any("execute_request" in line for line in worker.log)
+    # The worker told the approvers by email, and Hazel when her wipe ran.
+    wait_until(lambda: any("completed" in m["subject"] for m in worker.mails()), what="mail")
+    recipients = {m["to"] for m in worker.mails()}
+    assert {tenant.approver2.email, tenant.hazel.email} <= recipients
