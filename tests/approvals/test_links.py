@@ -1,0 +1,101 @@
+from urllib.parse import urlparse
+
+from django.core import signing
+from django.urls import reverse
+
+from approvals.links import decision_url
+from approvals.models import AuditEvent, RequestStatus
+from approvals.services import request_approve, request_cancel
+from tests import factories as f
+from tests.conftest import request_wipe
+
+
+def _path(request, approver) -> str:
+    return urlparse(decision_url(request, approver)).path
+
+
+def test_opening_a_link_shows_the_decision_page_and_changes_nothing(client, tenant, wipe_policy):
+    request = request_wipe(tenant)
+    client.force_login(tenant.approver)
+    response = client.get(_path(request, tenant.approver))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Approve" in body and "csrfmiddlewaretoken" in body
+    request.refresh_from_db()
+    assert request.status == RequestStatus.NEEDS_APPROVAL
+    assert AuditEvent.objects.filter(action="link.open", request_id=request.pk).exists()
+
+
+def test_logged_out_the_link_goes_through_login_and_back(client, tenant, wipe_policy):
+    request = request_wipe(tenant)
+    path = _path(request, tenant.approver)
+    response = client.get(path)
+    assert response.status_code == 302
+    login_url = response.url
+    assert login_url.startswith(reverse("login"))
+    response = client.post(login_url, {"username": "approver", "password": "pw", "next": path})
+    assert response.url == path
+    response = client.get(path)
+    assert response.status_code == 200 and "Approve" in response.content.decode()
+    client.post(
+        reverse("approvals:request_action", args=[request.pk, "approve"]), {"note": "From mail"}
+    )
+    request.refresh_from_db()
+    assert request.status == RequestStatus.APPROVED
+
+
+def test_a_tampered_link_is_refused_and_audited(client, tenant, wipe_policy):
+    request = request_wipe(tenant)
+    path = _path(request, tenant.approver)
+    client.force_login(tenant.approver)
+    token = path.rstrip("/").split("/")[-1]
+    forged = signing.dumps({"r": request.pk, "u": tenant.approver.pk, "v": 1}, salt="other")
+    for bad in (token[:-3] + "abc", forged):
+        response = client.get(reverse("approvals:decision_link", args=[bad]))
+        assert response.status_code == 400
+        assert "not valid" in response.content.decode()
+    assert AuditEvent.objects.filter(action="link.refused").count() == 2
+
+
+def test_an_expired_link_says_so_and_shows_the_status(
+    client, tenant, wipe_policy, monkeypatch, settings
+):
+    import time
+
+    request = request_wipe(tenant)
+    path = _path(request, tenant.approver)
+    client.force_login(tenant.approver)
+    later = time.time() + settings.MAA_NEEDS_APPROVAL_TTL.total_seconds() + 60
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    response = client.get(path)
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "expired" in body and "Needs approval" in body
+    request.refresh_from_db()
+    assert request.status == RequestStatus.NEEDS_APPROVAL
+
+
+def test_a_link_opened_by_someone_else_is_refused(client, tenant, wipe_policy):
+    request = request_wipe(tenant)
+    client.force_login(tenant.approver2)
+    response = client.get(_path(request, tenant.approver))
+    assert response.status_code == 403
+    assert "sent to another approver" in response.content.decode()
+    assert AuditEvent.objects.filter(action="link.refused", actor=tenant.approver2).exists()
+
+
+def test_a_link_to_a_decided_or_cancelled_request_has_nothing_to_decide(
+    client, tenant, wipe_policy
+):
+    request = request_wipe(tenant)
+    path = _path(request, tenant.approver2)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    client.force_login(tenant.approver2)
+    response = client.get(path)
+    assert response.status_code == 409
+    assert "Approved" in response.content.decode()
+    other = request_wipe(tenant, device=f.device())
+    path = _path(other, tenant.approver)
+    request_cancel(request_id=other.pk, actor=tenant.hazel)
+    client.force_login(tenant.approver)
+    assert "nothing left to decide" in client.get(path).content.decode()

@@ -1,0 +1,146 @@
+from dataclasses import asdict
+from datetime import timedelta
+
+from django.core import mail
+from django.utils import timezone
+
+from approvals.models import ApprovalRequest, RequestStatus
+from approvals.notifications import notice_send, notices_for
+from approvals.reminders import requests_due_reminder
+from approvals.services import request_approve, request_reject, requests_expire_due
+from approvals.tasks import send_notice
+from rbac.models import NotificationKind
+from tests import factories as f
+from tests.conftest import activate_policy, request_wipe
+
+
+def _recipients(request, event):
+    return {n.user_id: n for n in notices_for(request, event)}
+
+
+def _send_all(request, event):
+    for notice in notices_for(request, event):
+        notice_send(request_id=request.pk, notice=notice)
+
+
+def test_a_new_request_mails_exactly_the_eligible_approvers(tenant, wipe_policy):
+    outsider = f.user("outsider")
+    no_assignment = f.group("Unassigned", [outsider])
+    wipe_policy.approver_groups.add(no_assignment)
+    tenant.approvers.auth_group.user_set.add(tenant.hazel)  # the requestor, also an approver
+    request = request_wipe(tenant)
+    assert set(_recipients(request, "submitted")) == {tenant.approver.pk, tenant.approver2.pk}
+    _send_all(request, "submitted")
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [tenant.approver.email, tenant.approver2.email]
+    )
+    message = mail.outbox[0]
+    body = message.body
+    assert "Reassigning the PC" in body and tenant.device.name in body
+    assert "/tenant/maa/link/" in body
+    assert "Expires" in body
+    assert message.alternatives and "Review and decide" in message.alternatives[0][0]
+
+
+def test_quorum_requests_mail_approvers_until_decided(tenant):
+    activate_policy(tenant, "device.wipe", approvals_required=2)
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    assert set(_recipients(request, "remind_approvers")) == {tenant.approver2.pk}
+    request = request_approve(request_id=request.pk, approver=tenant.approver2)
+    assert request.status == RequestStatus.APPROVED
+    assert set(_recipients(request, "approved")) == {tenant.hazel.pk}
+
+
+def test_decisions_tell_the_requestor_with_the_notes_and_the_others_they_are_not_needed(
+    tenant, wipe_policy
+):
+    request = request_wipe(tenant)
+    request = request_reject(request_id=request.pk, approver=tenant.approver, note="Wrong PC")
+    notices = _recipients(request, "rejected")
+    assert notices[tenant.hazel.pk].kind == NotificationKind.DECIDED
+    assert notices[tenant.approver2.pk].kind == NotificationKind.NO_LONGER_NEEDED
+    assert tenant.approver.pk not in notices
+    _send_all(request, "rejected")
+    to_hazel = next(m for m in mail.outbox if m.to == [tenant.hazel.email])
+    assert "rejected" in to_hazel.subject and "Wrong PC" in to_hazel.body
+
+
+def test_an_opted_out_user_gets_no_mail(tenant, wipe_policy):
+    tenant.approver.muted_notifications = [NotificationKind.NEW_REQUEST]
+    tenant.approver.save()
+    request = request_wipe(tenant)
+    _send_all(request, "submitted")
+    assert [m.to for m in mail.outbox] == [[tenant.approver2.email]]
+
+
+def test_reminders_go_out_once_at_half_the_time_to_expiry(tenant, wipe_policy, settings):
+    request = request_wipe(tenant)
+    approved = request_wipe(tenant, device=f.device())
+    request_approve(request_id=approved.pk, approver=tenant.approver)
+    assert requests_due_reminder() == []
+    half_way = timezone.now() + settings.MAA_NEEDS_APPROVAL_TTL / 2 + timedelta(minutes=1)
+    due = requests_due_reminder(now=half_way)
+    assert set(due) == {(request.pk, "remind_approvers"), (approved.pk, "remind_requestor")}
+    assert requests_due_reminder(now=half_way) == []
+    assert set(_recipients(approved, "remind_requestor")) == {tenant.hazel.pk}
+
+
+def test_expiry_tells_the_requestor_and_the_approvers(tenant, wipe_policy, settings):
+    request = request_wipe(tenant)
+    requests_expire_due(now=timezone.now() + settings.MAA_NEEDS_APPROVAL_TTL * 2)
+    request.refresh_from_db()
+    notices = _recipients(request, "expired")
+    assert notices[tenant.hazel.pk].kind == NotificationKind.EXPIRED
+    assert notices[tenant.approver.pk].kind == NotificationKind.NO_LONGER_NEEDED
+
+
+def test_a_failing_mail_server_is_retried_and_loses_nothing(tenant, wipe_policy, settings):
+    from tests.failing_mail import FailingBackend
+
+    settings.EMAIL_BACKEND = "tests.failing_mail.FailingBackend"
+    FailingBackend.attempts = 0
+    request = request_wipe(tenant)
+    notice = notices_for(request, "submitted")[0]
+    # Eagerly applied, the task's retries run in a row instead of after their backoff.
+    result = send_notice.apply(args=[request.pk, asdict(notice)])
+    assert result.state == "FAILURE"
+    assert FailingBackend.attempts == send_notice.max_retries + 1
+    request.refresh_from_db()
+    assert request.status == RequestStatus.NEEDS_APPROVAL
+    assert ApprovalRequest.objects.filter(pk=request.pk).exists()
+
+
+def test_a_broker_outage_after_submit_keeps_the_request(
+    tenant, wipe_policy, monkeypatch, django_capture_on_commit_callbacks
+):
+    from approvals import tasks
+
+    def broker_down(*args):
+        raise ConnectionError("broker unavailable")
+
+    monkeypatch.setattr(tasks.send_request_notifications, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        request = request_wipe(tenant)
+    assert ApprovalRequest.objects.get(pk=request.pk).status == RequestStatus.NEEDS_APPROVAL
+
+
+def test_a_broker_outage_at_complete_leaves_a_retryable_failure(
+    tenant, wipe_policy, monkeypatch, django_capture_on_commit_callbacks
+):
+    from approvals import tasks
+    from approvals.services import request_complete
+
+    monkeypatch.setattr(tasks.send_request_notifications, "delay", lambda *args: None)
+
+    def broker_down(*args):
+        raise ConnectionError("broker unavailable")
+
+    monkeypatch.setattr(tasks.execute_request, "delay", broker_down)
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_complete(request_id=request.pk, actor=tenant.hazel)
+    request.refresh_from_db()
+    assert request.execution_status == "failed"
+    assert "Could not queue" in request.execution_error
