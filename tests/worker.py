@@ -48,27 +48,24 @@ class Worker:
 
 
 @contextmanager
-def celery_worker(timeout: float = 60):
-    """Start `celery worker` on the test database; yield once it says it is ready."""
+def celery_worker(timeout: float = 60, *, beat: bool = False, env_extra: dict | None = None):
+    """Start `celery worker` on the test database; yield once it says it is ready.
+
+    With beat, the periodic tasks run too: devices check in every second.
+    """
     var_dir = Path(tempfile.mkdtemp(prefix="maa-worker-"))
-    env = _worker_env(var_dir)
+    env = {**_worker_env(var_dir), "DEVICE_CHECK_IN_SECONDS": "1", **(env_extra or {})}
     celery = [sys.executable, "-m", "celery", "-A", "maa_portal"]
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     # Messages left by earlier tests refer to rows that no longer exist.
     subprocess.run(
         [*celery, "purge", "-f", "-Q", queue], env=env, cwd=ROOT, check=True, capture_output=True
     )
+    command = [*celery, "worker", "-Q", queue, "--loglevel=INFO", "-n", f"test-{os.getpid()}@%h"]
+    # Beat runs inside the worker, which the solo pool does not allow.
+    command += ["-B", "--concurrency=1"] if beat else ["--pool=solo"]
     process = subprocess.Popen(
-        [
-            *celery,
-            "worker",
-            "-Q",
-            queue,
-            "--pool=solo",
-            "--loglevel=INFO",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
+        command,
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,

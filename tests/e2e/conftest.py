@@ -1,0 +1,95 @@
+"""Browser stories: Debian's Chromium driven by Playwright against pytest-django's live server."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test body
+# are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "pw"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        message = (
+            f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); "
+            "the browser stories need it."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+        ],
+    }
+
+
+@pytest.fixture
+def shot(page, request):
+    """Save a screenshot of the current page as a test artifact."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(name: str):
+        path = ARTIFACTS / f"{request.node.name}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def portal(live_server, settings):
+    settings.PORTAL_BASE_URL = live_server.url
+    return live_server.url
+
+
+@pytest.fixture
+def worker(portal):
+    from tests.worker import celery_worker
+
+    with celery_worker(beat=True, env_extra={"PORTAL_BASE_URL": portal}) as running:
+        yield running
+
+
+class Browser:
+    """A person at the portal: signs in, clicks by visible labels."""
+
+    def __init__(self, page, base_url: str):
+        self.page, self.base = page, base_url
+
+    def sign_in(self, username: str):
+        page = self.page
+        page.context.clear_cookies()
+        page.goto(f"{self.base}/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/login/" not in url)
+
+    def open(self, path: str):
+        self.page.goto(f"{self.base}{path}")
+
+
+@pytest.fixture
+def person(page, portal):
+    page.set_default_timeout(15000)
+    return Browser(page, portal)
