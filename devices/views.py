@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from approvals.forms import JustificationForm
-from approvals.models import ApprovalRequest
+from approvals.models import ApprovalRequest, AuditEvent
 from approvals.models.requests import OPEN_STATUSES
 from approvals.services import operation_is_protected
 from approvals.starting import start_from_form
@@ -77,6 +77,9 @@ def device_detail(request, pk):
             "buttons": [] if device.is_deleted else buttons,
             "open_request": open_request,
             "history": ApprovalRequest.objects.filter(target_key=f"device:{device.pk}")[:20],
+            "events": AuditEvent.objects.filter(
+                target_type="devices.device", target_id=str(device.pk)
+            ).order_by("-seq")[:50],
         },
     )
 

@@ -116,3 +116,13 @@ def test_device_page_offers_only_actions_the_device_can_take(client, tenant):
     body = client.get(reverse("devices:detail", args=[tenant.device.pk])).content.decode()
     assert reverse("devices:action", args=[tenant.device.pk, "wipe"]) not in body
     assert reverse("devices:action", args=[tenant.device.pk, "delete"]) in body
+
+
+def test_device_page_shows_the_device_receiving_and_performing_the_wipe(client, tenant):
+    device_action_run(actor=tenant.hazel, device_id=tenant.device.pk, kind="wipe")
+    device_check_in(device_id=tenant.device.pk)
+    device_check_in(device_id=tenant.device.pk)
+    client.force_login(tenant.hazel)
+    body = client.get(reverse("devices:detail", args=[tenant.device.pk])).content.decode()
+    assert "device.wipe_acknowledged (Wipe pending → Wiping)" in body
+    assert "device.wipe_done (Wiping → Wiped)" in body
