@@ -103,9 +103,8 @@ def main() -> None:
     ]
     for username, query in cases:
         queries, median, worst = measure(username, query)
-        print(
-            f"{username:<12} {query or '(first page)':<56} {queries:>4} {median:>10.1f} {worst:>8.1f}"
-        )
+        label = query or "(first page)"
+        print(f"{username:<12} {label:<56} {queries:>4} {median:>10.1f} {worst:>8.1f}")
 
 
 if __name__ == "__main__":

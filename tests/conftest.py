@@ -57,24 +57,27 @@ def policy_state(operation_type: str, groups, approvals_required: int = 1, name:
     }
 
 
+def submit_policy(actor, state: dict, justification: str = "Protect a dangerous operation"):
+    """File the request that creates an access policy; returns the request."""
+    return operation_start(
+        actor=actor,
+        operation_code="maa.policy",
+        payload={"action": "create", "object_id": None, "state": state},
+        justification=justification,
+    ).request
+
+
 def activate_policy(tenant: Tenant, operation_type: str, *, approvals_required: int = 1):
     """Create a policy the way the article does: request, approval, Complete, execution."""
     from approvals.models import AccessPolicy
 
-    started = operation_start(
-        actor=tenant.policy_admin,
-        operation_code="maa.policy",
-        payload={
-            "action": "create",
-            "object_id": None,
-            "state": policy_state(operation_type, [tenant.approvers], approvals_required),
-        },
-        justification="Protect a dangerous operation",
+    request = submit_policy(
+        tenant.policy_admin, policy_state(operation_type, [tenant.approvers], approvals_required)
     )
-    request_approve(request_id=started.request.pk, approver=tenant.approver)
-    request_complete(request_id=started.request.pk, actor=tenant.policy_admin)
-    request_execute(request_id=started.request.pk)
-    return AccessPolicy.objects.get(pk=started.request.payload["object_id"])
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    request_complete(request_id=request.pk, actor=tenant.policy_admin)
+    request_execute(request_id=request.pk)
+    return AccessPolicy.objects.get(pk=request.payload["object_id"])
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ from django.db import connection
 from approvals.models import ApprovalRequest, ExecutionStatus, PolicyStatus, RequestStatus
 from approvals.services import (
     ApprovalError,
-    operation_start,
     request_approve,
     request_complete,
     request_execute,
 )
 from devices.models import Device, ManagementState
 from devices.tasks import simulated_check_in
-from tests.conftest import build_tenant, policy_state, request_wipe
+from tests.conftest import activate_policy, build_tenant, policy_state, request_wipe, submit_policy
 from tests.worker import celery_worker, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,25 +41,9 @@ def _in_threads(target, count: int = 2):
     return results
 
 
-def _activate_wipe_policy(tenant):
-    request = operation_start(
-        actor=tenant.policy_admin,
-        operation_code="maa.policy",
-        payload={
-            "action": "create",
-            "object_id": None,
-            "state": policy_state("device.wipe", [tenant.approvers]),
-        },
-        justification="Protect wipes",
-    ).request
-    request_approve(request_id=request.pk, approver=tenant.approver)
-    request_complete(request_id=request.pk, actor=tenant.policy_admin)
-    request_execute(request_id=request.pk)
-
-
 def test_double_complete_from_two_threads_wipes_once():
     tenant = build_tenant()
-    _activate_wipe_policy(tenant)
+    activate_policy(tenant, "device.wipe")
     request = request_wipe(tenant)
     request_approve(request_id=request.pk, approver=tenant.approver)
 
@@ -77,7 +60,7 @@ def test_double_complete_from_two_threads_wipes_once():
 
 def test_two_concurrent_approvals_reach_a_quorum_of_two_once():
     tenant = build_tenant()
-    _activate_wipe_policy(tenant)
+    activate_policy(tenant, "device.wipe")
     from approvals.models import AccessPolicy
 
     AccessPolicy.objects.filter(operation_type="device.wipe").update(approvals_required=2)
@@ -101,16 +84,11 @@ def test_the_article_story_with_a_real_worker():
     """Policy admin protects wipe; Hazel asks; the approver approves; Hazel completes; wiped."""
     tenant = build_tenant()
     with celery_worker() as worker:
-        policy_request = operation_start(
-            actor=tenant.policy_admin,
-            operation_code="maa.policy",
-            payload={
-                "action": "create",
-                "object_id": None,
-                "state": policy_state("device.wipe", [tenant.approvers], name="Protect wipe"),
-            },
-            justification="Wipe is destructive: four eyes",
-        ).request
+        policy_request = submit_policy(
+            tenant.policy_admin,
+            policy_state("device.wipe", [tenant.approvers], name="Protect wipe"),
+            "Wipe is destructive: four eyes",
+        )
         request_approve(request_id=policy_request.pk, approver=tenant.approver, note="Good idea")
         request_complete(request_id=policy_request.pk, actor=tenant.policy_admin)
         from approvals.models import AccessPolicy

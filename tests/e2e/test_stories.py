@@ -13,10 +13,21 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def reload_until(page, locator, text: str, timeout: float = 30):
     def shows():
+        page.wait_for_load_state()
         page.reload()
         return text in locator.inner_text()
 
     wait_until(shows, timeout=timeout, interval=0.5, what=f"{text!r} on {page.url}")
+
+
+def hazel_asks_for_a_wipe(person, device, justification: str) -> str:
+    """Hazel opens the device's Wipe page and files the request; returns the request's URL."""
+    person.sign_in("hazel")
+    person.open(f"/devices/{device.pk}/wipe/")
+    person.page.get_by_label("Business justification").fill(justification)
+    person.page.get_by_role("button", name="Wipe").click()
+    expect(person.page.get_by_text("This operation requires approval")).to_be_visible()
+    return person.page.url
 
 
 def test_story_1_the_article(person, worker, shot):
@@ -49,6 +60,7 @@ def test_story_1_the_article(person, worker, shot):
     person.sign_in("policyadmin")
     page.goto(policy_request_url)
     page.get_by_role("button", name="Complete").click()
+    expect(page.locator("#request-status")).to_have_text("Completed")
     page.get_by_role("link", name="Access policy Protect device wipe").click()
     reload_until(page, page.locator("#policy-status"), "Active")
 
@@ -71,6 +83,7 @@ def test_story_1_the_article(person, worker, shot):
     page.get_by_role("link", name=re.compile(r"^#\d+$")).first.click()
     expect(page.locator("#justification")).to_have_text("Reassigning the PC to a new hire")
     page.get_by_role("button", name="Approve").click()
+    expect(page.locator("#request-status")).to_have_text("Approved")
 
     # Hazel completes from My requests; the worker wipes, the device checks in.
     person.sign_in("hazel")
@@ -78,6 +91,7 @@ def test_story_1_the_article(person, worker, shot):
     page.get_by_role("link", name="My requests").click()
     page.get_by_role("link", name=re.compile(r"^#\d+$")).first.click()
     page.get_by_role("button", name="Complete").click()
+    expect(page.locator("#request-status")).to_have_text("Completed")
     reload_until(page, page.locator("#execution-status"), "Succeeded")
     page.goto(device_url)
     reload_until(page, page.locator("#device-state"), "Wiped")
@@ -89,11 +103,7 @@ def test_story_2_rejection_with_notes(person, shot):
     tenant = build_tenant()
     activate_policy(tenant, "device.wipe")
     page = person.page
-    person.sign_in("hazel")
-    person.open(f"/devices/{tenant.device.pk}/wipe/")
-    page.get_by_label("Business justification").fill("User left")
-    page.get_by_role("button", name="Wipe").click()
-    request_url = page.url
+    request_url = hazel_asks_for_a_wipe(person, tenant.device, "User left")
 
     person.sign_in("approver")
     page.goto(request_url)
@@ -116,10 +126,7 @@ def test_story_3_cancel_then_nothing_to_decide(person, worker):
     tenant = build_tenant()
     activate_policy(tenant, "device.wipe")
     page = person.page
-    person.sign_in("hazel")
-    person.open(f"/devices/{tenant.device.pk}/wipe/")
-    page.get_by_label("Business justification").fill("Lost laptop")
-    page.get_by_role("button", name="Wipe").click()
+    hazel_asks_for_a_wipe(person, tenant.device, "Lost laptop")
     page.get_by_role("button", name="Cancel request").click()
     expect(page.locator("#request-status")).to_have_text("Cancelled")
 
@@ -145,10 +152,7 @@ def test_story_4_approver_email_link_through_login(person, worker, shot):
     tenant = build_tenant()
     activate_policy(tenant, "device.wipe")
     page = person.page
-    person.sign_in("hazel")
-    person.open(f"/devices/{tenant.device.pk}/wipe/")
-    page.get_by_label("Business justification").fill("Stolen phone")
-    page.get_by_role("button", name="Wipe").click()
+    hazel_asks_for_a_wipe(person, tenant.device, "Stolen phone")
 
     link = _link_mailed_to(worker, tenant.approver.email)
     page.context.clear_cookies()
@@ -169,11 +173,7 @@ def test_story_5_refusals(person):
     activate_policy(tenant, "device.wipe")
     tenant.approvers.auth_group.user_set.add(tenant.hazel)
     page = person.page
-    person.sign_in("hazel")
-    person.open(f"/devices/{tenant.device.pk}/wipe/")
-    page.get_by_label("Business justification").fill("Refurbish")
-    page.get_by_role("button", name="Wipe").click()
-    request_url = page.url
+    request_url = hazel_asks_for_a_wipe(person, tenant.device, "Refurbish")
     request_id = request_url.rstrip("/").split("/")[-1]
 
     # Hazel sees no Approve button on her own request, and a forged POST is refused.
