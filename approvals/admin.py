@@ -43,6 +43,14 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
     inlines = [DecisionInline]
 
 
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    list_display = ["request", "approver", "verdict", "created_at"]
+    list_filter = ["verdict"]
+    search_fields = ["approver__username", "note"]
+    list_select_related = ["request", "approver"]
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["seq", "created_at", "actor_label", "action", "target_label", "to_state"]

@@ -23,7 +23,11 @@ class LinkInvalid(Exception):
 
 
 class LinkExpired(Exception):
-    pass
+    """Authentic but too old; carries the request id so the page can show its status."""
+
+    def __init__(self, request_id: int | None):
+        super().__init__(request_id)
+        self.request_id = request_id
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ def decision_token_read(token: str) -> LinkClaim:
     try:
         data = signing.loads(token, salt=_SALT, max_age=max_age)
     except signing.SignatureExpired as exc:
-        raise LinkExpired from exc
+        data = signing.loads(token, salt=_SALT)
+        raise LinkExpired(data.get("r") if isinstance(data, dict) else None) from exc
     except signing.BadSignature as exc:
         raise LinkInvalid from exc
     try:

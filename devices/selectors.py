@@ -3,7 +3,7 @@ from django.db.models import Q, QuerySet
 from rbac.catalogue import Perm
 from rbac.selectors import scope_filter
 
-from .models import ActionStatus, Device, DeviceAction, ManagementState
+from .models import Device, DeviceAction, ManagementState
 
 
 def devices_visible_to(user, code: str = Perm.DEVICES_READ) -> QuerySet:
@@ -35,9 +35,3 @@ def device_list(user, *, search: str = "", filters: dict | None = None) -> Query
 
 def device_actions(device: Device) -> QuerySet:
     return DeviceAction.objects.filter(device=device).select_related("requested_by")
-
-
-def open_actions() -> QuerySet:
-    return DeviceAction.objects.filter(
-        status__in=[ActionStatus.PENDING, ActionStatus.SENT, ActionStatus.ACKNOWLEDGED]
-    ).select_related("device")

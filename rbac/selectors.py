@@ -6,7 +6,6 @@ of a request reads it; `scope_filter` turns it into one SQL condition for a whol
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .catalogue import PERMISSION_CODES
@@ -67,12 +66,6 @@ def access_for(user) -> Access:
                 access.grants.setdefault(permission.code, []).append(scope)
     setattr(user, _CACHE_ATTR, access)
     return access
-
-
-def forget_access(user) -> None:
-    """Drop the cached access, after a change to the user's groups or roles."""
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
 
 
 def _assignment_ids_of(user):
@@ -142,10 +135,6 @@ def users_with_permission(code: str) -> QuerySet:
     )
 
 
-def groups_with_role_assignment() -> QuerySet:
-    return SecurityGroup.objects.filter(role_assignments__isnull=False).distinct()
-
-
 def group_list() -> QuerySet:
     return SecurityGroup.objects.select_related("auth_group").prefetch_related("role_assignments")
 
@@ -158,7 +147,3 @@ def assignment_list() -> QuerySet:
     return RoleAssignment.objects.select_related("role").prefetch_related(
         "members", "scope_groups", "scope_tags"
     )
-
-
-def auth_groups_of(user) -> QuerySet:
-    return Group.objects.filter(user=user)

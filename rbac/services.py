@@ -11,7 +11,7 @@ from django.db import transaction
 from approvals.audit import audit_record
 
 from .catalogue import BUILTIN_ROLES, PERMISSIONS
-from .models import Permission, Role, RoleAssignment, ScopeTag, SecurityGroup, User
+from .models import Permission, Role, RoleAssignment, ScopeTag, SecurityGroup
 
 
 class RbacError(Exception):
@@ -77,12 +77,6 @@ def group_update(
         for username in sorted(before - after):
             audit_record(actor=actor, action="group.member_remove", target=group, note=username)
     return group
-
-
-def group_add_member(*, actor, group: SecurityGroup, user: User) -> None:
-    with transaction.atomic():
-        group.auth_group.user_set.add(user)
-        audit_record(actor=actor, action="group.member_add", target=group, note=user.username)
 
 
 def role_state(role: Role) -> dict:

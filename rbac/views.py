@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from approvals.audit import audit_record
 from approvals.forms import JustificationForm
+from approvals.operations import OperationError
+from approvals.rails import rails_guard
 from approvals.services import operation_is_protected
 from approvals.starting import start_from_form
 
@@ -59,11 +61,13 @@ def group_edit(request, pk=None):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            if group:
-                group = group_update(actor=request.user, group=group, **data)
-            else:
-                group = group_create(actor=request.user, **data)
-        except RbacError as exc:
+            # Membership is what approvers stand on: a change may not disarm an active policy.
+            with rails_guard():
+                if group:
+                    group = group_update(actor=request.user, group=group, **data)
+                else:
+                    group = group_create(actor=request.user, **data)
+        except (RbacError, OperationError) as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Group {group.name} saved.")

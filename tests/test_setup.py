@@ -82,3 +82,9 @@ def test_a_local_debug_run_keeps_a_generated_secret_key(tmp_path):
     key = (tmp_path / "secret_key").read_text()
     _django_setup({"DEBUG": "1", "MAA_VAR_DIR": str(tmp_path)})
     assert (tmp_path / "secret_key").read_text() == key and len(key) > 40
+
+
+def test_the_models_need_no_new_migration(db):
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

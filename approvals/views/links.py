@@ -1,5 +1,4 @@
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.shortcuts import render
 
 from ..audit import audit_record
@@ -32,15 +31,12 @@ def decision_link(request, token):
         claim = decision_token_read(token)
     except LinkInvalid:
         return _refused(request, reason="This approval link is not valid: it was altered or cut.")
-    except LinkExpired:
-        # The signature is authentic, only too old: show which request it was for.
-        data = signing.loads(token, salt="maa-portal.decision-link")
-        approval_request = ApprovalRequest.objects.filter(pk=data.get("r")).first()
+    except LinkExpired as expired:
+        approval_request = ApprovalRequest.objects.filter(pk=expired.request_id).first()
         return _refused(
             request,
             reason="This approval link has expired. Open the request from Received requests.",
             approval_request=approval_request,
-            claim_data=data,
         )
     approval_request = ApprovalRequest.objects.filter(pk=claim.request_id).first()
     if approval_request is None:

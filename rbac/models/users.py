@@ -34,9 +34,5 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
 
-    @property
-    def has_directory_role(self) -> bool:
-        return bool(self.directory_role)
-
     def wants_notification(self, kind: str) -> bool:
         return kind not in self.muted_notifications

@@ -27,13 +27,32 @@ def _sql(statement, params):
         cursor.execute(statement, params)
 
 
+@pytest.fixture
+def owner_tampering(chain):
+    """Someone with the table owner's rights switches the database's guard off."""
+    _sql("ALTER TABLE approvals_auditevent DISABLE TRIGGER maa_audit_append_only", [])
+    return chain
+
+
+def test_the_database_refuses_edits_and_deletes(chain):
+    from django.db import DatabaseError, transaction
+
+    for statement in (
+        "UPDATE approvals_auditevent SET note = 'x' WHERE seq = 1",
+        "DELETE FROM approvals_auditevent WHERE seq = 1",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            _sql(statement, [])
+    assert audit_verify().ok
+
+
 def test_a_clean_chain_verifies(chain, capsys):
     assert audit_verify().ok
     call_command("verify_audit")
     assert "intact: 5 events" in capsys.readouterr().out
 
 
-def test_an_edited_event_is_caught(chain):
+def test_an_edited_event_is_caught(owner_tampering):
     _sql("UPDATE approvals_auditevent SET note = %s WHERE seq = %s", ["rewritten", 3])
     report = audit_verify()
     assert report.broken_seq == 3 and "content" in report.reason
@@ -41,13 +60,13 @@ def test_an_edited_event_is_caught(chain):
         call_command("verify_audit")
 
 
-def test_a_deleted_event_is_caught(chain):
+def test_a_deleted_event_is_caught(owner_tampering):
     _sql("DELETE FROM approvals_auditevent WHERE seq = %s", [2])
     report = audit_verify()
     assert report.broken_seq == 3 and "missing" in report.reason
 
 
-def test_reordered_events_are_caught(chain):
+def test_reordered_events_are_caught(owner_tampering):
     _sql("UPDATE approvals_auditevent SET seq = -1 WHERE seq = 2", [])
     _sql("UPDATE approvals_auditevent SET seq = 2 WHERE seq = 4", [])
     _sql("UPDATE approvals_auditevent SET seq = 4 WHERE seq = -1", [])

@@ -15,32 +15,65 @@ UNLABELLED_FIELDS = """
 """
 
 
-def test_an_approver_decides_with_the_keyboard_only(person):
-    tenant = build_tenant()
-    activate_policy(tenant, "device.wipe")
-    request = request_wipe(tenant)
-    page = person.page
-    person.open("/login/")
-    page.keyboard.press("Tab")  # skip link
-    for _ in range(10):
-        if page.evaluate("document.activeElement.name") == "username":
-            break
+def _tab_to(page, script: str, expected: str, limit: int = 80):
+    """Press Tab until `script` (run on the focused element) gives `expected`."""
+    for _ in range(limit):
         page.keyboard.press("Tab")
-    page.keyboard.type("approver")
+        if page.evaluate(f"(el => {script})(document.activeElement)") == expected:
+            return
+    raise AssertionError(f"Tab never reached {expected!r} on {page.url}")
+
+
+def _enter(page):
+    """Press Enter on a link or submit button and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def _keyboard_sign_in(person, username: str):
+    page = person.page
+    page.context.clear_cookies()
+    person.open("/login/")
+    _tab_to(page, "el.name", "username")
+    page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type("pw")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/tenant/admin-tasks/")
-    person.open(f"/tenant/maa/requests/{request.pk}/")
-    for _ in range(60):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.name") == "note":
-            break
+    _enter(page)
+
+
+def test_the_main_flow_with_the_keyboard_only(person):
+    tenant = build_tenant()
+    activate_policy(tenant, "device.wipe")
+    page = person.page
+
+    _keyboard_sign_in(person, "hazel")
+    _tab_to(page, "el.textContent", "Devices")
+    _enter(page)
+    _tab_to(page, "el.textContent", tenant.device.name)
+    _enter(page)
+    _tab_to(page, "el.textContent", "Wipe")
+    _enter(page)
+    _tab_to(page, "el.name", "justification")
+    page.keyboard.type("Typed without a mouse")
+    _tab_to(page, "el.textContent", "Wipe")
+    _enter(page)
+    expect(page.locator("#request-status")).to_have_text("Needs approval")
+    request_url = page.url
+
+    _keyboard_sign_in(person, "approver")
+    person.open(request_url.split(person.base, 1)[1])
+    _tab_to(page, "el.name", "note")
     page.keyboard.type("Checked by keyboard")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Approve"
-    page.keyboard.press("Enter")
+    _enter(page)
     expect(page.locator("#request-status")).to_have_text("Approved")
+
+    _keyboard_sign_in(person, "hazel")
+    person.open(request_url.split(person.base, 1)[1])
+    _tab_to(page, "el.textContent", "Complete")
+    _enter(page)
+    expect(page.locator("#request-status")).to_have_text("Completed")
 
 
 def test_every_form_field_has_a_label(person):

@@ -79,3 +79,19 @@ def test_group_membership_changes_are_logged(client, tenant):
     )
     assert ("group.member_add", "newcomer") in notes
     assert ("group.member_remove", "approver2") in notes
+
+
+def test_emptying_an_active_policys_approver_group_is_refused(client, tenant, wipe_policy):
+    client.force_login(tenant.policy_admin)
+    group = tenant.approvers
+    response = client.post(
+        reverse("rbac:group_edit", args=[group.pk]),
+        {"name": group.name, "description": "kept", "group_type": "security", "members": []},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "unable to approve" in body and "kept" in body
+    assert set(SecurityGroup.objects.get(pk=group.pk).members) == {
+        tenant.approver,
+        tenant.approver2,
+    }
