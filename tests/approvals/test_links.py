@@ -99,3 +99,15 @@ def test_a_link_to_a_decided_or_cancelled_request_has_nothing_to_decide(
     request_cancel(request_id=other.pk, actor=tenant.hazel)
     client.force_login(tenant.approver)
     assert "nothing left to decide" in client.get(path).content.decode()
+
+
+def test_the_demo_outbox_exists_only_with_debug(client, settings, tmp_path):
+    settings.EMAIL_FILE_PATH = tmp_path
+    settings.DEBUG = False
+    assert client.get(reverse("approvals:sent_mail")).status_code == 404
+    settings.DEBUG = True
+    (tmp_path / "1.log").write_text(
+        "Subject: [MAA Portal] Request #1 needs approval\nTo: a@example.test\n\nReview: x\n"
+    )
+    body = client.get(reverse("approvals:sent_mail")).content.decode()
+    assert "Request #1 needs approval" in body
