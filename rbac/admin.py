@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
+
+from approvals.audit import audit_record
 
 from .models import Permission, Role, RoleAssignment, ScopeTag, SecurityGroup, User
 
@@ -26,6 +29,18 @@ class PortalUserAdmin(UserAdmin):
         *UserAdmin.fieldsets,
         ("Directory", {"fields": ["display_name", "directory_role", "muted_notifications"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        # A directory role grants every permission: who gave it to whom must be on the chain.
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            changed = sorted(set(form.changed_data) - {"password"})
+            audit_record(
+                actor=request.user,
+                action="user.update" if change else "user.create",
+                target=obj,
+                data={"changed": changed, "directory_role": obj.directory_role},
+            )
 
 
 @admin.register(SecurityGroup)

@@ -95,3 +95,33 @@ def test_emptying_an_active_policys_approver_group_is_refused(client, tenant, wi
         tenant.approver,
         tenant.approver2,
     }
+
+
+def test_granting_a_directory_role_in_the_admin_is_audited(client, tenant):
+    from approvals.models import AuditEvent
+    from rbac.models import User
+
+    root = f.global_admin("root")
+    root.is_staff = root.is_superuser = True
+    root.save()
+    client.force_login(root)
+    url = reverse("admin:rbac_user_change", args=[tenant.hazel.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+    data.update(
+        {
+            "directory_role": "global_admin",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "muted_notifications": "[]",
+            "groups": [g.pk for g in data.get("groups", [])],
+            "user_permissions": [],
+            "last_login_0": "",
+            "last_login_1": "",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert User.objects.get(pk=tenant.hazel.pk).directory_role == "global_admin"
+    event = AuditEvent.objects.get(action="user.update", target_id=str(tenant.hazel.pk))
+    assert event.actor == root and "directory_role" in event.data["changed"]
