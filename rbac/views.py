@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from approvals.audit import audit_record
 from approvals.forms import JustificationForm
-from approvals.operations import OperationError
+from approvals.operations import OperationError, change_payload
 from approvals.rails import rails_guard
 from approvals.services import operation_is_protected
 from approvals.starting import start_from_form
@@ -253,11 +253,7 @@ def assignment_edit_view(request, pk=None):
             request,
             form,
             operation_code=ASSIGNMENT_OP,
-            payload={
-                "action": "update" if assignment else "create",
-                "object_id": assignment.pk if assignment else None,
-                "state": form.state(),
-            },
+            payload=change_payload(assignment, form.state()),
             success_url=reverse("rbac:assignments"),
         )
         if response:

@@ -1,4 +1,4 @@
-from .base import Change, Operation, OperationError, Target
+from .base import Change, Operation, OperationError, Target, change_payload
 from .registry import registry
 
-__all__ = ["Change", "Operation", "OperationError", "Target", "registry"]
+__all__ = ["Change", "Operation", "OperationError", "Target", "change_payload", "registry"]

@@ -35,6 +35,15 @@ def digest(value) -> str:
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
+def change_payload(obj, state: dict) -> dict:
+    """The payload of a create (no object yet) or an update of `obj` to `state`."""
+    return {
+        "action": "update" if obj else "create",
+        "object_id": obj.pk if obj else None,
+        "state": state,
+    }
+
+
 class Operation:
     code: str = ""
     label: str = ""

@@ -7,6 +7,7 @@ from rbac.selectors import user_has_perm
 
 from ..forms import AccessPolicyForm, JustificationForm
 from ..models import AccessPolicy, ApprovalRequest, PolicyStatus
+from ..operations import change_payload
 from ..selectors import policies_health, policy_list, policy_problems
 from ..starting import start_from_form
 
@@ -58,11 +59,7 @@ def _policy_form(request, policy=None):
             request,
             form,
             operation_code=POLICY_OP,
-            payload={
-                "action": "update" if policy else "create",
-                "object_id": policy.pk if policy else None,
-                "state": form.state(),
-            },
+            payload=change_payload(policy, form.state()),
             success_url=reverse("approvals:policies"),
         )
         if response:
