@@ -428,3 +428,28 @@ def test_a_protected_role_change_waits_and_shows_before_and_after(tenant):
     request_complete(request_id=request.pk, actor=tenant.policy_admin)
     request_execute(request_id=request.pk)
     assert Perm.WIPE in role.permissions.values_list("code", flat=True)
+
+
+def test_a_policy_edit_takes_effect_only_when_completed(tenant, wipe_policy):
+    state = {**policy_state("device.wipe", [tenant.approvers], 2), "name": wipe_policy.name}
+    request = operation_start(
+        actor=tenant.policy_admin,
+        operation_code="maa.policy",
+        payload={"action": "update", "object_id": wipe_policy.pk, "state": state},
+        justification="Two approvers from now on",
+    ).request
+    rows = {row["label"]: row for row in request.summary}
+    assert (rows["Approvals required"]["before"], rows["Approvals required"]["after"]) == ("1", "2")
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    wipe_policy.refresh_from_db()
+    assert wipe_policy.approvals_required == 1
+    request_complete(request_id=request.pk, actor=tenant.policy_admin)
+    request_execute(request_id=request.pk)
+    wipe_policy.refresh_from_db()
+    assert wipe_policy.approvals_required == 2 and wipe_policy.status == PolicyStatus.ACTIVE
+    assert request_wipe(tenant).approvals_required == 2
+
+
+def test_a_second_policy_for_the_same_operation_is_refused(tenant, wipe_policy):
+    with pytest.raises(OperationError, match="already protects"):
+        submit_policy(tenant.policy_admin, policy_state("device.wipe", [tenant.approvers]))

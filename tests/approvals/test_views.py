@@ -167,3 +167,25 @@ def test_admin_shows_requests_read_only_and_starts_wipes_through_the_flow(
     assert filed.status == RequestStatus.NEEDS_APPROVAL
     other.refresh_from_db()
     assert other.management_state == "managed"
+
+
+def test_a_failed_execution_shows_its_error_and_a_retry_button(client, tenant, wipe_policy):
+    from approvals.services import (
+        request_approve,
+        request_complete,
+        request_execution_failed,
+    )
+
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    request_complete(request_id=request.pk, actor=tenant.hazel)
+    request_execution_failed(request_id=request.pk, error="Device channel unreachable")
+    client.force_login(tenant.hazel)
+    url = reverse("approvals:request_detail", args=[request.pk])
+    body = client.get(url).content.decode()
+    assert "Device channel unreachable" in body and ">Retry<" in body
+    client.post(reverse("approvals:request_action", args=[request.pk, "retry"]))
+    request.refresh_from_db()
+    assert request.execution_status == "queued"
+    client.force_login(tenant.approver)
+    assert ">Retry<" not in client.get(url).content.decode()

@@ -122,7 +122,7 @@ def test_story_2_rejection_with_notes(person, shot):
     expect(page.locator("#device-state")).to_have_text("Managed")
 
 
-def test_story_3_cancel_then_nothing_to_decide(person, worker):
+def test_story_3_cancel_then_nothing_to_decide(person, worker, shot):
     tenant = build_tenant()
     activate_policy(tenant, "device.wipe")
     page = person.page
@@ -135,6 +135,7 @@ def test_story_3_cancel_then_nothing_to_decide(person, worker):
     page.goto(link)
     expect(page.get_by_text("nothing left to decide")).to_be_visible()
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+    shot("nothing-to-decide")
 
 
 def _link_mailed_to(worker, address: str) -> str:
@@ -168,7 +169,7 @@ def test_story_4_approver_email_link_through_login(person, worker, shot):
     expect(page.locator("#request-status")).to_have_text("Approved")
 
 
-def test_story_5_refusals(person):
+def test_story_5_refusals(person, shot):
     tenant = build_tenant()
     activate_policy(tenant, "device.wipe")
     tenant.approvers.auth_group.user_set.add(tenant.hazel)
@@ -195,3 +196,4 @@ def test_story_5_refusals(person):
     page.get_by_role("button", name="Wipe").click()
     expect(page.get_by_role("link", name=f"Open request #{request_id}")).to_be_visible()
     expect(page.get_by_label("Business justification")).to_have_value("Again")
+    shot("second-wipe-refused")

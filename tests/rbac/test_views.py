@@ -125,3 +125,23 @@ def test_granting_a_directory_role_in_the_admin_is_audited(client, tenant):
     assert User.objects.get(pk=tenant.hazel.pk).directory_role == "global_admin"
     event = AuditEvent.objects.get(action="user.update", target_id=str(tenant.hazel.pk))
     assert event.actor == root and "directory_role" in event.data["changed"]
+
+
+def test_an_unprotected_assignment_is_created_directly_from_the_form(client, tenant):
+    from rbac.models import RoleAssignment
+
+    client.force_login(tenant.policy_admin)
+    url = reverse("rbac:assignment_create")
+    data = {
+        "name": "Readers",
+        "description": "",
+        "role": f.builtin("Read Only Operator").pk,
+        "members": [tenant.helpdesk.pk],
+    }
+    refused = client.post(url, data)  # neither all devices nor scope groups
+    assert "Choose scope groups" in refused.content.decode()
+    assert 'value="Readers"' in refused.content.decode()
+    response = client.post(url, {**data, "scope_all_devices": "on"})
+    assert response.status_code == 302
+    assignment = RoleAssignment.objects.get(name="Readers")
+    assert list(assignment.members.all()) == [tenant.helpdesk]
