@@ -2,7 +2,7 @@ from django import forms
 
 from rbac.models import SecurityGroup
 
-from .models import AccessPolicy
+from .models import AccessPolicy, RequestStatus
 from .operations import registry
 from .services import MAX_TEXT
 
@@ -89,8 +89,6 @@ class RequestFilterForm(forms.Form):
     operation = forms.ChoiceField(required=False, label="Operation type")
 
     def __init__(self, *args, **kwargs):
-        from .models import RequestStatus
-
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", "All statuses"), *RequestStatus.choices]
         self.fields["operation"].choices = [("", "All operations"), *registry.choices()]

@@ -2,7 +2,16 @@ from django import forms
 
 from approvals.forms import JustificationMixin
 
-from .models import GroupType, Permission, Role, RoleAssignment, ScopeTag, SecurityGroup, User
+from .models import (
+    GroupType,
+    NotificationKind,
+    Permission,
+    Role,
+    RoleAssignment,
+    ScopeTag,
+    SecurityGroup,
+    User,
+)
 
 
 class GroupForm(forms.Form):
@@ -139,8 +148,6 @@ class AssignmentForm(JustificationMixin):
 class PreferencesForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        from .models import NotificationKind
-
         for kind, label in NotificationKind.choices:
             self.fields[kind] = forms.BooleanField(
                 label=label, required=False, initial=user.wants_notification(kind)

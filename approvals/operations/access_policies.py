@@ -7,6 +7,7 @@ from rbac.models import SecurityGroup
 
 from ..audit import audit_record
 from ..models import AccessPolicy, PolicyStatus
+from ..selectors import approver_setup_problems
 from .base import Change, Operation, OperationError, Target
 from .registry import registry
 
@@ -95,8 +96,6 @@ class AccessPolicyOperation(Operation):
         return rows
 
     def validate(self, payload: dict, actor) -> None:
-        from ..selectors import approver_setup_problems
-
         action = payload.get("action")
         if action not in ("create", "update", "delete"):
             raise OperationError("Unknown change.")
