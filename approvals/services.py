@@ -11,15 +11,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm
 
-from rbac.catalogue import Perm
-from rbac.models import RoleAssignment, SecurityGroup
-from rbac.selectors import user_has_perm, users_with_permission
+from rbac.selectors import user_has_perm
 
 from .audit import audit_record
 from .models import ApprovalRequest, Decision, ExecutionStatus, RequestStatus, Verdict
 from .models.requests import OPEN_STATUSES
+from .object_permissions import request_permissions_grant
 from .operations import OperationError, registry
 from .operations.base import digest
 from .selectors import approvals_count, covering_policy, decision_refusal
@@ -102,28 +100,6 @@ def _ensure_may_start(operation, payload: dict, actor) -> None:
         raise ApprovalDenied(f"You need the permission {permission} to do this.")
 
 
-def _grant_object_permissions(request: ApprovalRequest) -> None:
-    for perm in ("view_approvalrequest", "cancel_approvalrequest", "complete_approvalrequest"):
-        assign_perm(f"approvals.{perm}", request.requestor, request)
-    if request.policy_id:
-        groups = request.policy.approver_groups.all()
-        users = []
-    else:
-        # No policy names the approvers (an access-policy change with no policy for that type):
-        # everyone holding the approval permission receives it.
-        holders = RoleAssignment.objects.filter(role__permissions__code=Perm.MAA_APPROVE).values(
-            "members"
-        )
-        groups = SecurityGroup.objects.filter(pk__in=holders)
-        users = users_with_permission(Perm.MAA_APPROVE).exclude(directory_role="")
-    for group in groups.select_related("auth_group"):
-        for perm in ("view_approvalrequest", "decide_approvalrequest"):
-            assign_perm(f"approvals.{perm}", group.auth_group, request)
-    for user in users:
-        for perm in ("view_approvalrequest", "decide_approvalrequest"):
-            assign_perm(f"approvals.{perm}", user, request)
-
-
 def operation_start(
     *, actor, operation_code: str, payload: dict, justification: str = ""
 ) -> StartResult:
@@ -163,7 +139,7 @@ def operation_start(
             # Two submissions raced past the check; the constraint kept one of them.
             _refuse_second_open_request(target.key)
             raise
-        _grant_object_permissions(request)
+        request_permissions_grant(request)
         audit_record(
             actor=actor,
             action="request.submit",

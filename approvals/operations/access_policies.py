@@ -7,6 +7,7 @@ from rbac.models import SecurityGroup
 
 from ..audit import audit_record
 from ..models import AccessPolicy, PolicyStatus
+from ..object_permissions import policy_requests_regrant
 from ..selectors import approver_setup_problems
 from .base import Change, Operation, OperationError, Target
 from .registry import registry
@@ -144,6 +145,7 @@ class AccessPolicyOperation(Operation):
             policy.save()
         elif action == "update":
             _apply(policy, payload["state"])
+            policy_requests_regrant(policy)
         else:
             policy.remove()
             policy.save()

@@ -453,3 +453,26 @@ def test_a_policy_edit_takes_effect_only_when_completed(tenant, wipe_policy):
 def test_a_second_policy_for_the_same_operation_is_refused(tenant, wipe_policy):
     with pytest.raises(OperationError, match="already protects"):
         submit_policy(tenant.policy_admin, policy_state("device.wipe", [tenant.approvers]))
+
+
+def test_open_requests_follow_a_change_of_approver_groups(tenant, wipe_policy):
+    from approvals.selectors import requests_received_by
+
+    waiting = request_wipe(tenant)
+    newcomer = f.user("newcomer")
+    night_shift = f.group("Night shift approvers", [newcomer])
+    f.assign(f.approver_role(), [night_shift])
+    assert waiting not in requests_received_by(newcomer)
+    state = {**policy_state("device.wipe", [night_shift]), "name": wipe_policy.name}
+    change = operation_start(
+        actor=tenant.policy_admin,
+        operation_code="maa.policy",
+        payload={"action": "update", "object_id": wipe_policy.pk, "state": state},
+        justification="Night shift takes over",
+    ).request
+    request_approve(request_id=change.pk, approver=tenant.approver)
+    request_complete(request_id=change.pk, actor=tenant.policy_admin)
+    request_execute(request_id=change.pk)
+    assert waiting in requests_received_by(newcomer)
+    assert waiting not in requests_received_by(tenant.approver)
+    request_approve(request_id=waiting.pk, approver=newcomer)
