@@ -430,14 +430,18 @@ def test_a_protected_role_change_waits_and_shows_before_and_after(tenant):
     assert Perm.WIPE in role.permissions.values_list("code", flat=True)
 
 
-def test_a_policy_edit_takes_effect_only_when_completed(tenant, wipe_policy):
-    state = {**policy_state("device.wipe", [tenant.approvers], 2), "name": wipe_policy.name}
-    request = operation_start(
+def _update_policy(tenant, policy, state: dict, justification: str):
+    return operation_start(
         actor=tenant.policy_admin,
         operation_code="maa.policy",
-        payload={"action": "update", "object_id": wipe_policy.pk, "state": state},
-        justification="Two approvers from now on",
+        payload={"action": "update", "object_id": policy.pk, "state": state},
+        justification=justification,
     ).request
+
+
+def test_a_policy_edit_takes_effect_only_when_completed(tenant, wipe_policy):
+    state = {**policy_state("device.wipe", [tenant.approvers], 2), "name": wipe_policy.name}
+    request = _update_policy(tenant, wipe_policy, state, "Two approvers from now on")
     rows = {row["label"]: row for row in request.summary}
     assert (rows["Approvals required"]["before"], rows["Approvals required"]["after"]) == ("1", "2")
     request_approve(request_id=request.pk, approver=tenant.approver)
@@ -464,12 +468,7 @@ def test_open_requests_follow_a_change_of_approver_groups(tenant, wipe_policy):
     f.assign(f.approver_role(), [night_shift])
     assert waiting not in requests_received_by(newcomer)
     state = {**policy_state("device.wipe", [night_shift]), "name": wipe_policy.name}
-    change = operation_start(
-        actor=tenant.policy_admin,
-        operation_code="maa.policy",
-        payload={"action": "update", "object_id": wipe_policy.pk, "state": state},
-        justification="Night shift takes over",
-    ).request
+    change = _update_policy(tenant, wipe_policy, state, "Night shift takes over")
     request_approve(request_id=change.pk, approver=tenant.approver)
     request_complete(request_id=change.pk, actor=tenant.policy_admin)
     request_execute(request_id=change.pk)
