@@ -20,11 +20,9 @@ from .operations import registry
 
 
 def covering_policy(operation_code: str) -> AccessPolicy | None:
-    return (
-        AccessPolicy.objects.filter(operation_type=operation_code, status=PolicyStatus.ACTIVE)
-        .prefetch_related("approver_groups")
-        .first()
-    )
+    return AccessPolicy.objects.filter(
+        operation_type=operation_code, status=PolicyStatus.ACTIVE
+    ).first()
 
 
 def _qualified(operation_code: str) -> QuerySet:

@@ -24,19 +24,6 @@ class GroupForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, instance: SecurityGroup | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance = instance
-
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        clash = SecurityGroup.objects.filter(name=name)
-        if self.instance:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise forms.ValidationError(f"A group named {name!r} already exists.")
-        return name
-
 
 class PermissionChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
@@ -55,15 +42,6 @@ class RoleForm(JustificationMixin):
     def __init__(self, *args, instance: Role | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance = instance
-
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        clash = Role.objects.filter(name=name)
-        if self.instance:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise forms.ValidationError(f"A role named {name!r} already exists.")
-        return name
 
     def payload(self, action: str, **extra) -> dict:
         data = self.cleaned_data
@@ -105,10 +83,6 @@ class AssignmentForm(JustificationMixin):
         required=False,
         help_text="None selected: every object, whatever its tags.",
     )
-
-    def __init__(self, *args, instance: RoleAssignment | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance = instance
 
     def clean(self):
         data = super().clean()

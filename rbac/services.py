@@ -35,6 +35,12 @@ def catalogue_sync() -> None:
             role.permissions.set([by_code[code] for code in builtin.permissions])
 
 
+def _ensure_name_free(model, name: str, *, label: str, exclude_pk: int | None = None) -> None:
+    """Names identify groups, roles and assignments to people: two alike would be ambiguous."""
+    if model.objects.filter(name=name).exclude(pk=exclude_pk).exists():
+        raise RbacError(f"A {label} named {name!r} already exists.")
+
+
 def _member_names(group: SecurityGroup) -> list[str]:
     return sorted(group.members.values_list("username", flat=True))
 
@@ -43,8 +49,7 @@ def group_create(
     *, actor, name: str, description: str = "", group_type: str = "security", members=()
 ) -> SecurityGroup:
     with transaction.atomic():
-        if SecurityGroup.objects.filter(name=name).exists():
-            raise RbacError(f"A group named {name!r} already exists.")
+        _ensure_name_free(SecurityGroup, name, label="group")
         auth_group = Group.objects.create(name=f"sg:{name}")
         group = SecurityGroup.objects.create(
             name=name, description=description, group_type=group_type, auth_group=auth_group
@@ -64,6 +69,7 @@ def group_update(
 ) -> SecurityGroup:
     with transaction.atomic():
         group = SecurityGroup.objects.select_for_update().get(pk=group.pk)
+        _ensure_name_free(SecurityGroup, name, label="group", exclude_pk=group.pk)
         before = set(_member_names(group))
         group.name, group.description, group.group_type = name, description, group_type
         group.save()
@@ -108,8 +114,7 @@ def role_create(
     *, actor, name: str, description: str, permissions, duplicated_from_id: int | None = None
 ) -> Role:
     with transaction.atomic():
-        if Role.objects.filter(name=name).exists():
-            raise RbacError(f"A role named {name!r} already exists.")
+        _ensure_name_free(Role, name, label="role")
         role = Role.objects.create(
             name=name, description=description, duplicated_from_id=duplicated_from_id
         )
@@ -122,8 +127,7 @@ def role_update(*, actor, role_id: int, name: str, description: str, permissions
     with transaction.atomic():
         role = Role.objects.select_for_update().get(pk=role_id)
         _ensure_editable(role)
-        if Role.objects.filter(name=name).exclude(pk=role.pk).exists():
-            raise RbacError(f"A role named {name!r} already exists.")
+        _ensure_name_free(Role, name, label="role", exclude_pk=role.pk)
         before = role_state(role)
         role.name, role.description = name, description
         role.save()
@@ -177,8 +181,7 @@ def _assignment_apply(assignment: RoleAssignment, state: dict) -> None:
 
 def assignment_create(*, actor, state: dict) -> RoleAssignment:
     with transaction.atomic():
-        if RoleAssignment.objects.filter(name=state["name"]).exists():
-            raise RbacError(f"A role assignment named {state['name']!r} already exists.")
+        _ensure_name_free(RoleAssignment, state["name"], label="role assignment")
         assignment = RoleAssignment()
         _assignment_apply(assignment, state)
         audit_record(
@@ -193,8 +196,9 @@ def assignment_create(*, actor, state: dict) -> RoleAssignment:
 def assignment_update(*, actor, assignment_id: int, state: dict) -> RoleAssignment:
     with transaction.atomic():
         assignment = RoleAssignment.objects.select_for_update().get(pk=assignment_id)
-        if RoleAssignment.objects.filter(name=state["name"]).exclude(pk=assignment_id).exists():
-            raise RbacError(f"A role assignment named {state['name']!r} already exists.")
+        _ensure_name_free(
+            RoleAssignment, state["name"], label="role assignment", exclude_pk=assignment_id
+        )
         before = assignment_state(assignment)
         _assignment_apply(assignment, state)
         audit_record(

@@ -57,7 +57,7 @@ def group_edit(request, pk=None):
         if group
         else None
     )
-    form = GroupForm(request.POST or None, initial=initial, instance=group)
+    form = GroupForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -245,9 +245,7 @@ def assignment_edit_view(request, pk=None):
     assignment = get_object_or_404(RoleAssignment, pk=pk) if pk else None
     protected = operation_is_protected(ASSIGNMENT_OP)
     initial = AssignmentForm.initial_for(assignment) if assignment else None
-    form = AssignmentForm(
-        request.POST or None, initial=initial, instance=assignment, protected=protected
-    )
+    form = AssignmentForm(request.POST or None, initial=initial, protected=protected)
     if request.method == "POST" and form.is_valid():
         response = start_from_form(
             request,
