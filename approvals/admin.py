@@ -1,14 +1,14 @@
 from django.contrib import admin
 
-from rbac.admin import ReadOnlyAdmin
+from audit.admin import ReadOnlyAdmin
 
-from .models import AccessPolicy, ApprovalRequest, AuditEvent, Decision
+from .models import AccessPolicy, ApprovalRequest, Decision
 
 
 @admin.register(AccessPolicy)
 class AccessPolicyAdmin(ReadOnlyAdmin):
-    list_display = ["name", "operation_type", "approvals_required", "status", "created_by"]
-    list_filter = ["status", "operation_type"]
+    list_display = ["name", "policy_type", "approvals_required", "status", "created_by"]
+    list_filter = ["status", "policy_type"]
     search_fields = ["name", "description"]
 
 
@@ -49,10 +49,3 @@ class DecisionAdmin(ReadOnlyAdmin):
     list_filter = ["verdict"]
     search_fields = ["approver__username", "note"]
     list_select_related = ["request", "approver"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "created_at", "actor_label", "action", "target_label", "to_state"]
-    list_filter = ["action"]
-    search_fields = ["actor_label", "target_label", "note"]

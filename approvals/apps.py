@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class ApprovalsConfig(AppConfig):
@@ -6,4 +7,8 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Multi Admin Approval"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        # The engine's own protected type; every domain's types come from its `operations`
+        # module, the way Celery finds `tasks` modules.
+        from .operations import access_policies  # noqa: F401
+
+        autodiscover_modules("operations")

@@ -45,7 +45,11 @@ class AccessPolicyForm(JustificationMixin):
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), max_length=1024, required=False
     )
-    operation_type = forms.ChoiceField(label="Protected operation")
+    policy_type = forms.ChoiceField(
+        label="Protected operations",
+        help_text="A workload protects all of its create, edit, delete and assign operations; "
+        "device actions are protected one by one.",
+    )
     approver_groups = forms.ModelMultipleChoiceField(
         queryset=SecurityGroup.objects.all(),
         widget=forms.CheckboxSelectMultiple,
@@ -61,14 +65,14 @@ class AccessPolicyForm(JustificationMixin):
     def __init__(self, *args, **kwargs):
         kwargs["protected"] = True
         super().__init__(*args, **kwargs)
-        self.fields["operation_type"].choices = registry.choices()
+        self.fields["policy_type"].choices = registry.policy_types()
 
     def state(self) -> dict:
         data = self.cleaned_data
         return {
             "name": data["name"],
             "description": data["description"],
-            "operation_type": data["operation_type"],
+            "policy_type": data["policy_type"],
             "approver_groups": sorted(g.pk for g in data["approver_groups"]),
             "approvals_required": data["approvals_required"],
         }
@@ -78,7 +82,7 @@ class AccessPolicyForm(JustificationMixin):
         return {
             "name": policy.name,
             "description": policy.description,
-            "operation_type": policy.operation_type,
+            "policy_type": policy.policy_type,
             "approver_groups": list(policy.approver_groups.all()),
             "approvals_required": policy.approvals_required,
         }

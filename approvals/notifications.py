@@ -30,7 +30,7 @@ def _undecided_approvers(request: ApprovalRequest):
 
 def notices_for(request: ApprovalRequest, event: str) -> list[Notice]:
     """The emails one event of a request produces, one per recipient."""
-    ref = f"Request #{request.pk}: {request.operation.label} of {request.target_label}"
+    ref = f"Request #{request.pk}: {request.title} of {request.target_label}"
     requestor_notice = {
         "approved": (
             NotificationKind.DECIDED,

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .audit import audit_record
+from audit.chain import audit_record
+
 from .models import ApprovalRequest, ExecutionStatus, RequestStatus
 
 

@@ -8,6 +8,7 @@ from rbac.models import GroupType, SecurityGroup, User
 from rbac.selectors import user_has_perm, users_with_permission
 
 from .models import (
+    OPEN_STATUSES,
     AccessPolicy,
     ApprovalRequest,
     Decision,
@@ -20,9 +21,24 @@ from .operations import registry
 
 
 def covering_policy(operation_code: str) -> AccessPolicy | None:
+    """The active policy protecting this operation (through its workload or its action)."""
     return AccessPolicy.objects.filter(
-        operation_type=operation_code, status=PolicyStatus.ACTIVE
+        policy_type=registry.get(operation_code).policy_type, status=PolicyStatus.ACTIVE
     ).first()
+
+
+def open_request_for(target_key: str) -> ApprovalRequest | None:
+    return ApprovalRequest.objects.filter(target_key=target_key, status__in=OPEN_STATUSES).first()
+
+
+def requests_for_target(target_key: str) -> QuerySet:
+    """A target's request history, newest first (device page, policy page, ...)."""
+    return ApprovalRequest.objects.filter(target_key=target_key).select_related("requestor")
+
+
+def _approving_operation(policy_type: str):
+    """The operations of one policy type share what approving them needs; any one tells."""
+    return registry.of_policy_type(policy_type)[0]
 
 
 def _qualified(operation_code: str) -> QuerySet:
@@ -46,6 +62,7 @@ def counted_groups(group_ids) -> QuerySet:
 
 
 def eligible_approvers(*, operation_code: str, group_ids) -> QuerySet:
+    """Members of the counted approver groups who hold what approving `operation_code` needs."""
     members = User.objects.filter(groups__security_group__in=counted_groups(group_ids)).values("pk")
     return _qualified(operation_code).filter(pk__in=members)
 
@@ -92,8 +109,9 @@ def approvals_count(request: ApprovalRequest) -> int:
     return request.decisions.filter(verdict=Verdict.APPROVE).count()
 
 
-def approver_setup_problems(*, operation_code: str, groups, approvals_required: int) -> list[str]:
+def approver_setup_problems(*, policy_type: str, groups, approvals_required: int) -> list[str]:
     """What would stop a policy with these approver groups from ever being satisfied."""
+    operation = _approving_operation(policy_type)
     problems = []
     groups = list(groups)
     if not groups:
@@ -113,10 +131,9 @@ def approver_setup_problems(*, operation_code: str, groups, approvals_required: 
             problems.append(f"{group.name} has no members.")
     if groups:
         eligible = eligible_approvers(
-            operation_code=operation_code, group_ids=[g.pk for g in groups]
+            operation_code=operation.code, group_ids=[g.pk for g in groups]
         ).count()
         if eligible < approvals_required:
-            operation = registry.get(operation_code)
             needs = operation.read_permission
             if operation.needs_maa_approval_permission and needs != Perm.MAA_APPROVE:
                 needs += f" and {Perm.MAA_APPROVE}"
@@ -129,7 +146,7 @@ def approver_setup_problems(*, operation_code: str, groups, approvals_required: 
 
 def policy_problems(policy: AccessPolicy) -> list[str]:
     return approver_setup_problems(
-        operation_code=policy.operation_type,
+        policy_type=policy.policy_type,
         groups=policy.approver_groups.all(),
         approvals_required=policy.approvals_required,
     )

@@ -12,9 +12,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.chain import audit_record
 from rbac.selectors import user_has_perm
 
-from .audit import audit_record
 from .models import ApprovalRequest, Decision, ExecutionStatus, RequestStatus, Verdict
 from .models.requests import OPEN_STATUSES
 from .object_permissions import request_permissions_grant

@@ -5,10 +5,12 @@ from .views import audit, links, mail, policies, requests
 app_name = "approvals"
 urlpatterns = [
     path("maa/", policies.policy_index, name="policies"),
-    path("maa/policies/new/", policies.policy_create, name="policy_create"),
+    path("maa/policies/new/", policies.PolicyCreateView.as_view(), name="policy_create"),
     path("maa/policies/<int:pk>/", policies.policy_detail, name="policy_detail"),
-    path("maa/policies/<int:pk>/edit/", policies.policy_edit, name="policy_edit"),
-    path("maa/policies/<int:pk>/delete/", policies.policy_delete, name="policy_delete"),
+    path("maa/policies/<int:pk>/edit/", policies.PolicyEditView.as_view(), name="policy_edit"),
+    path(
+        "maa/policies/<int:pk>/delete/", policies.PolicyDeleteView.as_view(), name="policy_delete"
+    ),
     path("maa/received/", requests.received_requests, name="received"),
     path("maa/mine/", requests.my_requests, name="mine"),
     path("maa/requests/<int:pk>/", requests.request_detail, name="request_detail"),

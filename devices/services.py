@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
-from approvals.audit import audit_record
+from audit.chain import audit_record
 
 from .models import ActionKind, ActionStatus, Device, DeviceAction, ManagementState
 

@@ -7,5 +7,5 @@ urlpatterns = [
     path("", views.device_index, name="list"),
     path("<int:pk>/", views.device_detail, name="detail"),
     path("<int:pk>/sync/", views.device_sync, name="sync"),
-    path("<int:pk>/<str:kind>/", views.device_action, name="action"),
+    path("<int:pk>/<str:kind>/", views.DeviceActionView.as_view(), name="action"),
 ]

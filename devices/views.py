@@ -6,26 +6,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from approvals.forms import JustificationForm
-from approvals.models import ApprovalRequest, AuditEvent
-from approvals.models.requests import OPEN_STATUSES
-from approvals.services import operation_is_protected
-from approvals.starting import start_from_form
+from approvals.selectors import open_request_for, requests_for_target
+from approvals.views.starting import StartOperationView
+from audit.models import AuditEvent
 from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 
 from .forms import DeviceFilterForm
 from .models import ActionKind
+from .operations import DEVICE_ACTION_BY_KIND, DEVICE_ACTIONS, device_target_key
 from .selectors import device_actions, device_list, devices_visible_to
 from .services import DeviceActionError, device_action_possible, device_action_run
 
 PAGE_SIZE = 50
-PROTECTABLE = {
-    ActionKind.WIPE: Perm.WIPE,
-    ActionKind.RETIRE: Perm.RETIRE,
-    ActionKind.DELETE: Perm.DEVICES_DELETE,
-}
 
 
 @permission_required(Perm.DEVICES_READ)
@@ -54,20 +48,16 @@ def _visible_device(request, pk):
 @permission_required(Perm.DEVICES_READ)
 def device_detail(request, pk):
     device = _visible_device(request, pk)
-    open_request = ApprovalRequest.objects.filter(
-        target_key=f"device:{device.pk}", status__in=OPEN_STATUSES
-    ).first()
+    key = device_target_key(device.pk)
     buttons = [
-        (kind, label)
-        for kind, label in [
-            ("sync", "Sync"),
-            ("wipe", "Wipe"),
-            ("retire", "Retire"),
-            ("delete", "Delete"),
-        ]
-        if user_has_perm(request.user, PROTECTABLE.get(kind, Perm.SYNC), device)
-        and device_action_possible(device, kind)
+        (op.kind, op.verb)
+        for op in DEVICE_ACTIONS
+        if user_has_perm(request.user, op.permission, device)
+        and device_action_possible(device, op.kind)
     ]
+    can_sync = user_has_perm(request.user, Perm.SYNC, device) and device_action_possible(
+        device, ActionKind.SYNC
+    )
     return render(
         request,
         "devices/device_detail.html",
@@ -75,8 +65,9 @@ def device_detail(request, pk):
             "device": device,
             "actions": device_actions(device)[:50],
             "buttons": [] if device.is_deleted else buttons,
-            "open_request": open_request,
-            "history": ApprovalRequest.objects.filter(target_key=f"device:{device.pk}")[:20],
+            "can_sync": can_sync and not device.is_deleted,
+            "open_request": open_request_for(key),
+            "history": requests_for_target(key)[:20],
             "events": AuditEvent.objects.filter(
                 target_type="devices.device", target_id=str(device.pk)
             ).order_by("-seq")[:50],
@@ -84,45 +75,38 @@ def device_detail(request, pk):
     )
 
 
-@permission_required(Perm.DEVICES_READ)
-def device_action(request, pk, kind):
-    if kind not in PROTECTABLE:
-        raise Http404
-    device = _visible_device(request, pk)
-    if not user_has_perm(request.user, PROTECTABLE[kind], device):
-        raise PermissionDenied(f"You need the permission {PROTECTABLE[kind]} on {device.name}.")
-    code = f"device.{kind}"
-    protected = operation_is_protected(code)
-    form = JustificationForm(request.POST or None, protected=protected)
-    if request.method == "POST" and form.is_valid():
-        response = start_from_form(
-            request,
-            form,
-            operation_code=code,
-            payload={"device_id": device.pk},
-            success_url=reverse("devices:detail", args=[device.pk]),
-        )
-        if response:
-            return response
-    label = ActionKind(kind).label
-    return render(
-        request,
-        "form.html",
-        {
-            "form": form,
-            "title": f"{label} {device.name}",
-            "intro": {
-                "wipe": "Wipe restores the device to its factory settings and removes all data.",
-                "retire": "Retire removes company data and apps and takes the device out of "
-                "management.",
-                "delete": "Delete removes the device from management; its history is kept.",
-            }[kind],
-            "submit": label,
-            "danger": True,
-            "protected": protected,
-            "cancel_url": reverse("devices:detail", args=[device.pk]),
-        },
-    )
+class DeviceActionView(StartOperationView):
+    """Wipe, retire or delete one device (protected when a policy covers the action)."""
+
+    permission = Perm.DEVICES_READ
+    danger = True
+
+    def get_object(self):
+        self.operation = DEVICE_ACTION_BY_KIND.get(self.kwargs["kind"])
+        if self.operation is None:
+            raise Http404
+        device = _visible_device(self.request, self.kwargs["pk"])
+        if not user_has_perm(self.request.user, self.operation.permission, device):
+            raise PermissionDenied(
+                f"You need the permission {self.operation.permission} on {device.name}."
+            )
+        return device
+
+    def get_operation_code(self) -> str:
+        return self.operation.code
+
+    def get_payload(self, form) -> dict:
+        return self.operation.payload_for(self.object)
+
+    def get_success_url(self) -> str:
+        return reverse("devices:detail", args=[self.object.pk])
+
+    def get_context(self) -> dict:
+        return {
+            "title": f"{self.operation.verb} {self.object.name}",
+            "intro": self.operation.intro,
+            "submit": self.operation.verb,
+        }
 
 
 @require_POST

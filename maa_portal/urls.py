@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("devices/", include("devices.urls")),
+    path("tenant/", include("tenant_admin.urls")),
     path("tenant/", include("rbac.urls")),
     path("tenant/", include("approvals.urls")),
     path("admin/", admin.site.urls),

@@ -2,22 +2,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
 
-from approvals.audit import audit_record
+from audit.admin import ReadOnlyAdmin
+from audit.chain import audit_record
 
 from .models import Permission, Role, RoleAssignment, ScopeTag, SecurityGroup, User
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Visible in the admin; changed only through the portal's services (audit, approval)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(User)

@@ -6,6 +6,25 @@ after every migrate, so a new permission or a corrected built-in role is one edi
 
 from dataclasses import dataclass
 
+from django.db import models
+
+
+class Workload(models.TextChoices):
+    """What Intune's Multi Admin Approval protects, in the order its policy wizard lists them.
+
+    An access policy protects one workload (all its create, edit, delete and assign operations),
+    or, for device actions, one action.
+    """
+
+    APPS = "apps", "Apps"
+    COMPLIANCE = "compliance", "Compliance policies"
+    CONFIGURATION = "configuration", "Configuration policies"
+    DEVICE_ACTIONS = "device_actions", "Device actions"
+    RBAC = "rbac", "Role-based access control"
+    SCRIPTS = "scripts", "Scripts"
+    TENANT_CONFIGURATION = "tenant_configuration", "Tenant configuration"
+    ACCESS_POLICIES = "access_policies", "Access policies"
+
 
 @dataclass(frozen=True)
 class PermissionSpec:
@@ -42,7 +61,7 @@ PERMISSIONS: list[PermissionSpec] = [
             "Delete access policy",
         ],
     ),
-    *_category("Organization", "organization", ["Read"]),
+    *_category("Organization", "organization", ["Read", "Update"]),
     *_category("Audit data", "audit_data", ["Read"]),
 ]
 PERMISSION_CODES = {spec.code for spec in PERMISSIONS}
@@ -68,6 +87,12 @@ class Perm:
     MAA_POLICY_UPDATE = "maa.update_access_policy"
     MAA_POLICY_DELETE = "maa.delete_access_policy"
     ORGANIZATION_READ = "organization.read"
+    ORGANIZATION_UPDATE = "organization.update"
+    SCRIPTS_READ = "scripts.read"
+    SCRIPTS_CREATE = "scripts.create"
+    SCRIPTS_UPDATE = "scripts.update"
+    SCRIPTS_DELETE = "scripts.delete"
+    SCRIPTS_ASSIGN = "scripts.assign"
     AUDIT_READ = "audit_data.read"
 
 
@@ -77,6 +102,7 @@ def _codes(prefix: str, names: list[str]) -> list[str]:
 
 READS = [spec.code for spec in PERMISSIONS if spec.name == "Read" and spec.category != "Roles"]
 POLICY_CRUD_ASSIGN = _codes("compliance", CRUD_ASSIGN) + _codes("configurations", CRUD_ASSIGN)
+SCRIPTS_CRUD_ASSIGN = _codes("scripts", CRUD_ASSIGN)
 APPS_CRUD_ASSIGN = _codes("mobile_apps", CRUD_ASSIGN)
 
 
@@ -124,6 +150,7 @@ BUILTIN_ROLES: list[BuiltinRole] = [
             "mobile_apps.assign",
             "compliance.assign",
             "configurations.assign",
+            Perm.SCRIPTS_ASSIGN,
         ],
     ),
     BuiltinRole(
@@ -136,7 +163,13 @@ BUILTIN_ROLES: list[BuiltinRole] = [
         "Policy and Profile Manager",
         "Manages compliance policies, configuration profiles, enrollment and corporate device "
         "identifiers.",
-        [Perm.DEVICES_READ, Perm.ORGANIZATION_READ, Perm.AUDIT_READ, *POLICY_CRUD_ASSIGN],
+        [
+            Perm.DEVICES_READ,
+            Perm.ORGANIZATION_READ,
+            Perm.AUDIT_READ,
+            *POLICY_CRUD_ASSIGN,
+            *SCRIPTS_CRUD_ASSIGN,
+        ],
     ),
     BuiltinRole(
         "Read Only Operator",

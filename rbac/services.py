@@ -8,7 +8,7 @@ needs approval first and checks the safety rails; the approval executors then ca
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from approvals.audit import audit_record
+from audit.chain import audit_record
 
 from .catalogue import BUILTIN_ROLES, PERMISSIONS
 from .models import Permission, Role, RoleAssignment, ScopeTag, SecurityGroup

@@ -47,11 +47,11 @@ def build_tenant() -> Tenant:
     )
 
 
-def policy_state(operation_type: str, groups, approvals_required: int = 1, name: str = "") -> dict:
+def policy_state(policy_type: str, groups, approvals_required: int = 1, name: str = "") -> dict:
     return {
-        "name": name or f"Protect {operation_type}",
+        "name": name or f"Protect {policy_type}",
         "description": "",
-        "operation_type": operation_type,
+        "policy_type": policy_type,
         "approver_groups": [g.pk for g in groups],
         "approvals_required": approvals_required,
     }
@@ -67,12 +67,12 @@ def submit_policy(actor, state: dict, justification: str = "Protect a dangerous 
     ).request
 
 
-def activate_policy(tenant: Tenant, operation_type: str, *, approvals_required: int = 1):
+def activate_policy(tenant: Tenant, policy_type: str, *, approvals_required: int = 1):
     """Create a policy the way the article does: request, approval, Complete, execution."""
     from approvals.models import AccessPolicy
 
     request = submit_policy(
-        tenant.policy_admin, policy_state(operation_type, [tenant.approvers], approvals_required)
+        tenant.policy_admin, policy_state(policy_type, [tenant.approvers], approvals_required)
     )
     request_approve(request_id=request.pk, approver=tenant.approver)
     request_complete(request_id=request.pk, actor=tenant.policy_admin)

@@ -17,21 +17,21 @@ def pages(tenant, wipe_policy):
         reverse("devices:list"): "hazel",
         reverse("devices:detail", args=[tenant.device.pk]): "hazel",
         reverse("devices:action", args=[tenant.device.pk, "wipe"]): "hazel",
-        reverse("rbac:groups"): "hazel",
-        reverse("rbac:group_detail", args=[tenant.approvers.pk]): "hazel",
-        reverse("rbac:group_create"): "policyadmin",
-        reverse("rbac:group_edit", args=[tenant.approvers.pk]): "policyadmin",
-        reverse("rbac:roles"): "approver",
-        reverse("rbac:role_detail", args=[role.pk]): "approver",
-        reverse("rbac:role_create"): "policyadmin",
-        reverse("rbac:role_edit", args=[role.pk]): "policyadmin",
-        reverse("rbac:role_duplicate", args=[role.pk]): "policyadmin",
-        reverse("rbac:role_delete", args=[role.pk]): "policyadmin",
-        reverse("rbac:assignments"): "approver",
-        reverse("rbac:assignment_detail", args=[assignment.pk]): "approver",
-        reverse("rbac:assignment_create"): "policyadmin",
-        reverse("rbac:assignment_edit", args=[assignment.pk]): "policyadmin",
-        reverse("rbac:assignment_delete", args=[assignment.pk]): "policyadmin",
+        reverse("tenant_admin:groups"): "hazel",
+        reverse("tenant_admin:group_detail", args=[tenant.approvers.pk]): "hazel",
+        reverse("tenant_admin:group_create"): "policyadmin",
+        reverse("tenant_admin:group_edit", args=[tenant.approvers.pk]): "policyadmin",
+        reverse("tenant_admin:roles"): "approver",
+        reverse("tenant_admin:role_detail", args=[role.pk]): "approver",
+        reverse("tenant_admin:role_create"): "policyadmin",
+        reverse("tenant_admin:role_edit", args=[role.pk]): "policyadmin",
+        reverse("tenant_admin:role_duplicate", args=[role.pk]): "policyadmin",
+        reverse("tenant_admin:role_delete", args=[role.pk]): "policyadmin",
+        reverse("tenant_admin:assignments"): "approver",
+        reverse("tenant_admin:assignment_detail", args=[assignment.pk]): "approver",
+        reverse("tenant_admin:assignment_create"): "policyadmin",
+        reverse("tenant_admin:assignment_edit", args=[assignment.pk]): "policyadmin",
+        reverse("tenant_admin:assignment_delete", args=[assignment.pk]): "policyadmin",
         reverse("approvals:policies"): "policyadmin",
         reverse("approvals:policy_create"): "policyadmin",
         reverse("approvals:policy_detail", args=[wipe_policy.pk]): "policyadmin",
@@ -82,7 +82,7 @@ def test_navigation_shows_only_permitted_sections(client, db):
     body = client.get(reverse("approvals:admin_tasks")).content.decode()
     assert reverse("devices:list") in body
     assert reverse("approvals:audit") not in body
-    assert reverse("rbac:roles") not in body
+    assert reverse("tenant_admin:roles") not in body
 
 
 def test_a_get_never_changes_a_request(client, tenant, wipe_policy):

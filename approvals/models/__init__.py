@@ -1,12 +1,17 @@
-from .audit import AppendOnlyError, AuditEvent
 from .policies import AccessPolicy, PolicyStatus
-from .requests import ApprovalRequest, Decision, ExecutionStatus, RequestStatus, Verdict
+from .requests import (
+    OPEN_STATUSES,
+    ApprovalRequest,
+    Decision,
+    ExecutionStatus,
+    RequestStatus,
+    Verdict,
+)
 
 __all__ = [
+    "OPEN_STATUSES",
     "AccessPolicy",
-    "AppendOnlyError",
     "ApprovalRequest",
-    "AuditEvent",
     "Decision",
     "ExecutionStatus",
     "PolicyStatus",

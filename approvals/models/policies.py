@@ -23,7 +23,9 @@ class AccessPolicy(FSMModelMixin, models.Model):
 
     name = models.CharField(max_length=128)
     description = models.TextField(max_length=1024, blank=True)
-    operation_type = models.CharField(max_length=40)
+    # A workload ("scripts") or, for device actions, one action ("device.wipe"): see
+    # Operation.policy_type. Graph calls it policyType.
+    policy_type = models.CharField(max_length=40)
     approver_groups = models.ManyToManyField("rbac.SecurityGroup", related_name="access_policies")
     approvals_required = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
@@ -43,9 +45,9 @@ class AccessPolicy(FSMModelMixin, models.Model):
         constraints = [
             # One policy per protected operation: two would leave "which approvers?" ambiguous.
             models.UniqueConstraint(
-                fields=["operation_type"],
+                fields=["policy_type"],
                 condition=models.Q(status__in=["pending", "active"]),
-                name="one_live_policy_per_operation_type",
+                name="one_live_policy_per_policy_type",
             )
         ]
 
@@ -57,10 +59,10 @@ class AccessPolicy(FSMModelMixin, models.Model):
         return self.status == P.ACTIVE
 
     @property
-    def operation(self):
+    def policy_type_label(self) -> str:
         from approvals.operations import registry
 
-        return registry.get(self.operation_type)
+        return registry.policy_type_label(self.policy_type)
 
     @transition(field=status, source=P.PENDING, target=P.ACTIVE)
     def activate(self):

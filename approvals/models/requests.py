@@ -87,13 +87,18 @@ class ApprovalRequest(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Request #{self.pk}: {self.operation.label} of {self.target_label}"
+        return f"Request #{self.pk}: {self.title} of {self.target_label}"
 
     @property
     def operation(self):
         from approvals.operations import registry
 
         return registry.get(self.operation_type)
+
+    @property
+    def title(self) -> str:
+        """What is asked for, e.g. "Device wipe" or "Delete access policy"."""
+        return self.operation.title(self.payload)
 
     @property
     def target_url(self) -> str:

@@ -1,3 +1,9 @@
+"""The operation contract and registry. Domains register their types from `<app>/operations.py`.
+
+The engine's own type (access policies) is registered by `approvals/operations/access_policies`,
+imported when `approvals.apps` discovers every app's `operations` module.
+"""
+
 from .base import Change, Operation, OperationError, Target, change_payload
 from .registry import registry
 

@@ -2,10 +2,10 @@
 
 from django.urls import reverse
 
-from rbac.catalogue import Perm
+from audit.chain import audit_record
+from rbac.catalogue import Perm, Workload
 from rbac.models import SecurityGroup
 
-from ..audit import audit_record
 from ..models import AccessPolicy, PolicyStatus
 from ..object_permissions import policy_requests_regrant
 from ..selectors import approver_setup_problems
@@ -13,6 +13,11 @@ from .base import Change, Operation, OperationError, Target
 from .registry import registry
 
 CODE = "maa.policy"
+VERBS = {"create": "Create", "update": "Edit", "delete": "Delete"}
+
+
+def policy_target_key(policy_id: int) -> str:
+    return f"policy:{policy_id}"
 
 
 def _policy(payload: dict, *, lock: bool = False) -> AccessPolicy:
@@ -27,7 +32,7 @@ def policy_state(policy: AccessPolicy) -> dict:
     return {
         "name": policy.name,
         "description": policy.description,
-        "operation_type": policy.operation_type,
+        "policy_type": policy.policy_type,
         "approver_groups": sorted(policy.approver_groups.values_list("pk", flat=True)),
         "approvals_required": policy.approvals_required,
         "status": policy.status,
@@ -41,7 +46,7 @@ def _readable(state: dict) -> dict:
     return {
         "Name": state["name"],
         "Description": state["description"],
-        "Protected operation": registry.get(state["operation_type"]).label,
+        "Protected operations": registry.policy_type_label(state["policy_type"]),
         "Approver groups": ", ".join(sorted(g.name for g in groups)),
         "Approvals required": str(state["approvals_required"]),
     }
@@ -50,7 +55,7 @@ def _readable(state: dict) -> dict:
 def _apply(policy: AccessPolicy, state: dict) -> None:
     policy.name = state["name"]
     policy.description = state["description"]
-    policy.operation_type = state["operation_type"]
+    policy.policy_type = state["policy_type"]
     policy.approvals_required = state["approvals_required"]
     policy.save()
     policy.approver_groups.set(SecurityGroup.objects.filter(pk__in=state["approver_groups"]))
@@ -59,6 +64,7 @@ def _apply(policy: AccessPolicy, state: dict) -> None:
 class AccessPolicyOperation(Operation):
     code = CODE
     label = "Access policy change"
+    workload = Workload.ACCESS_POLICIES
     read_permission = Perm.MAA_APPROVE
     needs_maa_approval_permission = True
     always_protected = True
@@ -70,10 +76,13 @@ class AccessPolicyOperation(Operation):
             "delete": Perm.MAA_POLICY_DELETE,
         }[payload["action"]]
 
+    def title(self, payload: dict) -> str:
+        return f"{VERBS[payload['action']]} access policy"
+
     def target(self, payload: dict) -> Target:
         policy = _policy(payload)
         return Target(
-            key=f"policy:{policy.pk}",
+            key=policy_target_key(policy.pk),
             label=f"Access policy {policy.name}",
             url=reverse("approvals:policy_detail", args=[policy.pk]),
         )
@@ -85,11 +94,11 @@ class AccessPolicyOperation(Operation):
         action = payload["action"]
         before = {} if action == "create" else _readable(policy_state(_policy(payload)))
         after = {} if action == "delete" else _readable(payload["state"])
-        rows = [Change("Change", after=f"{action.capitalize()} access policy")]
+        rows = [Change("Change", after=self.title(payload))]
         for label in [
             "Name",
             "Description",
-            "Protected operation",
+            "Protected operations",
             "Approver groups",
             "Approvals required",
         ]:
@@ -108,20 +117,20 @@ class AccessPolicyOperation(Operation):
         if action == "update" and policy.status != PolicyStatus.ACTIVE:
             raise OperationError("Only an active policy can be edited.")
         state = payload["state"]
-        registry.get(state["operation_type"])
+        protects = registry.policy_type_label(state["policy_type"])
+        registry.of_policy_type(state["policy_type"])
         others = AccessPolicy.objects.filter(
-            operation_type=state["operation_type"],
+            policy_type=state["policy_type"],
             status__in=[PolicyStatus.PENDING, PolicyStatus.ACTIVE],
         )
         if policy:
             others = others.exclude(pk=policy.pk)
         if others.exists():
             raise OperationError(
-                f"The policy {others.first().name} already protects "
-                f"{registry.get(state['operation_type']).label}; edit it instead."
+                f"The policy {others.first().name} already protects {protects}; edit it instead."
             )
         problems = approver_setup_problems(
-            operation_code=state["operation_type"],
+            policy_type=state["policy_type"],
             groups=SecurityGroup.objects.filter(pk__in=state["approver_groups"]),
             approvals_required=state["approvals_required"],
         )

@@ -1,12 +1,14 @@
 """What every protected operation type provides to the approval flow.
 
-A new type (scripts, apps, ...) is one module that subclasses Operation and registers itself;
-the flow, the pages and the executor task need no change.
+A domain plugs a type in with one class in its own `operations.py` (found at start-up by
+`approvals.apps`): the engine, its pages and the executor task need no change.
 """
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from rbac.catalogue import Workload
 
 
 class OperationError(Exception):
@@ -15,9 +17,13 @@ class OperationError(Exception):
 
 @dataclass(frozen=True)
 class Change:
+    """One line of what the approver reads: a value before and after, or a diff of a text."""
+
     label: str
     before: str = ""
     after: str = ""
+    # For long texts (a script body): (mark, line) pairs, mark "+", "-" or " ".
+    diff: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -47,12 +53,22 @@ def change_payload(obj, state: dict) -> dict:
 class Operation:
     code: str = ""
     label: str = ""
+    workload: Workload
     # Approvers need Read on the kind of object approved.
     read_permission: str = ""
     # Approving also needs "Approval for Multi Admin Approval" (access-policy changes).
     needs_maa_approval_permission: bool = False
     # Always protected, whatever the policies say (access policies protect themselves).
     always_protected: bool = False
+
+    @property
+    def policy_type(self) -> str:
+        """What an access policy names to protect this operation: its whole workload."""
+        return self.workload.value
+
+    @property
+    def policy_type_label(self) -> str:
+        return self.workload.label
 
     def start_permission(self, payload: dict) -> str:
         """The permission the requestor needs to start this operation."""
@@ -61,6 +77,10 @@ class Operation:
     def permission_object(self, payload: dict):
         """The object the start permission is checked on (for scoped permissions), or None."""
         return None
+
+    def title(self, payload: dict) -> str:
+        """What the request asks for, e.g. "Delete access policy"; the label unless it varies."""
+        return self.label
 
     def target(self, payload: dict) -> Target:
         raise NotImplementedError

@@ -1,7 +1,6 @@
 from django import template
 
 from approvals.models import ExecutionStatus, PolicyStatus, RequestStatus
-from devices.models import ManagementState
 
 register = template.Library()
 
@@ -26,7 +25,6 @@ _STATES = {
     **dict(RequestStatus.choices),
     **dict(ExecutionStatus.choices),
     **dict(PolicyStatus.choices),
-    **dict(ManagementState.choices),
 }
 
 

@@ -6,10 +6,9 @@ from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 
+from audit.models import AuditEvent
 from rbac.catalogue import Perm
 from rbac.decorators import permission_required
-
-from ..models import AuditEvent
 
 
 class AuditFilterForm(forms.Form):

@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from ..audit import audit_record
+from audit.chain import audit_record
+
 from ..links import LinkExpired, LinkInvalid, decision_token_read
 from ..models import ApprovalRequest, RequestStatus
 from .requests import request_context

@@ -6,12 +6,12 @@ from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 
 from ..forms import AccessPolicyForm, JustificationForm
-from ..models import AccessPolicy, ApprovalRequest, PolicyStatus
+from ..models import AccessPolicy, PolicyStatus
 from ..operations import change_payload
-from ..selectors import policies_health, policy_list, policy_problems
-from ..starting import start_from_form
-
-POLICY_OP = "maa.policy"
+from ..operations.access_policies import CODE as POLICY_OP
+from ..operations.access_policies import policy_target_key
+from ..selectors import policies_health, policy_list, policy_problems, requests_for_target
+from .starting import StartOperationView
 
 
 @permission_required(Perm.MAA_POLICY_READ)
@@ -41,9 +41,7 @@ def policy_detail(request, pk):
             "tab": "policies",
             "policy": policy,
             "problems": policy_problems(policy) if policy.is_active else [],
-            "requests": ApprovalRequest.objects.filter(
-                target_key=f"policy:{policy.pk}"
-            ).select_related("requestor")[:20],
+            "requests": requests_for_target(policy_target_key(policy.pk))[:20],
             "protected_requests": policy.requests.select_related("requestor")[:20],
             "can_update": policy.is_active and user_has_perm(request.user, Perm.MAA_POLICY_UPDATE),
             "can_delete": policy.is_active and user_has_perm(request.user, Perm.MAA_POLICY_DELETE),
@@ -51,70 +49,60 @@ def policy_detail(request, pk):
     )
 
 
-def _policy_form(request, policy=None):
-    initial = AccessPolicyForm.initial_for(policy) if policy else None
-    form = AccessPolicyForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        response = start_from_form(
-            request,
-            form,
-            operation_code=POLICY_OP,
-            payload=change_payload(policy, form.state()),
-            success_url=reverse("approvals:policies"),
-        )
-        if response:
-            return response
-    return render(
-        request,
-        "form.html",
-        {
-            "form": form,
-            "title": f"Edit access policy {policy.name}" if policy else "Create access policy",
-            "intro": "Access policies protect themselves: this change is a request that another "
-            "administrator with Approval for Multi Admin Approval approves, and that you then "
-            "complete. Until then it protects nothing.",
-            "submit": "Submit for approval",
-            "protected": True,
-            "cancel_url": reverse("approvals:policies"),
-        },
+class PolicyChangeView(StartOperationView):
+    """Create, edit or delete an access policy: always a request (policies protect themselves)."""
+
+    operation_code = POLICY_OP
+    form_class = AccessPolicyForm
+    submit = "Submit for approval"
+
+    def get_success_url(self) -> str:
+        return reverse("approvals:policies")
+
+
+class PolicyCreateView(PolicyChangeView):
+    permission = Perm.MAA_POLICY_CREATE
+    title = "Create access policy"
+    intro = (
+        "Access policies protect themselves: this change is a request that another "
+        "administrator with Approval for Multi Admin Approval approves, and that you then "
+        "complete. Until then it protects nothing."
     )
 
-
-@permission_required(Perm.MAA_POLICY_CREATE)
-def policy_create(request):
-    return _policy_form(request)
+    def get_payload(self, form) -> dict:
+        return change_payload(self.object, form.state())
 
 
-@permission_required(Perm.MAA_POLICY_UPDATE)
-def policy_edit(request, pk):
-    return _policy_form(request, get_object_or_404(AccessPolicy, pk=pk))
+class PolicyEditView(PolicyCreateView):
+    permission = Perm.MAA_POLICY_UPDATE
+
+    def get_object(self):
+        return get_object_or_404(AccessPolicy, pk=self.kwargs["pk"])
+
+    def get_initial(self) -> dict:
+        return AccessPolicyForm.initial_for(self.object)
+
+    def get_context(self) -> dict:
+        return {"title": f"Edit access policy {self.object.name}"}
 
 
-@permission_required(Perm.MAA_POLICY_DELETE)
-def policy_delete(request, pk):
-    policy = get_object_or_404(AccessPolicy, pk=pk)
-    form = JustificationForm(request.POST or None, protected=True)
-    if request.method == "POST" and form.is_valid():
-        response = start_from_form(
-            request,
-            form,
-            operation_code=POLICY_OP,
-            payload={"action": "delete", "object_id": policy.pk},
-            success_url=reverse("approvals:policies"),
-        )
-        if response:
-            return response
-    return render(
-        request,
-        "form.html",
-        {
-            "form": form,
-            "title": f"Delete access policy {policy.name}",
-            "intro": "Once this deletion is approved and completed, the operation it protects "
-            "runs without approval.",
-            "submit": "Submit for approval",
-            "danger": True,
-            "protected": True,
-            "cancel_url": reverse("approvals:policy_detail", args=[policy.pk]),
-        },
+class PolicyDeleteView(PolicyChangeView):
+    permission = Perm.MAA_POLICY_DELETE
+    form_class = JustificationForm
+    danger = True
+    intro = (
+        "Once this deletion is approved and completed, the operations it protects run "
+        "without approval."
     )
+
+    def get_object(self):
+        return get_object_or_404(AccessPolicy, pk=self.kwargs["pk"])
+
+    def get_payload(self, form) -> dict:
+        return {"action": "delete", "object_id": self.object.pk}
+
+    def get_cancel_url(self) -> str:
+        return reverse("approvals:policy_detail", args=[self.object.pk])
+
+    def get_context(self) -> dict:
+        return {"title": f"Delete access policy {self.object.name}"}

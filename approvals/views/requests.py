@@ -6,8 +6,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from audit.models import AuditEvent
+
 from ..forms import DecisionForm, RequestFilterForm
-from ..models import AuditEvent, ExecutionStatus, RequestStatus
+from ..models import ExecutionStatus, RequestStatus
 from ..selectors import (
     admin_tasks_for,
     approvals_count,

@@ -4,8 +4,9 @@ from django.core import signing
 from django.urls import reverse
 
 from approvals.links import decision_url
-from approvals.models import AuditEvent, RequestStatus
+from approvals.models import RequestStatus
 from approvals.services import request_approve, request_cancel
+from audit.models import AuditEvent
 from tests import factories as f
 from tests.conftest import request_wipe
 

@@ -416,7 +416,7 @@ def test_a_harmless_role_change_runs_directly_without_a_policy(tenant):
 
 
 def test_a_protected_role_change_waits_and_shows_before_and_after(tenant):
-    activate_policy(tenant, "rbac.role")
+    activate_policy(tenant, "rbac")
     role = f.role("Custom", [Perm.DEVICES_READ])
     request = _update_role(
         tenant.policy_admin, role, [Perm.DEVICES_READ, Perm.WIPE], "Let them wipe"

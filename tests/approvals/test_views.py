@@ -120,7 +120,7 @@ def test_policy_form_refuses_a_trap_and_keeps_the_input(client, tenant):
         {
             "name": "Protect wipe",
             "description": "kept description",
-            "operation_type": "device.wipe",
+            "policy_type": "device.wipe",
             "approver_groups": [lonely.pk],
             "approvals_required": 1,
             "justification": "Four eyes",

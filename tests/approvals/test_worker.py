@@ -63,7 +63,7 @@ def test_two_concurrent_approvals_reach_a_quorum_of_two_once():
     activate_policy(tenant, "device.wipe")
     from approvals.models import AccessPolicy
 
-    AccessPolicy.objects.filter(operation_type="device.wipe").update(approvals_required=2)
+    AccessPolicy.objects.filter(policy_type="device.wipe").update(approvals_required=2)
     request = request_wipe(tenant)
     approvers = iter([tenant.approver, tenant.approver2])
     lock = threading.Lock()

@@ -39,7 +39,7 @@ def test_story_1_the_article(person, worker, shot):
     page.get_by_role("link", name="Multi Admin Approval").click()
     page.get_by_role("link", name="Create access policy").click()
     page.get_by_label("Name").fill("Protect device wipe")
-    page.get_by_label("Protected operation").select_option(label="Device wipe")
+    page.get_by_label("Protected operations").select_option(label="Device actions: Wipe")
     page.get_by_label("Intune MAA Approvers").check()
     page.get_by_label("Business justification").fill("Wipe destroys data: four eyes")
     page.get_by_role("button", name="Submit for approval").click()

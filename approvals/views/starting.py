@@ -1,0 +1,154 @@
+"""The one way a page starts a protected operation.
+
+Every page that creates, edits, deletes or assigns something protected (device actions, roles,
+scripts, categories, access policies, ...) is a subclass of StartOperationView; the Django
+admin's actions use `protected_admin_action` (approvals.admin_actions). Both call
+`operation_start` and tell the user the same things.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.views import View
+
+from rbac.decorators import permission_required
+
+from ..forms import JustificationForm
+from ..operations import OperationError
+from ..services import (
+    ApprovalDenied,
+    ApprovalError,
+    OpenRequestExists,
+    StartResult,
+    operation_is_protected,
+    operation_start,
+)
+
+
+def requires_approval_message(result: StartResult):
+    req = result.request
+    return format_html(
+        'This operation requires approval. <a href="{}">Request #{}</a> was sent to the '
+        "approvers; nothing runs until it is approved and you complete it.",
+        reverse("approvals:request_detail", args=[req.pk]),
+        req.pk,
+    )
+
+
+class StartOperationView(View):
+    """Show the form, start the operation, then say "requires approval" or show the result.
+
+    Subclasses name the operation and the permission, and build the payload from the form.
+    A refusal puts its reason on the form, so nothing typed is lost.
+    """
+
+    operation_code = ""
+    permission = ""  # checked before anything else; login alone when empty
+    form_class = JustificationForm
+    template_name = "form.html"
+    title = ""
+    intro = ""
+    submit = "Save"
+    danger = False
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        return permission_required(cls.permission)(view) if cls.permission else login_required(view)
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.object = None
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)
+
+    # What subclasses fill in.
+    def get_object(self):
+        """The object the operation acts on (None for a create); may raise Http404/403."""
+        return None
+
+    def get_operation_code(self) -> str:
+        return self.operation_code
+
+    def get_initial(self) -> dict | None:
+        return None
+
+    def get_form_kwargs(self) -> dict:
+        return {}
+
+    def get_payload(self, form) -> dict:
+        raise NotImplementedError
+
+    def get_success_url(self) -> str:
+        raise NotImplementedError
+
+    def get_cancel_url(self) -> str:
+        return self.get_success_url()
+
+    def get_context(self) -> dict:
+        return {}
+
+    # The flow, the same for every page.
+    def get(self, request, *args, **kwargs):
+        return self.render(self.make_form(None))
+
+    def post(self, request, *args, **kwargs):
+        form = self.make_form(request.POST)
+        if form.is_valid():
+            response = self.start(form)
+            if response:
+                return response
+        return self.render(form)
+
+    def make_form(self, data):
+        self.protected = operation_is_protected(self.get_operation_code())
+        return self.form_class(
+            data,
+            initial=None if data is not None else self.get_initial(),
+            protected=self.protected,
+            **self.get_form_kwargs(),
+        )
+
+    def start(self, form):
+        try:
+            outcome = operation_start(
+                actor=self.request.user,
+                operation_code=self.get_operation_code(),
+                payload=self.get_payload(form),
+                justification=form.cleaned_data.get("justification", ""),
+            )
+        except ApprovalDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except OpenRequestExists as exc:
+            url = reverse("approvals:request_detail", args=[exc.existing.pk])
+            form.add_error(
+                None, format_html('{} <a href="{}">Open request #{}</a>', exc, url, exc.existing.pk)
+            )
+            return None
+        except (OperationError, ApprovalError) as exc:
+            form.add_error(None, str(exc))
+            return None
+        if outcome.needs_approval:
+            messages.warning(self.request, requires_approval_message(outcome))
+            return redirect("approvals:request_detail", outcome.request.pk)
+        messages.success(self.request, outcome.result)
+        return redirect(self.get_success_url())
+
+    def render(self, form):
+        context = {
+            "form": form,
+            "object": self.object,
+            "title": self.title,
+            "intro": self.intro,
+            "submit": self.submit,
+            "danger": self.danger,
+            "protected": getattr(form, "protected", self.protected),
+            "cancel_url": self.get_cancel_url(),
+            **self.get_context(),
+        }
+        return render(self.request, self.template_name, context)

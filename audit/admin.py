@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from .models import AuditEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Visible in the admin; changed only through the portal's services (audit, approval).
+
+    It lives in the bottom app so every app's admin can use it.
+    """
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "created_at", "actor_label", "action", "target_label", "to_state"]
+    list_filter = ["action"]
+    search_fields = ["actor_label", "target_label", "note"]

@@ -1,0 +1,120 @@
+"""The device domain's protected operations: wipe, retire and delete (device actions), and
+device categories (Intune's "Tenant configuration" workload)."""
+
+from django.urls import reverse
+
+from approvals.operations import Change, Operation, OperationError, Target, registry
+from rbac.catalogue import Perm, Workload
+
+from .models import ActionKind, Device
+from .services import DeviceActionError, device_action_check, device_action_run
+
+
+def device_target_key(device_id: int) -> str:
+    """The one spelling of a device as a request target (one open request per device)."""
+    return f"device:{device_id}"
+
+
+def _device(payload: dict) -> Device:
+    try:
+        return Device.objects.select_related("primary_user").get(pk=payload["device_id"])
+    except Device.DoesNotExist:
+        raise OperationError("The device no longer exists.") from None
+
+
+class DeviceActionOperation(Operation):
+    workload = Workload.DEVICE_ACTIONS
+    read_permission = Perm.DEVICES_READ
+
+    def __init__(self, kind: str, permission: str, intro: str):
+        self.kind = kind
+        self.code = f"device.{kind}"
+        self.verb = ActionKind(kind).label
+        self.label = f"Device {self.verb.lower()}"
+        self.permission = permission
+        self.intro = intro
+
+    @property
+    def policy_type(self) -> str:
+        # Intune protects each device action on its own: a wipe policy leaves Retire alone.
+        return self.code
+
+    @property
+    def policy_type_label(self) -> str:
+        return f"{self.workload.label}: {self.verb}"
+
+    @staticmethod
+    def payload_for(device: Device) -> dict:
+        return {"device_id": device.pk}
+
+    def start_permission(self, payload: dict) -> str:
+        return self.permission
+
+    def permission_object(self, payload: dict):
+        return _device(payload)
+
+    def target(self, payload: dict) -> Target:
+        device = _device(payload)
+        return Target(
+            key=device_target_key(device.pk),
+            label=f"{device.name} ({device.serial_number})",
+            url=reverse("devices:detail", args=[device.pk]),
+        )
+
+    def state(self, payload: dict) -> dict:
+        device = _device(payload)
+        return {
+            "name": device.name,
+            "serial_number": device.serial_number,
+            "primary_user": device.primary_user_id,
+            "management_state": device.management_state,
+        }
+
+    def changes(self, payload: dict) -> list[Change]:
+        device = _device(payload)
+        return [
+            Change("Device", device.name),
+            Change("Serial number", device.serial_number),
+            Change("Operating system", f"{device.operating_system} {device.os_version}"),
+            Change("Primary user", str(device.primary_user or "None")),
+            Change("Ownership", device.get_ownership_display()),
+            Change("Action", after=self.label),
+        ]
+
+    def validate(self, payload: dict, actor) -> None:
+        try:
+            device_action_check(_device(payload), self.kind)
+        except DeviceActionError as exc:
+            raise OperationError(str(exc)) from exc
+
+    def execute(self, payload: dict, actor, origin: str) -> str:
+        try:
+            action = device_action_run(
+                actor=actor, device_id=payload["device_id"], kind=self.kind, origin=origin
+            )
+        except DeviceActionError as exc:
+            raise OperationError(str(exc)) from exc
+        return f"{action.get_kind_display()} sent to {action.device.name}"
+
+
+# The device page's buttons and the Django admin's actions come from this list, in this order.
+DEVICE_ACTIONS = [
+    DeviceActionOperation(
+        ActionKind.WIPE,
+        Perm.WIPE,
+        "Wipe restores the device to its factory settings and removes all data.",
+    ),
+    DeviceActionOperation(
+        ActionKind.RETIRE,
+        Perm.RETIRE,
+        "Retire removes company data and apps and takes the device out of management.",
+    ),
+    DeviceActionOperation(
+        ActionKind.DELETE,
+        Perm.DEVICES_DELETE,
+        "Delete removes the device from management; its history is kept.",
+    ),
+]
+for _operation in DEVICE_ACTIONS:
+    registry.register(_operation)
+DEVICE_ACTION_BY_KIND = {op.kind: op for op in DEVICE_ACTIONS}

@@ -1,0 +1,143 @@
+import csv
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.urls import reverse
+
+from audit.chain import audit_record, audit_verify
+from audit.models import AppendOnlyError, AuditEvent
+from tests import factories as f
+from tests.conftest import request_wipe
+
+
+@pytest.fixture
+def chain(db):
+    actor = f.user("auditee")
+    for i in range(5):
+        audit_record(actor=actor, action="test.event", note=f"event {i}", data={"i": i})
+    return list(AuditEvent.objects.order_by("seq"))
+
+
+def _sql(statement, params):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+@pytest.fixture
+def owner_tampering(chain):
+    """Someone with the table owner's rights switches the database's guard off."""
+    _sql("ALTER TABLE audit_auditevent DISABLE TRIGGER maa_audit_append_only", [])
+    return chain
+
+
+def test_the_database_refuses_edits_and_deletes(chain):
+    from django.db import DatabaseError, transaction
+
+    for statement in (
+        "UPDATE audit_auditevent SET note = 'x' WHERE seq = 1",
+        "DELETE FROM audit_auditevent WHERE seq = 1",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            _sql(statement, [])
+    assert audit_verify().ok
+
+
+def test_a_clean_chain_verifies(chain, capsys):
+    assert audit_verify().ok
+    call_command("verify_audit")
+    assert "intact: 5 events" in capsys.readouterr().out
+
+
+def test_an_edited_event_is_caught(owner_tampering):
+    _sql("UPDATE audit_auditevent SET note = %s WHERE seq = %s", ["rewritten", 3])
+    report = audit_verify()
+    assert report.broken_seq == 3 and "content" in report.reason
+    with pytest.raises(CommandError, match="#3"):
+        call_command("verify_audit")
+
+
+def test_a_deleted_event_is_caught(owner_tampering):
+    _sql("DELETE FROM audit_auditevent WHERE seq = %s", [2])
+    report = audit_verify()
+    assert report.broken_seq == 3 and "missing" in report.reason
+
+
+def test_reordered_events_are_caught(owner_tampering):
+    _sql("UPDATE audit_auditevent SET seq = -1 WHERE seq = 2", [])
+    _sql("UPDATE audit_auditevent SET seq = 2 WHERE seq = 4", [])
+    _sql("UPDATE audit_auditevent SET seq = 4 WHERE seq = -1", [])
+    assert audit_verify().broken_seq == 2
+
+
+def test_events_cannot_be_changed_or_deleted_through_the_orm(chain):
+    event = chain[0]
+    event.note = "changed"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.filter(seq=1).update(note="x")
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().delete()
+
+
+def test_the_admin_cannot_change_or_delete_events(client, chain):
+    admin = f.global_admin("root")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    change = client.get(reverse("admin:audit_auditevent_change", args=[chain[0].pk]))
+    assert change.status_code == 200 and "Save" not in change.content.decode()
+    assert (
+        client.get(reverse("admin:audit_auditevent_delete", args=[chain[0].pk])).status_code == 403
+    )
+
+
+def test_the_flow_records_who_what_and_the_client_address(client, tenant, wipe_policy):
+    client.force_login(tenant.hazel)
+    client.post(
+        reverse("devices:action", args=[tenant.device.pk, "wipe"]),
+        {"justification": "Reassign"},
+        REMOTE_ADDR="10.1.2.3",
+    )
+    event = AuditEvent.objects.get(action="request.submit", actor=tenant.hazel)
+    assert event.client_ip == "10.1.2.3"
+    assert event.to_state == "needs_approval" and event.note == "Reassign"
+    assert audit_verify().ok
+
+
+def test_logins_and_failed_logins_are_audited(client, tenant):
+    client.post(reverse("login"), {"username": "hazel", "password": "wrong"})
+    client.post(reverse("login"), {"username": "hazel", "password": "pw"})
+    actions = list(AuditEvent.objects.order_by("seq").values_list("action", "note"))
+    assert ("auth.login_failed", "hazel") in actions
+    assert any(a == "auth.login" for a, _ in actions)
+
+
+def test_exports_hold_the_filtered_events_with_their_hashes(client, tenant, wipe_policy):
+    request_wipe(tenant)
+    client.force_login(tenant.policy_admin)
+    url = reverse("approvals:audit_export", args=["csv"])
+    text = b"".join(client.get(url, {"action": "request."}).streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows and all(r["action"].startswith("request.") for r in rows)
+    assert {"hash", "prev_hash", "seq"} <= set(rows[0])
+    url = reverse("approvals:audit_export", args=["jsonl"])
+    lines = b"".join(client.get(url).streaming_content).decode().splitlines()
+    events = [json.loads(line) for line in lines]
+    assert len(events) == AuditEvent.objects.count()
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+    assert events[1]["prev_hash"] == events[0]["hash"]
+
+
+def test_audit_pages_need_audit_data_read(client, tenant):
+    client.force_login(f.user("nobody"))
+    assert client.get(reverse("approvals:audit")).status_code == 403
+    assert client.get(reverse("approvals:audit_export", args=["csv"])).status_code == 403
+    client.force_login(tenant.policy_admin)
+    assert client.get(reverse("approvals:audit")).status_code == 200
