@@ -31,6 +31,16 @@ def open_request_for(target_key: str) -> ApprovalRequest | None:
     return ApprovalRequest.objects.filter(target_key=target_key, status__in=OPEN_STATUSES).first()
 
 
+def open_requests_by_key(target_keys) -> dict[str, ApprovalRequest]:
+    """The open request of each of these targets, in one query (badges on list pages)."""
+    return {
+        request.target_key: request
+        for request in ApprovalRequest.objects.filter(
+            target_key__in=list(target_keys), status__in=OPEN_STATUSES
+        )
+    }
+
+
 def requests_for_target(target_key: str) -> QuerySet:
     """A target's request history, newest first (device page, policy page, ...)."""
     return ApprovalRequest.objects.filter(target_key=target_key).select_related("requestor")

@@ -1,8 +1,9 @@
 from django import forms
 
+from approvals.forms import JustificationMixin
 from rbac.models import ScopeTag
 
-from .models import Compliance, ManagementState, OperatingSystem, Ownership
+from .models import Compliance, DeviceCategory, ManagementState, OperatingSystem, Ownership
 
 
 def _with_all(label, choices):
@@ -25,4 +26,23 @@ class DeviceFilterForm(forms.Form):
     )
     tag = forms.ModelChoiceField(
         required=False, queryset=ScopeTag.objects.all(), empty_label="Any tag", label="Scope tag"
+    )
+
+
+class CategoryForm(JustificationMixin):
+    name = forms.CharField(max_length=128)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=1024, required=False
+    )
+
+    def state(self) -> dict:
+        return {
+            "name": self.cleaned_data["name"].strip(),
+            "description": self.cleaned_data["description"],
+        }
+
+
+class DeviceCategoryForm(forms.Form):
+    category = forms.ModelChoiceField(
+        queryset=DeviceCategory.objects.all(), required=False, empty_label="No category"
     )

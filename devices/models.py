@@ -38,6 +38,22 @@ class ManagementState(models.TextChoices):
 S = ManagementState
 
 
+class DeviceCategory(models.Model):
+    """Intune's device categories (Tenant administration): how devices are grouped for people."""
+
+    name = models.CharField(max_length=128, unique=True)
+    description = models.TextField(max_length=1024, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "device categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Device(FSMModelMixin, models.Model):
     name = models.CharField(max_length=128, db_index=True)
     serial_number = models.CharField(max_length=64, unique=True)
@@ -61,6 +77,14 @@ class Device(FSMModelMixin, models.Model):
     enrolled_at = models.DateTimeField(default=timezone.now)
     last_check_in = models.DateTimeField(null=True, blank=True)
     scope_tags = models.ManyToManyField("rbac.ScopeTag", blank=True, related_name="devices")
+    # PROTECT: a category in use cannot be deleted (the delete operation says how many use it).
+    category = models.ForeignKey(
+        DeviceCategory,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="devices",
+    )
     management_state = FSMField(
         max_length=20, choices=ManagementState.choices, default=S.MANAGED, protected=True
     )

@@ -6,8 +6,19 @@ from django.urls import reverse
 from approvals.operations import Change, Operation, OperationError, Target, registry
 from rbac.catalogue import Perm, Workload
 
-from .models import ActionKind, Device
-from .services import DeviceActionError, device_action_check, device_action_run
+from .models import ActionKind, Device, DeviceCategory
+from .services import (
+    CategoryError,
+    DeviceActionError,
+    category_check,
+    category_create,
+    category_delete,
+    category_in_use_check,
+    category_state,
+    category_update,
+    device_action_check,
+    device_action_run,
+)
 
 
 def device_target_key(device_id: int) -> str:
@@ -118,3 +129,102 @@ DEVICE_ACTIONS = [
 for _operation in DEVICE_ACTIONS:
     registry.register(_operation)
 DEVICE_ACTION_BY_KIND = {op.kind: op for op in DEVICE_ACTIONS}
+
+
+def category_target_key(category_id: int) -> str:
+    return f"category:{category_id}"
+
+
+def _category(payload: dict) -> DeviceCategory:
+    try:
+        return DeviceCategory.objects.get(pk=payload["category_id"])
+    except DeviceCategory.DoesNotExist:
+        raise OperationError("The device category no longer exists.") from None
+
+
+class CategoryOperation(Operation):
+    """Create, edit or delete a device category (Intune's "Tenant configuration" workload).
+
+    Payloads: create {"state": {...}}; edit {"category_id", "state"}; delete {"category_id"}.
+    """
+
+    workload = Workload.TENANT_CONFIGURATION
+    read_permission = Perm.ORGANIZATION_READ
+    action = ""
+
+    def __init__(self):
+        self.code = f"category.{self.action}"
+
+    def start_permission(self, payload: dict) -> str:
+        return Perm.ORGANIZATION_UPDATE
+
+    def target(self, payload: dict) -> Target:
+        if "category_id" not in payload:
+            name = payload["state"]["name"]
+            return Target(key=f"category:new:{name.lower()}", label=f"New category {name}")
+        category = _category(payload)
+        return Target(
+            key=category_target_key(category.pk),
+            label=f"Device category {category.name}",
+            url=reverse("devices:categories"),
+        )
+
+    def state(self, payload: dict) -> dict:
+        if "category_id" not in payload:
+            name = payload["state"]["name"]
+            return {"name_taken": DeviceCategory.objects.filter(name__iexact=name).exists()}
+        return category_state(_category(payload))
+
+    def changes(self, payload: dict) -> list[Change]:
+        before = category_state(_category(payload)) if "category_id" in payload else {}
+        after = payload.get("state", {})
+        return [
+            Change("Change", after=self.label),
+            Change("Name", before.get("name", ""), after.get("name", "")),
+            Change("Description", before.get("description", ""), after.get("description", "")),
+        ]
+
+    def _refusal(self, call, **kwargs):
+        try:
+            return call(**kwargs)
+        except CategoryError as exc:
+            raise OperationError(str(exc)) from exc
+
+
+@registry.register
+class CategoryCreate(CategoryOperation):
+    action, label = "create", "Create device category"
+
+    def validate(self, payload: dict, actor) -> None:
+        self._refusal(category_check, name=payload["state"]["name"])
+
+    def execute(self, payload: dict, actor, origin: str) -> str:
+        category = self._refusal(category_create, actor=actor, **payload["state"])
+        return f"Device category {category.name} created"
+
+
+@registry.register
+class CategoryEdit(CategoryOperation):
+    action, label = "edit", "Edit device category"
+
+    def validate(self, payload: dict, actor) -> None:
+        category = _category(payload)
+        self._refusal(category_check, name=payload["state"]["name"], exclude_pk=category.pk)
+
+    def execute(self, payload: dict, actor, origin: str) -> str:
+        category = self._refusal(
+            category_update, actor=actor, category_id=payload["category_id"], **payload["state"]
+        )
+        return f"Device category {category.name} updated"
+
+
+@registry.register
+class CategoryDelete(CategoryOperation):
+    action, label = "delete", "Delete device category"
+
+    def validate(self, payload: dict, actor) -> None:
+        self._refusal(category_in_use_check, category=_category(payload))
+
+    def execute(self, payload: dict, actor, origin: str) -> str:
+        name = self._refusal(category_delete, actor=actor, category_id=payload["category_id"])
+        return f"Device category {name} deleted"

@@ -1,9 +1,9 @@
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from rbac.catalogue import Perm
 from rbac.selectors import scope_filter
 
-from .models import Device, DeviceAction, ManagementState
+from .models import Device, DeviceAction, DeviceCategory, ManagementState
 
 
 def devices_visible_to(user, code: str = Perm.DEVICES_READ) -> QuerySet:
@@ -35,3 +35,9 @@ def device_list(user, *, search: str = "", filters: dict | None = None) -> Query
 
 def device_actions(device: Device) -> QuerySet:
     return DeviceAction.objects.filter(device=device).select_related("requested_by")
+
+
+def categories_with_counts() -> QuerySet:
+    return DeviceCategory.objects.annotate(
+        device_count=Count("devices", filter=~Q(devices__management_state=ManagementState.DELETED))
+    )

@@ -5,16 +5,29 @@ them behind an access policy when one covers them. The functions here carry the 
 """
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from audit.chain import audit_record
 
-from .models import ActionKind, ActionStatus, Device, DeviceAction, ManagementState
+from .extensions import CHECK_IN_STEPS
+from .models import (
+    ActionKind,
+    ActionStatus,
+    Device,
+    DeviceAction,
+    DeviceCategory,
+    ManagementState,
+)
 
 
 class DeviceActionError(Exception):
     """A device action the registry refuses, with a message for people."""
+
+
+class CategoryError(Exception):
+    """A device-category change the registry refuses, with a message for people."""
 
 
 _REQUEST_TRANSITION = {
@@ -127,14 +140,100 @@ def device_check_in(*, device_id: int) -> Device:
                 to_state=device.management_state,
                 data={"device_action": action.pk},
             )
+        if not device.is_deleted:
+            for step in CHECK_IN_STEPS:
+                step.run(device)
         device.save()
     return device
 
 
 def devices_with_open_commands() -> list[int]:
+    """Devices with a command or other work (scripts, ...) waiting for their next check-in."""
+    waiting = Q(actions__status__in=[ActionStatus.SENT, ActionStatus.ACKNOWLEDGED])
+    for step in CHECK_IN_STEPS:
+        waiting |= Q(pk__in=step.pending_device_ids())
     return list(
-        Device.objects.filter(actions__status__in=[ActionStatus.SENT, ActionStatus.ACKNOWLEDGED])
+        Device.objects.filter(waiting)
         .exclude(management_state=ManagementState.DELETED)
         .values_list("pk", flat=True)
         .distinct()
     )
+
+
+# Device categories: created, edited and deleted through the "Tenant configuration" operations
+# (devices.operations), which call these once approved.
+
+
+def category_state(category: DeviceCategory) -> dict:
+    return {"name": category.name, "description": category.description}
+
+
+def category_check(*, name: str, exclude_pk: int | None = None) -> None:
+    if DeviceCategory.objects.filter(name__iexact=name).exclude(pk=exclude_pk).exists():
+        raise CategoryError(f"A device category named {name!r} already exists.")
+
+
+def category_in_use_check(category: DeviceCategory) -> None:
+    in_use = category.devices.exclude(management_state=ManagementState.DELETED).count()
+    if in_use:
+        raise CategoryError(
+            f"The category {category.name} is used by {in_use} device(s); move them to another "
+            "category before deleting it."
+        )
+
+
+def category_create(*, actor, name: str, description: str = "") -> DeviceCategory:
+    with transaction.atomic():
+        category_check(name=name)
+        category = DeviceCategory.objects.create(name=name, description=description)
+        audit_record(
+            actor=actor, action="category.create", target=category, data=category_state(category)
+        )
+    return category
+
+
+def category_update(*, actor, category_id: int, name: str, description: str) -> DeviceCategory:
+    with transaction.atomic():
+        category = DeviceCategory.objects.select_for_update().get(pk=category_id)
+        category_check(name=name, exclude_pk=category.pk)
+        before = category_state(category)
+        category.name, category.description = name, description
+        category.save()
+        audit_record(
+            actor=actor,
+            action="category.update",
+            target=category,
+            data={"before": before, "after": category_state(category)},
+        )
+    return category
+
+
+def category_delete(*, actor, category_id: int) -> str:
+    with transaction.atomic():
+        category = DeviceCategory.objects.select_for_update().get(pk=category_id)
+        category_in_use_check(category)
+        name = category.name
+        audit_record(
+            actor=actor, action="category.delete", target=category, data=category_state(category)
+        )
+        # Deleted devices keep no category: their history names it in the audit log.
+        category.devices.update(category=None)
+        category.delete()
+    return name
+
+
+def device_set_category(*, actor, device_id: int, category_id: int | None) -> Device:
+    """Setting a device's category is an ordinary edit (Managed devices: Update), audited."""
+    with transaction.atomic():
+        device = _locked_device(device_id)
+        before = device.category.name if device.category_id else ""
+        device.category = DeviceCategory.objects.get(pk=category_id) if category_id else None
+        device.save(update_fields=["category"])
+        after = device.category.name if device.category_id else ""
+        audit_record(
+            actor=actor,
+            action="device.category",
+            target=device,
+            note=f"Category: {before or 'none'} → {after or 'none'}",
+        )
+    return device

@@ -6,18 +6,30 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from approvals.selectors import open_request_for, requests_for_target
+from approvals.forms import JustificationForm
+from approvals.selectors import open_request_for, open_requests_by_key, requests_for_target
 from approvals.views.starting import StartOperationView
 from audit.models import AuditEvent
 from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 
-from .forms import DeviceFilterForm
-from .models import ActionKind
-from .operations import DEVICE_ACTION_BY_KIND, DEVICE_ACTIONS, device_target_key
-from .selectors import device_actions, device_list, devices_visible_to
-from .services import DeviceActionError, device_action_possible, device_action_run
+from .extensions import device_panels
+from .forms import CategoryForm, DeviceCategoryForm, DeviceFilterForm
+from .models import ActionKind, DeviceCategory
+from .operations import (
+    DEVICE_ACTION_BY_KIND,
+    DEVICE_ACTIONS,
+    category_target_key,
+    device_target_key,
+)
+from .selectors import categories_with_counts, device_actions, device_list, devices_visible_to
+from .services import (
+    DeviceActionError,
+    device_action_possible,
+    device_action_run,
+    device_set_category,
+)
 
 PAGE_SIZE = 50
 
@@ -66,6 +78,10 @@ def device_detail(request, pk):
             "actions": device_actions(device)[:50],
             "buttons": [] if device.is_deleted else buttons,
             "can_sync": can_sync and not device.is_deleted,
+            "panels": device_panels(device, request.user),
+            "category_form": DeviceCategoryForm(initial={"category": device.category_id})
+            if user_has_perm(request.user, Perm.DEVICES_UPDATE, device) and not device.is_deleted
+            else None,
             "open_request": open_request_for(key),
             "history": requests_for_target(key)[:20],
             "events": AuditEvent.objects.filter(
@@ -122,3 +138,88 @@ def device_sync(request, pk):
     else:
         messages.success(request, f"Sync sent to {device.name}.")
     return redirect("devices:detail", device.pk)
+
+
+@require_POST
+@permission_required(Perm.DEVICES_UPDATE)
+def device_category(request, pk):
+    device = _visible_device(request, pk)
+    if not user_has_perm(request.user, Perm.DEVICES_UPDATE, device):
+        raise PermissionDenied(f"You need the permission {Perm.DEVICES_UPDATE} on {device.name}.")
+    form = DeviceCategoryForm(request.POST)
+    if form.is_valid():
+        category = form.cleaned_data["category"]
+        device_set_category(
+            actor=request.user, device_id=device.pk, category_id=category.pk if category else None
+        )
+        messages.success(request, f"Category of {device.name} set to {category or 'none'}.")
+    else:
+        messages.error(request, "Choose one of the listed categories.")
+    return redirect("devices:detail", device.pk)
+
+
+@permission_required(Perm.ORGANIZATION_READ)
+def category_index(request):
+    categories = list(categories_with_counts())
+    open_requests = open_requests_by_key(category_target_key(c.pk) for c in categories)
+    for category in categories:
+        category.open_request = open_requests.get(category_target_key(category.pk))
+    return render(
+        request,
+        "devices/category_list.html",
+        {
+            "categories": categories,
+            "can_edit": user_has_perm(request.user, Perm.ORGANIZATION_UPDATE),
+        },
+    )
+
+
+class CategoryChangeView(StartOperationView):
+    """Create, edit or delete a device category ("Tenant configuration")."""
+
+    permission = Perm.ORGANIZATION_UPDATE
+    form_class = CategoryForm
+
+    def get_object(self):
+        pk = self.kwargs.get("pk")
+        return get_object_or_404(DeviceCategory, pk=pk) if pk else None
+
+    def get_success_url(self) -> str:
+        return reverse("devices:categories")
+
+
+class CategoryCreateView(CategoryChangeView):
+    operation_code = "category.create"
+    title = "New device category"
+
+    def get_payload(self, form) -> dict:
+        return {"state": form.state()}
+
+
+class CategoryEditView(CategoryChangeView):
+    operation_code = "category.edit"
+
+    def get_initial(self) -> dict:
+        return {"name": self.object.name, "description": self.object.description}
+
+    def get_payload(self, form) -> dict:
+        return {"category_id": self.object.pk, "state": form.state()}
+
+    def get_context(self) -> dict:
+        return {"title": f"Edit device category {self.object.name}"}
+
+
+class CategoryDeleteView(CategoryChangeView):
+    operation_code = "category.delete"
+    form_class = JustificationForm
+    submit = "Delete"
+    danger = True
+
+    def get_payload(self, form) -> dict:
+        return {"category_id": self.object.pk}
+
+    def get_context(self) -> dict:
+        return {
+            "title": f"Delete device category {self.object.name}",
+            "intro": "A category still used by devices cannot be deleted.",
+        }

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "rbac",
     "approvals",
     "devices",
+    "device_scripts",
     "tenant_admin",
     "maa_portal",
 ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="approvals:admin_tasks"), name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("devices/scripts/", include("device_scripts.urls")),
     path("devices/", include("devices.urls")),
     path("tenant/", include("tenant_admin.urls")),
     path("tenant/", include("rbac.urls")),

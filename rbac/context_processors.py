@@ -11,6 +11,7 @@ def navigation(request):
     return {
         "nav": {
             "devices": access.has(Perm.DEVICES_READ),
+            "scripts": access.has(Perm.SCRIPTS_READ),
             "groups": access.has(Perm.ORGANIZATION_READ),
             "roles": access.has(Perm.ROLES_READ),
             "policies": access.has(Perm.MAA_POLICY_READ),

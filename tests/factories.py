@@ -91,3 +91,23 @@ def device(name: str = "", *, primary_user=None, tags=(), **fields) -> Device:
     if tags:
         created.scope_tags.set(tags)
     return created
+
+
+def script(name: str = "", *, kind: str = "script", body: str = 'Write-Output "hello"\n', **state):
+    from device_scripts.services import script_create
+
+    return script_create(
+        actor=None,
+        kind=kind,
+        state={
+            "name": name or f"Script {next(_seq)}",
+            "description": "",
+            "platform": state.pop("platform", "windows"),
+            "body": body,
+            "remediation_body": state.pop("remediation_body", ""),
+            "run_as": "system",
+            "enforce_signature_check": False,
+            "run_64bit": True,
+            "schedule": state.pop("schedule", ""),
+        },
+    )

@@ -1,4 +1,5 @@
-"""A demo tenant in the shape of the article: a policy admin, approvers, Hazel, and devices."""
+"""A demo tenant in the shape of the article: a policy admin, approvers, Hazel, devices, scripts
+and device categories."""
 
 import random
 from datetime import timedelta
@@ -7,7 +8,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from devices.models import Compliance, Device, OperatingSystem, Ownership
+from device_scripts.models import Platform, RunAs, Schedule, Script, ScriptKind
+from device_scripts.services import script_assign, script_create
+from devices.models import Compliance, Device, DeviceCategory, OperatingSystem, Ownership
+from devices.services import category_create
 from rbac.catalogue import Perm
 from rbac.models import DirectoryRole, Role, RoleAssignment, ScopeTag, SecurityGroup, User
 from rbac.services import assignment_create, catalogue_sync, group_create, role_create
@@ -22,6 +26,7 @@ ADMINS = [
     ("hazel", "Hazel Bianchi (help desk)", "", ["Help Desk"]),
     ("helpdesk2", "Marco Verdi (help desk, Milan only)", "", ["Help Desk Milan"]),
     ("roleadmin", "Riley Chen (role admin)", "", ["Intune Role Admins"]),
+    ("profilemanager", "Sam Ortiz (scripts and profiles)", "", ["Endpoint Admins"]),
     ("auditor", "Casey Novak (auditor)", "", ["Auditors"]),
     ("globaladmin", "Gale Fischer (global admin)", DirectoryRole.GLOBAL_ADMINISTRATOR, []),
 ]
@@ -53,6 +58,63 @@ MODELS = {
     OperatingSystem.IOS: [("Apple", "iPhone 16", "18.2"), ("Apple", "iPad Air M2", "18.1")],
     OperatingSystem.ANDROID: [("Samsung", "Galaxy S24", "15"), ("Google", "Pixel 9", "15")],
 }
+CATEGORIES = [
+    ("Corporate laptops", "Windows laptops owned by the company.", OperatingSystem.WINDOWS),
+    ("Mac workstations", "Design and engineering Macs.", OperatingSystem.MACOS),
+    ("Shared iPads", "iPads shared on the shop floor.", OperatingSystem.IOS),
+    ("Android phones", "Company Android phones.", OperatingSystem.ANDROID),
+]
+SCRIPTS = [
+    (
+        ScriptKind.PLATFORM,
+        {
+            "name": "Set time zone to W. Europe",
+            "description": "Sets the Windows time zone for the Milan office.",
+            "platform": Platform.WINDOWS,
+            "body": 'Set-TimeZone -Id "W. Europe Standard Time"\n'
+            'Write-Output "Time zone set to W. Europe Standard Time"\n',
+            "remediation_body": "",
+            "run_as": RunAs.SYSTEM,
+            "enforce_signature_check": False,
+            "run_64bit": True,
+            "schedule": "",
+        },
+        ["Milan employees"],
+    ),
+    (
+        ScriptKind.PLATFORM,
+        {
+            "name": "Enable macOS firewall",
+            "description": "Turns on the application firewall.",
+            "platform": Platform.MACOS,
+            "body": "#!/bin/zsh\n/usr/libexec/ApplicationFirewall/socketfilterfw "
+            '--setglobalstate on\necho "Firewall enabled"\n',
+            "remediation_body": "",
+            "run_as": RunAs.SYSTEM,
+            "enforce_signature_check": False,
+            "run_64bit": False,
+            "schedule": "",
+        },
+        [],
+    ),
+    (
+        ScriptKind.REMEDIATION,
+        {
+            "name": "Restart stopped Print Spooler",
+            "description": "Detects a stopped Print Spooler service and starts it.",
+            "platform": Platform.WINDOWS,
+            "body": "$s = Get-Service -Name Spooler\n"
+            'if ($s.Status -ne "Running") {\n    Write-Output "Spooler stopped"\n    exit 1\n}\n'
+            'Write-Output "Spooler running"\nexit 0\n',
+            "remediation_body": 'Start-Service -Name Spooler\nWrite-Output "Spooler started"\n',
+            "run_as": RunAs.SYSTEM,
+            "enforce_signature_check": False,
+            "run_64bit": True,
+            "schedule": Schedule.DAILY,
+        },
+        ["London employees"],
+    ),
+]
 
 
 class Command(BaseCommand):
@@ -77,6 +139,7 @@ class Command(BaseCommand):
             "Help Desk": [users["hazel"]],
             "Help Desk Milan": [users["helpdesk2"]],
             "Intune Role Admins": [users["roleadmin"]],
+            "Endpoint Admins": [users["profilemanager"]],
             "Auditors": [users["auditor"]],
             "Milan employees": [u for u, city in employees if city == "Milan"],
             "London employees": [u for u, city in employees if city == "London"],
@@ -119,6 +182,14 @@ class Command(BaseCommand):
                 [],
             ),
             ("Auditors", Role.objects.get(name="Read Only Operator"), ["Auditors"], True, [], []),
+            (
+                "Endpoint admins",
+                Role.objects.get(name="Policy and Profile Manager"),
+                ["Endpoint Admins"],
+                True,
+                [],
+                [],
+            ),
         ]
         for name, role, members, all_devices, scope_groups, scope_tags in assignments:
             if not RoleAssignment.objects.filter(name=name).exists():
@@ -135,11 +206,31 @@ class Command(BaseCommand):
                     },
                 )
         created = self._devices(devices, employees, tags)
+        self._categories()
+        self._scripts(groups)
         self.stdout.write(self.style.SUCCESS(f"Demo tenant ready ({created} new devices)."))
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
         for username, display, directory_role, _groups in ADMINS:
             role = DirectoryRole(directory_role).label if directory_role else ""
             self.stdout.write(f"  {username:<12} {display}{' · ' + role if role else ''}")
+
+    def _categories(self) -> None:
+        for name, description, os_name in CATEGORIES:
+            category = DeviceCategory.objects.filter(name=name).first()
+            if category is None:
+                category = category_create(actor=None, name=name, description=description)
+                Device.objects.filter(operating_system=os_name, category=None).update(
+                    category=category
+                )
+
+    def _scripts(self, groups) -> None:
+        for kind, state, assigned_to in SCRIPTS:
+            if Script.objects.filter(name=state["name"]).exists():
+                continue
+            script = script_create(actor=None, kind=kind, state=state)
+            if assigned_to:
+                include = [groups[name].pk for name in assigned_to]
+                script_assign(actor=None, script_id=script.pk, include=include, exclude=[])
 
     def _user(self, username: str, display: str, directory_role: str) -> User:
         user, created = User.objects.get_or_create(
@@ -168,6 +259,8 @@ class Command(BaseCommand):
             prefix = {"Windows": "DESKTOP", "macOS": "MAC", "iOS": "IPHONE", "Android": "ANDROID"}[
                 os_name
             ]
+            if model.startswith("iPad"):
+                prefix = "IPAD"
             serial = f"SN{rng.randrange(10**9, 10**10)}"
             device, was_created = Device.objects.get_or_create(
                 serial_number=serial,

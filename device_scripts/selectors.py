@@ -1,0 +1,78 @@
+"""Reads for scripts and remediations: lists, reach, and what devices reported."""
+
+from django.db.models import Count, Q, QuerySet
+
+from devices.models import Device, ManagementState, OperatingSystem
+from rbac.catalogue import Perm
+from rbac.models import User
+from rbac.selectors import user_has_perm
+
+from .models import AssignmentMode, Platform, RunStatus, Script, ScriptRun
+
+# A Windows script runs on Windows devices only, a shell script on Macs only.
+OPERATING_SYSTEM = {
+    Platform.WINDOWS: OperatingSystem.WINDOWS,
+    Platform.MACOS: OperatingSystem.MACOS,
+}
+
+
+def devices_reached(*, platform: str, include, exclude=()) -> QuerySet:
+    """Devices of the platform whose primary user is in an included group and no excluded one."""
+    members = User.groups.through.objects.filter
+    included = members(group__security_group__in=list(include)).values("user_id")
+    excluded = members(group__security_group__in=list(exclude)).values("user_id")
+    return (
+        Device.objects.exclude(management_state=ManagementState.DELETED)
+        .filter(operating_system=OPERATING_SYSTEM[platform], primary_user_id__in=included)
+        .exclude(primary_user_id__in=excluded)
+    )
+
+
+def script_groups(script: Script) -> dict[str, list[int]]:
+    """The assignment as {"include": [...], "exclude": [...]} group ids, sorted."""
+    groups = {AssignmentMode.INCLUDE.value: [], AssignmentMode.EXCLUDE.value: []}
+    for group_id, mode in script.assignments.order_by("group_id").values_list("group_id", "mode"):
+        groups[mode].append(group_id)
+    return groups
+
+
+def script_list(*, search: str = "", kind: str = "", platform: str = "") -> QuerySet:
+    """The scripts page: one query whatever the number of scripts and devices."""
+    qs = Script.objects.annotate(
+        assigned_groups=Count(
+            "assignments", filter=Q(assignments__mode=AssignmentMode.INCLUDE), distinct=True
+        ),
+        succeeded=Count("runs", filter=Q(runs__status=RunStatus.SUCCEEDED), distinct=True),
+        failed=Count("runs", filter=Q(runs__status=RunStatus.FAILED), distinct=True),
+        pending=Count("runs", filter=Q(runs__status=RunStatus.PENDING), distinct=True),
+    )
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if platform:
+        qs = qs.filter(platform=platform)
+    return qs.order_by("name")
+
+
+def run_counts(script: Script) -> dict[str, int]:
+    counts = dict(
+        script.runs.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    return {status.value: counts.get(status.value, 0) for status in RunStatus}
+
+
+def script_runs(script: Script) -> QuerySet:
+    return script.runs.select_related("device").order_by("status", "device__name")
+
+
+def devices_with_pending_runs() -> QuerySet:
+    return ScriptRun.objects.filter(status=RunStatus.PENDING).values("device_id")
+
+
+def device_panel_context(device, user) -> dict | None:
+    """The device page's "Scripts and remediations" panel, for those who may read scripts."""
+    if not user_has_perm(user, Perm.SCRIPTS_READ):
+        return None
+    runs = ScriptRun.objects.filter(device=device).select_related("script").order_by("script")
+    return {"script_runs": runs}
