@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.admin import ReadOnlyAdmin
+from audit.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import AccessPolicy, ApprovalRequest, Decision
 
@@ -12,17 +12,9 @@ class AccessPolicyAdmin(ReadOnlyAdmin):
     search_fields = ["name", "description"]
 
 
-class DecisionInline(admin.TabularInline):
+class DecisionInline(ReadOnlyInline):
     model = Decision
-    extra = 0
-    can_delete = False
     readonly_fields = ["approver", "verdict", "note", "created_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApprovalRequest)

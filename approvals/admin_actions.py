@@ -9,23 +9,26 @@ from .operations import OperationError, registry
 from .services import ApprovalError, operation_is_protected, operation_start
 
 
-def protected_admin_action(operation_code: str, *, payload_for, name: str, label: str):
+def protected_admin_action(operation_code, *, payload_for, name: str, label: str):
     """An admin action that starts the same protected operation as the portal's page.
 
-    `payload_for(obj)` builds the operation's payload for one selected object.
+    `operation_code` is a code, or a function of the selected object giving its code (a script
+    and a remediation are deleted by different operations); `payload_for(obj)` builds the
+    operation's payload for one selected object.
     """
+    code_for = operation_code if callable(operation_code) else lambda obj: operation_code
 
     def action(modeladmin, request, queryset):
-        operation = registry.get(operation_code)
-        protected = operation_is_protected(operation_code)
+        protected = any(operation_is_protected(code_for(obj)) for obj in queryset)
         confirmed = "confirm" in request.POST
         form = JustificationForm(request.POST if confirmed else None, protected=protected)
         if confirmed and form.is_valid():
             for obj in queryset:
+                operation = registry.get(code_for(obj))
                 try:
                     outcome = operation_start(
                         actor=request.user,
-                        operation_code=operation_code,
+                        operation_code=operation.code,
                         payload=payload_for(obj),
                         justification=form.cleaned_data.get("justification", ""),
                     )

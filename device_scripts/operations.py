@@ -94,8 +94,13 @@ class ScriptOperation(Operation):
     def __init__(self, kind: str):
         self.kind = kind
         self.noun = ScriptKind(kind).label.lower()
-        self.code = f"{kind}.{self.action}"
+        self.code = self.code_for(kind)
         self.label = f"{self.verb} {self.noun}"
+
+    @classmethod
+    def code_for(cls, kind: str) -> str:
+        """The operation's code for a platform script or a remediation."""
+        return f"{kind}.{cls.action}"
 
     def start_permission(self, payload: dict) -> str:
         return self.permission

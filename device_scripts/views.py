@@ -12,7 +12,7 @@ from rbac.selectors import user_has_perm
 
 from .forms import AssignForm, ScriptFilterForm, ScriptForm
 from .models import AssignmentMode, Script, ScriptKind
-from .operations import script_target_key
+from .operations import ScriptAssign, ScriptCreate, ScriptDelete, ScriptEdit, script_target_key
 from .selectors import run_counts, script_list, script_runs
 
 PAGE_SIZE = 50
@@ -76,7 +76,7 @@ def script_detail(request, pk):
 class ScriptChangeView(StartOperationView):
     """Create, edit, assign or delete a script or remediation (protected: "Scripts")."""
 
-    action = ""
+    operation_class: type
 
     def get_object(self):
         script = get_object_or_404(Script, pk=self.kwargs["pk"])
@@ -84,13 +84,13 @@ class ScriptChangeView(StartOperationView):
         return script
 
     def get_operation_code(self) -> str:
-        return f"{self.kind}.{self.action}"
+        return self.operation_class.code_for(self.kind)
 
     def noun(self) -> str:
         return ScriptKind(self.kind).label.lower()
 
     def get_success_url(self) -> str:
-        if self.object is None or self.action == "delete":
+        if self.object is None or self.operation_class is ScriptDelete:
             return reverse("device_scripts:list")
         return reverse("device_scripts:detail", args=[self.object.pk])
 
@@ -98,7 +98,7 @@ class ScriptChangeView(StartOperationView):
 class ScriptCreateView(ScriptChangeView):
     permission = Perm.SCRIPTS_CREATE
     form_class = ScriptForm
-    action = "create"
+    operation_class = ScriptCreate
 
     def get_object(self):
         self.kind = self.kwargs["kind"]
@@ -119,7 +119,7 @@ class ScriptCreateView(ScriptChangeView):
 class ScriptEditView(ScriptChangeView):
     permission = Perm.SCRIPTS_UPDATE
     form_class = ScriptForm
-    action = "edit"
+    operation_class = ScriptEdit
 
     def get_form_kwargs(self) -> dict:
         return {"kind": self.kind}
@@ -137,7 +137,7 @@ class ScriptEditView(ScriptChangeView):
 class ScriptAssignView(ScriptChangeView):
     permission = Perm.SCRIPTS_ASSIGN
     form_class = AssignForm
-    action = "assign"
+    operation_class = ScriptAssign
 
     def get_initial(self) -> dict:
         return AssignForm.initial_for(self.object)
@@ -152,7 +152,7 @@ class ScriptAssignView(ScriptChangeView):
 class ScriptDeleteView(ScriptChangeView):
     permission = Perm.SCRIPTS_DELETE
     form_class = JustificationForm
-    action = "delete"
+    operation_class = ScriptDelete
     submit = "Delete"
     danger = True
 

@@ -3,8 +3,8 @@ from django.contrib import admin
 from approvals.admin_actions import protected_admin_action
 from audit.admin import ReadOnlyAdmin
 
-from .models import Device, DeviceAction
-from .operations import DEVICE_ACTIONS
+from .models import Device, DeviceAction, DeviceCategory
+from .operations import DEVICE_ACTIONS, CategoryDelete
 
 
 @admin.register(Device)
@@ -42,3 +42,17 @@ class DeviceActionAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status"]
     search_fields = ["device__name", "origin"]
     list_select_related = ["device", "requested_by"]
+
+
+@admin.register(DeviceCategory)
+class DeviceCategoryAdmin(ReadOnlyAdmin):
+    list_display = ["name", "description", "updated_at"]
+    search_fields = ["name", "description"]
+    actions = [
+        protected_admin_action(
+            CategoryDelete.code,
+            payload_for=lambda category: {"category_id": category.pk},
+            name="delete_categories",
+            label="Delete",
+        )
+    ]

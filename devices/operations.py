@@ -150,10 +150,6 @@ class CategoryOperation(Operation):
 
     workload = Workload.TENANT_CONFIGURATION
     read_permission = Perm.ORGANIZATION_READ
-    action = ""
-
-    def __init__(self):
-        self.code = f"category.{self.action}"
 
     def start_permission(self, payload: dict) -> str:
         return Perm.ORGANIZATION_UPDATE
@@ -193,7 +189,7 @@ class CategoryOperation(Operation):
 
 @registry.register
 class CategoryCreate(CategoryOperation):
-    action, label = "create", "Create device category"
+    code, label = "category.create", "Create device category"
 
     def validate(self, payload: dict, actor) -> None:
         self._refusal(category_check, name=payload["state"]["name"])
@@ -205,7 +201,7 @@ class CategoryCreate(CategoryOperation):
 
 @registry.register
 class CategoryEdit(CategoryOperation):
-    action, label = "edit", "Edit device category"
+    code, label = "category.edit", "Edit device category"
 
     def validate(self, payload: dict, actor) -> None:
         category = _category(payload)
@@ -220,7 +216,7 @@ class CategoryEdit(CategoryOperation):
 
 @registry.register
 class CategoryDelete(CategoryOperation):
-    action, label = "delete", "Delete device category"
+    code, label = "category.delete", "Delete device category"
 
     def validate(self, payload: dict, actor) -> None:
         self._refusal(category_in_use_check, category=_category(payload))

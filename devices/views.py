@@ -20,6 +20,9 @@ from .models import ActionKind, DeviceCategory
 from .operations import (
     DEVICE_ACTION_BY_KIND,
     DEVICE_ACTIONS,
+    CategoryCreate,
+    CategoryDelete,
+    CategoryEdit,
     category_target_key,
     device_target_key,
 )
@@ -189,7 +192,7 @@ class CategoryChangeView(StartOperationView):
 
 
 class CategoryCreateView(CategoryChangeView):
-    operation_code = "category.create"
+    operation_code = CategoryCreate.code
     title = "New device category"
 
     def get_payload(self, form) -> dict:
@@ -197,7 +200,7 @@ class CategoryCreateView(CategoryChangeView):
 
 
 class CategoryEditView(CategoryChangeView):
-    operation_code = "category.edit"
+    operation_code = CategoryEdit.code
 
     def get_initial(self) -> dict:
         return {"name": self.object.name, "description": self.object.description}
@@ -210,7 +213,7 @@ class CategoryEditView(CategoryChangeView):
 
 
 class CategoryDeleteView(CategoryChangeView):
-    operation_code = "category.delete"
+    operation_code = CategoryDelete.code
     form_class = JustificationForm
     submit = "Delete"
     danger = True

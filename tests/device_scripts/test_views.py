@@ -146,3 +146,31 @@ def test_script_list_query_count_does_not_grow_with_scripts(client, st):
     with CaptureQueriesContext(connection) as many:
         assert "Set time zone" in client.get(url).content.decode()
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_admin_delete_action_files_the_right_request_for_each_kind(client, st, scripts_policy):
+    remediation = f.script(
+        "Fix spooler", kind="remediation", remediation_body="x\n", schedule="daily"
+    )
+    admin = f.global_admin("rootadmin")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:device_scripts_script_changelist"),
+        {
+            "action": "delete_scripts",
+            "_selected_action": [st.script.pk, remediation.pk],
+            "confirm": "1",
+            "justification": "Retired",
+        },
+    )
+    assert response.status_code == 302
+    filed = ApprovalRequest.objects.exclude(operation_type="maa.policy").values_list(
+        "operation_type", "target_label"
+    )
+    assert set(filed) == {
+        ("script.delete", "Platform script Set time zone"),
+        ("remediation.delete", "Remediation Fix spooler"),
+    }
+    assert Script.objects.count() == 2
