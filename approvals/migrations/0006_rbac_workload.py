@@ -14,8 +14,11 @@ LIVE = ["pending", "active"]
 
 def to_policy_types(apps, schema_editor):
     AccessPolicy = apps.get_model("approvals", "AccessPolicy")
-    live = list(AccessPolicy.objects.filter(policy_type__in=RBAC_TYPES, status__in=LIVE))
-    keeper = next((p for p in live if p.status == "active"), live[0] if live else None)
+    live = sorted(
+        AccessPolicy.objects.filter(policy_type__in=RBAC_TYPES, status__in=LIVE),
+        key=lambda p: (p.status != "active", p.policy_type != "rbac.role", p.pk),
+    )
+    keeper = live[0] if live else None
     for policy in live:
         if policy is keeper:
             continue

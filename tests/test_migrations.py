@@ -1,0 +1,70 @@
+"""A database built by the previous main upgrades with `migrate`, keeping its data."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# The leaves of the previous main (before the audit app, policy types, categories and scripts).
+PREVIOUS_MAIN = [
+    ("approvals", "0003_audit_append_only_trigger"),
+    ("devices", "0002_initial"),
+    ("rbac", "0001_initial"),
+    ("audit", None),
+    ("device_scripts", None),
+]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    executor.loader.build_graph()
+    return executor.loader.project_state([t for t in targets if t[1]]).apps
+
+
+def test_previous_main_database_upgrades_keeping_audit_chain_and_policies():
+    old = _migrate(PREVIOUS_MAIN)
+    OldEvent = old.get_model("approvals", "AuditEvent")
+    OldPolicy = old.get_model("approvals", "AccessPolicy")
+    OldGroup = old.get_model("rbac", "SecurityGroup")
+    Group = old.get_model("auth", "Group")
+    OldEvent.objects.create(seq=1, action="policy.create", prev_hash="0" * 64, hash="a" * 64)
+    one = OldGroup.objects.create(name="Approvers A", auth_group=Group.objects.create(name="sg:A"))
+    two = OldGroup.objects.create(name="Approvers B", auth_group=Group.objects.create(name="sg:B"))
+    role = OldPolicy.objects.create(
+        name="Roles", operation_type="rbac.role", status="active", approvals_required=1
+    )
+    role.approver_groups.add(one)
+    assignments = OldPolicy.objects.create(
+        name="Assignments", operation_type="rbac.assignment", status="active", approvals_required=2
+    )
+    assignments.approver_groups.add(two)
+    OldPolicy.objects.create(name="Wipe", operation_type="device.wipe", status="active")
+    OldPolicy.objects.create(name="Policies", operation_type="maa.policy", status="active")
+
+    executor = MigrationExecutor(connection)
+    _migrate(executor.loader.graph.leaf_nodes())
+
+    from approvals.models import AccessPolicy
+    from audit.models import AuditEvent
+
+    assert list(AuditEvent.objects.values_list("seq", "action")) == [(1, "policy.create")]
+    live = {p.name: p for p in AccessPolicy.objects.filter(status="active")}
+    assert {name: p.policy_type for name, p in live.items()} == {
+        "Roles": "rbac",
+        "Wipe": "device.wipe",
+        "Policies": "access_policies",
+    }
+    # The two RBAC policies became one that keeps both groups and the stricter quorum.
+    rbac = live["Roles"]
+    assert set(rbac.approver_groups.values_list("name", flat=True)) == {
+        "Approvers A",
+        "Approvers B",
+    }
+    assert rbac.approvals_required == 2
+    assert AccessPolicy.objects.get(name="Assignments").status == "deleted"
+    # The append-only trigger moved with the table.
+    with pytest.raises(Exception, match="append-only"), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent")
