@@ -1,21 +1,35 @@
-"""Who is told what, and the emails that tell them. Sent by Celery after the change commits."""
+"""Who is told what, and the emails that tell them.
 
+A request event writes its notices (one row per recipient) in the event's own transaction and
+queues each through the outbox; the worker sends each one at most once, after checking it still
+applies. A notice that cannot be sent is kept as failed, shown on the request and audited.
+"""
+
+import smtplib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import BadHeaderError, EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
+from audit.chain import audit_record
 from rbac.models import NotificationKind, User
 
 from .links import decision_url
-from .models import ApprovalRequest, Decision
+from .models import ApprovalRequest, Decision, ExecutionStatus, Notice, NoticeStatus, RequestStatus
+from .outbox import outbox_enqueue
 from .selectors import request_approvers
+
+# Worth retrying: the mail server or the network, not the message.
+TRANSIENT_MAIL_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)
+SEND_NOTICE_TASK = "approvals.tasks.send_notice"
 
 
 @dataclass(frozen=True)
-class Notice:
+class NoticeSpec:
     user_id: int
     kind: str
     subject: str
@@ -28,7 +42,7 @@ def _undecided_approvers(request: ApprovalRequest):
     return request_approvers(request).exclude(pk__in=decided)
 
 
-def notices_for(request: ApprovalRequest, event: str) -> list[Notice]:
+def notices_for(request: ApprovalRequest, event: str) -> list[NoticeSpec]:
     """The emails one event of a request produces, one per recipient."""
     ref = f"Request #{request.pk}: {request.title} of {request.target_label}"
     requestor_notice = {
@@ -62,7 +76,7 @@ def notices_for(request: ApprovalRequest, event: str) -> list[Notice]:
     notices = []
     if event in requestor_notice:
         kind, word, headline = requestor_notice[event]
-        notices.append(Notice(request.requestor_id, kind, f"{ref} {word}", headline))
+        notices.append(NoticeSpec(request.requestor_id, kind, f"{ref} {word}", headline))
     if event in ("submitted", "remind_approvers"):
         kind = NotificationKind.NEW_REQUEST if event == "submitted" else NotificationKind.REMINDER
         headline = (
@@ -71,11 +85,11 @@ def notices_for(request: ApprovalRequest, event: str) -> list[Notice]:
             else "Reminder: this request still needs your decision."
         )
         for approver in _undecided_approvers(request):
-            notices.append(Notice(approver.pk, kind, f"{ref} needs approval", headline, True))
+            notices.append(NoticeSpec(approver.pk, kind, f"{ref} needs approval", headline, True))
     if event in ("approved", "rejected", "cancelled", "expired"):
         for approver in _undecided_approvers(request):
             notices.append(
-                Notice(
+                NoticeSpec(
                     approver.pk,
                     NotificationKind.NO_LONGER_NEEDED,
                     f"{ref} no longer needs you",
@@ -85,12 +99,63 @@ def notices_for(request: ApprovalRequest, event: str) -> list[Notice]:
     return notices
 
 
-def notice_send(*, request_id: int, notice: Notice) -> bool:
-    """Render and send one notice; False when the user opted out or has no address."""
-    user = User.objects.get(pk=notice.user_id)
-    if not user.email or not user.wants_notification(notice.kind):
-        return False
-    request = ApprovalRequest.objects.select_related("requestor", "policy").get(pk=request_id)
+def safe_subject(text: str) -> str:
+    """One line: a CR or LF (from a policy or device name) would make the mail unsendable."""
+    return " ".join(text.split())[:300]
+
+
+def notices_queue(request: ApprovalRequest, event: str) -> list[Notice]:
+    """Write the event's notices and queue them; call inside the event's transaction."""
+    notices = Notice.objects.bulk_create(
+        Notice(
+            request=request,
+            event=event,
+            user_id=spec.user_id,
+            kind=spec.kind,
+            subject=safe_subject(f"[MAA Portal] {spec.subject}"),
+            headline=spec.headline[:400],
+            with_decision_link=spec.with_decision_link,
+        )
+        for spec in notices_for(request, event)
+    )
+    for notice in notices:
+        outbox_enqueue(SEND_NOTICE_TASK, notice.pk)
+    return notices
+
+
+def _no_longer_applies(notice: Notice) -> str:
+    """Why sending this notice now would mislead, or "" when it still applies."""
+    request = notice.request
+    if notice.event in ("submitted", "remind_approvers"):
+        if request.status != RequestStatus.NEEDS_APPROVAL:
+            return f"the request is {request.get_status_display().lower()}"
+        if Decision.objects.filter(request=request, approver_id=notice.user_id).exists():
+            return "the approver has decided"
+    if notice.event == "remind_requestor" and (
+        request.status != RequestStatus.APPROVED
+        or request.execution_status != ExecutionStatus.NOT_STARTED
+    ):
+        return f"the request is {request.get_status_display().lower()}"
+    return ""
+
+
+def _finish(notice: Notice, status: str, detail: str = "") -> Notice:
+    notice.status, notice.detail = status, detail[:1000]
+    notice.sent_at = timezone.now() if status == NoticeStatus.SENT else None
+    notice.save(update_fields=["status", "detail", "sent_at"])
+    if status == NoticeStatus.FAILED:
+        audit_record(
+            actor="worker",
+            action="notice.failed",
+            target=notice.request,
+            note=f"Email to {notice.user} ({notice.subject}) could not be sent: {detail}",
+            request_id=notice.request_id,
+        )
+    return notice
+
+
+def _message(notice: Notice) -> EmailMultiAlternatives:
+    request, user = notice.request, notice.user
     context = {
         "user": user,
         "request": request,
@@ -101,12 +166,47 @@ def notice_send(*, request_id: int, notice: Notice) -> bool:
         "preferences_url": settings.PORTAL_BASE_URL + reverse("rbac:profile"),
     }
     message = EmailMultiAlternatives(
-        subject=f"[MAA Portal] {notice.subject}",
+        subject=safe_subject(notice.subject),
         body=render_to_string("approvals/email/request_event.txt", context),
         to=[user.email],
     )
     message.attach_alternative(
         render_to_string("approvals/email/request_event.html", context), "text/html"
     )
-    message.send()
-    return True
+    return message
+
+
+def notice_deliver(*, notice_id: int) -> Notice:
+    """Send one notice, at most once. Transient mail errors propagate for the task to retry."""
+    with transaction.atomic():
+        notice = (
+            Notice.objects.select_for_update(of=("self",))
+            .select_related("user", "request__requestor", "request__policy")
+            .get(pk=notice_id)
+        )
+        if notice.status != NoticeStatus.PENDING:
+            return notice
+        user: User = notice.user
+        if not user.email or not user.wants_notification(notice.kind):
+            return _finish(notice, NoticeStatus.SKIPPED, "no address, or the user opted out")
+        reason = _no_longer_applies(notice)
+        if reason:
+            return _finish(notice, NoticeStatus.SKIPPED, f"no longer applies: {reason}")
+        try:
+            _message(notice).send()
+        except TRANSIENT_MAIL_ERRORS:
+            raise
+        except (BadHeaderError, ValueError, smtplib.SMTPException) as exc:
+            return _finish(notice, NoticeStatus.FAILED, str(exc) or type(exc).__name__)
+        return _finish(notice, NoticeStatus.SENT)
+
+
+def notice_failed(*, notice_id: int, error: str) -> Notice:
+    """The mail server stayed unreachable through every retry."""
+    with transaction.atomic():
+        notice = (
+            Notice.objects.select_for_update().select_related("user", "request").get(pk=notice_id)
+        )
+        if notice.status != NoticeStatus.PENDING:
+            return notice
+        return _finish(notice, NoticeStatus.FAILED, error)

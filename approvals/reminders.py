@@ -7,10 +7,11 @@ from django.utils import timezone
 from audit.chain import audit_record
 
 from .models import ApprovalRequest, ExecutionStatus, RequestStatus
+from .notifications import notices_queue
 
 
 def requests_due_reminder(*, now=None) -> list[tuple[int, str]]:
-    """Mark and return the requests to remind about now, at half their time to expiry."""
+    """Remind about requests at half their time to expiry (once each); returns which."""
     now = now or timezone.now()
     due = []
     rules = [
@@ -38,5 +39,6 @@ def requests_due_reminder(*, now=None) -> list[tuple[int, str]]:
                     target=request,
                     request_id=request_id,
                 )
+                notices_queue(request, event)
                 due.append((request_id, event))
     return due

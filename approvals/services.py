@@ -15,14 +15,24 @@ from django.utils import timezone
 from audit.chain import audit_record
 from rbac.selectors import user_has_perm
 
-from .models import ApprovalRequest, Decision, ExecutionStatus, RequestStatus, Verdict
+from .models import (
+    AccessPolicy,
+    ApprovalRequest,
+    Decision,
+    ExecutionStatus,
+    RequestStatus,
+    Verdict,
+)
 from .models.requests import OPEN_STATUSES
+from .notifications import notices_queue
 from .object_permissions import request_permissions_grant
 from .operations import OperationError, registry
 from .operations.base import digest
+from .outbox import outbox_enqueue
 from .selectors import approvals_count, covering_policy, decision_refusal
 
 MAX_TEXT = 1024
+EXECUTE_TASK = "approvals.tasks.execute_request"
 log = logging.getLogger(__name__)
 
 
@@ -55,33 +65,20 @@ class StartResult:
 
 
 def _notify(request: ApprovalRequest, event: str) -> None:
-    from .tasks import send_request_notifications
-
-    request_id = request.pk
-    # robust: a broker outage must not turn a committed decision into an error page.
-    transaction.on_commit(lambda: send_request_notifications.delay(request_id, event), robust=True)
+    """The event's emails are written now, in the event's transaction, and sent by a worker."""
+    notices_queue(request, event)
 
 
 def _enqueue_execution(request: ApprovalRequest) -> None:
-    from .tasks import execute_request
-
-    request_id = request.pk
-
-    def enqueue():
-        try:
-            execute_request.delay(request_id)
-        except Exception as exc:
-            # Left Queued with no message, the request would wait forever; Failed offers Retry.
-            log.exception("Could not queue the execution of request %s", request_id)
-            request_execution_failed(
-                request_id=request_id, error=f"Could not queue the execution: {exc}"
-            )
-
-    transaction.on_commit(enqueue)
+    # Through the outbox: a broker outage delays the run, it never loses it.
+    outbox_enqueue(EXECUTE_TASK, request.pk)
 
 
 def _check_text(value: str, label: str, *, required: bool) -> str:
     value = (value or "").strip()
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL; a pasted control character must not become a 500.
+        raise ApprovalError(f"{label} contains a NUL character; remove it and try again.")
     if required and not value:
         raise ApprovalError(f"{label} is required.")
     if len(value) > MAX_TEXT:
@@ -98,6 +95,22 @@ def _ensure_may_start(operation, payload: dict, actor) -> None:
     permission = operation.start_permission(payload)
     if not user_has_perm(actor, permission, operation.permission_object(payload)):
         raise ApprovalDenied(f"You need the permission {permission} to do this.")
+
+
+def _requestor_refusal(request: ApprovalRequest) -> str:
+    """Approval is not a blank cheque: the requestor must still hold the permission, in scope."""
+    operation = request.operation
+    permission = operation.start_permission(request.payload)
+    try:
+        obj = operation.permission_object(request.payload)
+    except OperationError as exc:
+        return str(exc)
+    if not user_has_perm(request.requestor, permission, obj):
+        return (
+            f"{request.requestor} no longer has the permission {permission} for "
+            f"{request.target_label}; the operation cannot run."
+        )
+    return ""
 
 
 def operation_start(
@@ -243,12 +256,17 @@ def request_cancel(*, request_id: int, actor, note: str = "") -> ApprovalRequest
 def _ensure_still_valid(request: ApprovalRequest) -> None:
     """What was approved is exactly what will run: policy, target and payload unchanged."""
     if request.policy_id:
-        request.policy.refresh_from_db()
-        if not request.policy.is_active:
+        # Fetched again, never refreshed in place: django-fsm-2's refresh_from_db is not
+        # thread-safe on models with protected fields.
+        policy = AccessPolicy.objects.get(pk=request.policy_id)
+        if not policy.is_active:
             raise ApprovalError(
-                f"The access policy {request.policy.name} is no longer active; this request can "
+                f"The access policy {policy.name} is no longer active; this request can "
                 "no longer be completed. Cancel it and start the operation again."
             )
+    refusal = _requestor_refusal(request)
+    if refusal:
+        raise ApprovalDenied(refusal)
     if digest(request.payload) != request.payload_digest:
         raise ApprovalError("The request's content does not match what was approved.")
     operation = request.operation
@@ -341,6 +359,9 @@ def request_execute(*, request_id: int) -> ApprovalRequest:
             request = _locked(request_id)
             if request.execution_status != ExecutionStatus.RUNNING:
                 return request
+            refusal = _requestor_refusal(request)
+            if refusal:
+                raise ApprovalError(refusal)
             result = request.operation.execute(
                 request.payload, request.requestor, origin=f"Approval request #{request.pk}"
             )
@@ -384,3 +405,53 @@ def requests_expire_due(*, now=None) -> int:
             _notify(request, "expired")
             count += 1
     return count
+
+
+def executions_recover(*, now=None) -> int:
+    """Queue again every execution that stopped making progress (its worker died).
+
+    A queued one never started, so it is simply queued again. A running one whose worker died
+    mid-run (its transaction rolled back, so nothing ran) is tried again up to
+    MAA_EXECUTION_RECOVERIES times, then fails with the reason and a Retry: it may be what kills
+    the worker. Safe because request_execute is idempotent under the request's row lock.
+    """
+    now = now or timezone.now()
+    in_flight = [ExecutionStatus.QUEUED, ExecutionStatus.RUNNING]
+    stuck = ApprovalRequest.objects.filter(
+        execution_status__in=in_flight, execution_lease_until__lt=now
+    )
+    recovered = 0
+    for request_id in stuck.values_list("pk", flat=True):
+        with transaction.atomic():
+            # skip_locked: an execution in progress holds its row lock; it is not stuck.
+            request = (
+                ApprovalRequest.objects.select_for_update(skip_locked=True)
+                .filter(
+                    pk=request_id, execution_status__in=in_flight, execution_lease_until__lt=now
+                )
+                .first()
+            )
+            if request is None:
+                continue
+            before = request.execution_status
+            running = before == ExecutionStatus.RUNNING
+            if running and request.execution_recoveries >= settings.MAA_EXECUTION_RECOVERIES:
+                request.fail_execution(
+                    f"The execution stopped making progress {request.execution_recoveries + 1} "
+                    "times (its worker stopped) and was not tried again. Press Retry to run it."
+                )
+                request.save()
+                _execution_event(request, before, "execution.failed", request.execution_error)
+                _notify(request, "execution_failed")
+                continue
+            request.recover_execution()
+            request.save()
+            _execution_event(
+                request,
+                before,
+                "execution.recovered",
+                "No progress within its lease (the worker stopped); queued again",
+            )
+            _enqueue_execution(request)
+            recovered += 1
+    return recovered

@@ -1,16 +1,20 @@
 """Celery tasks: thin wrappers that take ids, call a service and declare their retries."""
 
 import logging
-import smtplib
-from dataclasses import asdict
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from .models import ApprovalRequest
-from .notifications import Notice, notice_send, notices_for
+from .audit_checkpoints import audit_checkpoint_publish
+from .notifications import TRANSIENT_MAIL_ERRORS, notice_deliver, notice_failed
+from .outbox import outbox_relay
 from .reminders import requests_due_reminder
-from .services import request_execute, request_execution_failed, requests_expire_due
+from .services import (
+    executions_recover,
+    request_execute,
+    request_execution_failed,
+    requests_expire_due,
+)
 
 log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError)
@@ -33,25 +37,35 @@ def execute_request(self, request_id: int) -> None:
         request_execution_failed(request_id=request_id, error=f"Unexpected error: {exc}")
 
 
-@shared_task(ignore_result=True)
-def send_request_notifications(request_id: int, event: str) -> int:
-    request = ApprovalRequest.objects.get(pk=request_id)
-    notices = notices_for(request, event)
-    for notice in notices:
-        send_notice.delay(request_id, asdict(notice))
-    return len(notices)
+@shared_task(bind=True, acks_late=True, max_retries=8, ignore_result=True)
+def send_notice(self, notice_id: int) -> None:
+    """Send one notice; the service sends it at most once, whatever the redeliveries."""
+    try:
+        notice_deliver(notice_id=notice_id)
+    except (*TRANSIENT_MAIL_ERRORS, *TRANSIENT) as exc:
+        if self.request.retries >= self.max_retries:
+            notice_failed(
+                notice_id=notice_id, error=f"Gave up after {self.max_retries + 1} tries: {exc}"
+            )
+            return
+        raise self.retry(exc=exc, countdown=min(600, 2 ** (self.request.retries + 1))) from exc
 
 
 @shared_task(
-    autoretry_for=(smtplib.SMTPException, OSError, *TRANSIENT),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-    acks_late=True,
-    ignore_result=True,
+    autoretry_for=TRANSIENT_MAIL_ERRORS, retry_backoff=True, max_retries=5, ignore_result=True
 )
-def send_notice(request_id: int, notice: dict) -> bool:
-    return notice_send(request_id=request_id, notice=Notice(**notice))
+def publish_audit_checkpoint() -> int:
+    return audit_checkpoint_publish().seq
+
+
+@shared_task(ignore_result=True)
+def relay_outbox() -> int:
+    return outbox_relay()
+
+
+@shared_task(ignore_result=True)
+def recover_executions() -> int:
+    return executions_recover()
 
 
 @shared_task(ignore_result=True)
@@ -61,7 +75,4 @@ def expire_requests() -> int:
 
 @shared_task(ignore_result=True)
 def send_reminders() -> int:
-    due = requests_due_reminder()
-    for request_id, event in due:
-        send_request_notifications.delay(request_id, event)
-    return len(due)
+    return len(requests_due_reminder())

@@ -69,9 +69,14 @@ class ChainReport:
         return self.broken_seq is None
 
 
-def audit_verify() -> ChainReport:
-    """Walk the chain in order; report the first event whose hash, link or number is wrong."""
+def audit_verify(checkpoint=None) -> ChainReport:
+    """Walk the chain in order; report the first event whose hash, link or number is wrong.
+
+    With a checkpoint (audit.checkpoints), also report a chain cut short of it or whose event
+    at the checkpoint is not the one recorded then.
+    """
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
+    at_checkpoint = ""
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
             return ChainReport(
@@ -81,5 +86,21 @@ def audit_verify() -> ChainReport:
             return ChainReport(checked, event.seq, "its link to the previous event does not match")
         if event.compute_hash() != event.hash:
             return ChainReport(checked, event.seq, "its content does not match its hash")
+        if checkpoint and event.seq == checkpoint.seq:
+            at_checkpoint = event.hash
         prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    if checkpoint and checkpoint.seq:
+        if checked < checkpoint.seq:
+            return ChainReport(
+                checked,
+                checked + 1,
+                f"the chain ends at event #{checked}, but the checkpoint of {checkpoint.at} "
+                f"recorded #{checkpoint.seq}: events were removed from the end",
+            )
+        if at_checkpoint != checkpoint.hash:
+            return ChainReport(
+                checked,
+                checkpoint.seq,
+                f"it is not the event the checkpoint of {checkpoint.at} recorded",
+            )
     return ChainReport(checked)

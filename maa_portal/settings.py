@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "guardian",
+    "django_celery_beat",
+    "health_check",
     "audit",
     "rbac",
     "approvals",
@@ -103,7 +105,16 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # psycopg 3's pool: every thread and process borrows from a bounded set and gives the
+    # connection back after each request, so a threaded server cannot exhaust PostgreSQL
+    # (persistent per-thread connections did). A request waits for a free connection instead.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": int(os.environ.get("DATABASE_POOL_MIN", "1")),
+            "max_size": int(os.environ.get("DATABASE_POOL_MAX", "8")),
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "20")),
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -175,28 +186,56 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MAA Portal <maa-porta
 
 # Celery: Redis when REDIS_URL says so, otherwise a broker on the filesystem that needs no server.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Longer than the longest task (an execution takes seconds, a mail send with its SMTP timeout
+# well under a minute): an unacknowledged message comes back after this. Stuck executions are
+# recovered sooner by the sweeper (MAA_EXECUTION_LEASE_SECONDS).
+BROKER_VISIBILITY_SECONDS = int(os.environ.get("BROKER_VISIBILITY_SECONDS", "600"))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_SECONDS}
 else:
     _broker_dir = VAR_DIR / "celery"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Kombu's default is ./control in the working directory: keep runtime files in var/.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         "polling_interval": 0.5,
     }
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "maa-portal")
 CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it finishes, and given back if its worker process dies: with the
+# services' row locks, nothing is lost and nothing runs twice.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Publishing gives up quickly when the broker is down; the outbox relay tries again later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# One schedule in the database (django-celery-beat), safe with several workers as long as one
+# beat runs. These entries are written to it by a migration and again whenever beat starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "relay-outbox": {"task": "approvals.tasks.relay_outbox", "schedule": 5.0},
+    "recover-executions": {
+        "task": "approvals.tasks.recover_executions",
+        "schedule": float(os.environ.get("MAA_RECOVERY_SWEEP_SECONDS", "30")),
+    },
     "expire-requests": {"task": "approvals.tasks.expire_requests", "schedule": 60.0},
+    "audit-checkpoint": {
+        "task": "approvals.tasks.publish_audit_checkpoint",
+        "schedule": 60.0 * float(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "60")),
+    },
     "send-reminders": {"task": "approvals.tasks.send_reminders", "schedule": 300.0},
     "simulated-device-check-in": {
         "task": "devices.tasks.simulated_check_in",
@@ -209,6 +248,16 @@ MAA_NEEDS_APPROVAL_TTL = timedelta(hours=float(os.environ.get("MAA_NEEDS_APPROVA
 MAA_APPROVED_TTL = timedelta(hours=float(os.environ.get("MAA_APPROVED_HOURS", "72")))
 # Reminders go out when this share of the time to expiry has passed (Intune sends none).
 MAA_REMINDER_AT = float(os.environ.get("MAA_REMINDER_AT", "0.5"))
+# An execution that has not finished this long after it was queued or started is queued again
+# by the sweeper (its worker died); after MAA_EXECUTION_RECOVERIES tries it fails, with Retry.
+MAA_EXECUTION_LEASE = timedelta(seconds=float(os.environ.get("MAA_EXECUTION_LEASE_SECONDS", "60")))
+MAA_EXECUTION_RECOVERIES = int(os.environ.get("MAA_EXECUTION_RECOVERIES", "3"))
+# Signed checkpoints of the audit chain's head go to this file (and to auditors by email) on a
+# schedule. The key is not in the database; by default it is derived from SECRET_KEY.
+AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "") or SECRET_KEY
+AUDIT_CHECKPOINT_FILE = os.environ.get(
+    "AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")
+)
 # The simulated check-in stands in for real devices; turn it off where a device channel exists.
 DEVICE_CHECK_IN_SIMULATION = env_bool("DEVICE_CHECK_IN_SIMULATION", True)
 

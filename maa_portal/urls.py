@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from . import health
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="approvals:admin_tasks"), name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -13,4 +15,6 @@ urlpatterns = [
     path("tenant/", include("rbac.urls")),
     path("tenant/", include("approvals.urls")),
     path("admin/", admin.site.urls),
+    path("health/live/", health.live, name="health_live"),
+    path("health/ready/", health.ready, name="health_ready"),
 ]

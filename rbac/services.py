@@ -5,13 +5,16 @@ themselves: they go through approvals.services.operation_start, which decides wh
 needs approval first and checks the safety rails; the approval executors then call these.
 """
 
+from contextlib import contextmanager
+
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from audit.chain import audit_record
 
 from .catalogue import BUILTIN_ROLES, PERMISSIONS
-from .models import Permission, Role, RoleAssignment, ScopeTag, SecurityGroup
+from .models import Permission, Role, RoleAssignment, ScopeTag, SecurityGroup, User
+from .models.groups import GROUP_NAME_MAX
 
 
 class RbacError(Exception):
@@ -41,6 +44,23 @@ def _ensure_name_free(model, name: str, *, label: str, exclude_pk: int | None = 
         raise RbacError(f"A {label} named {name!r} already exists.")
 
 
+@contextmanager
+def _name_race(name: str, *, label: str):
+    """A creation that lost a race to the same name answers like a sequential duplicate."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        raise RbacError(f"A {label} named {name!r} already exists.") from exc
+
+
+def _check_group_name(name: str) -> None:
+    if len(name) > GROUP_NAME_MAX:
+        raise RbacError(
+            f"A group name has at most {GROUP_NAME_MAX} characters (this one has {len(name)})."
+        )
+
+
 def _member_names(group: SecurityGroup) -> list[str]:
     return sorted(group.members.values_list("username", flat=True))
 
@@ -48,12 +68,14 @@ def _member_names(group: SecurityGroup) -> list[str]:
 def group_create(
     *, actor, name: str, description: str = "", group_type: str = "security", members=()
 ) -> SecurityGroup:
+    _check_group_name(name)
     with transaction.atomic():
         _ensure_name_free(SecurityGroup, name, label="group")
-        auth_group = Group.objects.create(name=f"sg:{name}")
-        group = SecurityGroup.objects.create(
-            name=name, description=description, group_type=group_type, auth_group=auth_group
-        )
+        with _name_race(name, label="group"):
+            auth_group = Group.objects.create(name=f"sg:{name}")
+            group = SecurityGroup.objects.create(
+                name=name, description=description, group_type=group_type, auth_group=auth_group
+            )
         auth_group.user_set.set(members)
         audit_record(
             actor=actor,
@@ -67,14 +89,16 @@ def group_create(
 def group_update(
     *, actor, group: SecurityGroup, name: str, description: str, group_type: str, members
 ) -> SecurityGroup:
+    _check_group_name(name)
     with transaction.atomic():
         group = SecurityGroup.objects.select_for_update().get(pk=group.pk)
         _ensure_name_free(SecurityGroup, name, label="group", exclude_pk=group.pk)
         before = set(_member_names(group))
         group.name, group.description, group.group_type = name, description, group_type
-        group.save()
-        group.auth_group.name = f"sg:{name}"
-        group.auth_group.save(update_fields=["name"])
+        with _name_race(name, label="group"):
+            group.save()
+            group.auth_group.name = f"sg:{name}"
+            group.auth_group.save(update_fields=["name"])
         group.auth_group.user_set.set(members)
         after = set(_member_names(group))
         audit_record(actor=actor, action="group.update", target=group)
@@ -220,3 +244,16 @@ def assignment_delete(*, actor, assignment_id: int) -> None:
             data=assignment_state(assignment),
         )
         assignment.delete()
+
+
+def user_set_active(*, actor, user_id: int, active: bool) -> User:
+    """Deactivate (or reactivate) a user; the portal deactivates instead of deleting."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        if user.is_active != active:
+            user.is_active = active
+            user.save(update_fields=["is_active"])
+            audit_record(
+                actor=actor, action="user.activate" if active else "user.deactivate", target=user
+            )
+    return user

@@ -2,10 +2,11 @@ from django import forms
 
 from approvals.forms import JustificationMixin
 from rbac.models import GroupType, Permission, Role, RoleAssignment, ScopeTag, SecurityGroup, User
+from rbac.models.groups import GROUP_NAME_MAX
 
 
 class GroupForm(forms.Form):
-    name = forms.CharField(max_length=256)
+    name = forms.CharField(max_length=GROUP_NAME_MAX)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     group_type = forms.ChoiceField(choices=GroupType.choices, initial=GroupType.SECURITY)
     members = forms.ModelMultipleChoiceField(

@@ -1,3 +1,4 @@
+from .outbox import Notice, NoticeStatus, OutboxMessage
 from .policies import AccessPolicy, PolicyStatus
 from .requests import (
     OPEN_STATUSES,
@@ -9,6 +10,9 @@ from .requests import (
 )
 
 __all__ = [
+    "Notice",
+    "NoticeStatus",
+    "OutboxMessage",
     "OPEN_STATUSES",
     "AccessPolicy",
     "ApprovalRequest",

@@ -62,6 +62,9 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     execution_error = models.TextField(blank=True)
     execution_result = models.TextField(blank=True)
     execution_attempts = models.PositiveIntegerField(default=0)
+    # A queued or running execution must finish by then; past it the sweeper queues it again.
+    execution_lease_until = models.DateTimeField(null=True, blank=True)
+    execution_recoveries = models.PositiveSmallIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -79,7 +82,14 @@ class ApprovalRequest(FSMModelMixin, models.Model):
                 name="one_open_request_per_target",
             )
         ]
-        indexes = [models.Index(fields=["status", "expires_at"])]
+        indexes = [
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(
+                fields=["execution_lease_until"],
+                condition=models.Q(execution_status__in=["queued", "running"]),
+                name="execution_in_flight",
+            ),
+        ]
         permissions = [
             ("decide_approvalrequest", "Can approve or reject the request"),
             ("cancel_approvalrequest", "Can cancel the request"),
@@ -142,21 +152,38 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     def expire(self):
         self._changed()
 
+    def _lease(self):
+        self.execution_lease_until = timezone.now() + settings.MAA_EXECUTION_LEASE
+
     @transition(field=execution_status, source=[E.NOT_STARTED, E.FAILED], target=E.QUEUED)
     def queue_execution(self):
         self.execution_error = ""
+        self.execution_recoveries = 0
+        self._lease()
 
     @transition(field=execution_status, source=[E.QUEUED, E.RUNNING], target=E.RUNNING)
     def start_execution(self):
         self.execution_attempts += 1
+        self._lease()
+
+    def recover_execution(self):
+        """The execution stopped making progress (its worker died): it is queued again.
+
+        Only a run that started counts towards giving up; a queued one never ran.
+        """
+        if self.execution_status == E.RUNNING:
+            self.execution_recoveries += 1
+        self._lease()
 
     @transition(field=execution_status, source=E.RUNNING, target=E.SUCCEEDED)
     def succeed_execution(self, result: str):
         self.execution_result = result
+        self.execution_lease_until = None
 
     @transition(field=execution_status, source=[E.QUEUED, E.RUNNING], target=E.FAILED)
     def fail_execution(self, error: str):
         self.execution_error = error
+        self.execution_lease_until = None
 
 
 class Decision(models.Model):

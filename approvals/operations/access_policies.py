@@ -1,5 +1,6 @@
 """Access policies protect themselves: every create, edit and delete is a request."""
 
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from audit.chain import audit_record
@@ -141,7 +142,14 @@ class AccessPolicyOperation(Operation):
         if payload["action"] != "create":
             return payload
         policy = AccessPolicy(created_by=actor)
-        _apply(policy, payload["state"])
+        try:
+            with transaction.atomic():
+                _apply(policy, payload["state"])
+        except IntegrityError:
+            # A concurrent submission for the same type won the race: the same answer as if
+            # it had come first.
+            self.validate(payload, actor)
+            raise
         audit_record(actor=actor, action="policy.pending", target=policy, to_state=policy.status)
         return {**payload, "object_id": policy.pk}
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from audit.models import AuditEvent
 
 from ..forms import DecisionForm, RequestFilterForm
-from ..models import ExecutionStatus, RequestStatus
+from ..models import ExecutionStatus, NoticeStatus, RequestStatus
 from ..selectors import (
     admin_tasks_for,
     approvals_count,
@@ -100,6 +100,12 @@ def request_context(request, approval_request, *, link_claim=None) -> dict:
         "may_cancel": is_requestor and approval_request.is_open,
         "may_retry": is_requestor and approval_request.execution_status == ExecutionStatus.FAILED,
         "link_claim": link_claim,
+        # Never silent: the requestor sees every email about the request that could not go out.
+        "failed_notices": approval_request.notices.filter(
+            status=NoticeStatus.FAILED
+        ).select_related("user")
+        if is_requestor
+        else [],
     }
 
 
@@ -148,7 +154,8 @@ def request_action(request, pk, action):
     except ApprovalError as exc:
         # Render the page again so the approver notes typed are not lost.
         messages.error(request, str(exc))
-        approval_request.refresh_from_db()
+        # Fetched again, not refresh_from_db(): that is not thread-safe on django-fsm-2 models.
+        approval_request = get_object_or_404(requests_visible_to(request.user), pk=pk)
         context = request_context(request, approval_request)
         context["decision_form"] = DecisionForm(initial={"note": note})
         return render(request, "approvals/request_detail.html", context, status=400)

@@ -1,6 +1,10 @@
 from django.contrib.auth.models import Group
 from django.db import models
 
+# One limit for a group name everywhere (form, service, model). The backing auth group's name
+# ("sg:" + name) must fit Django's 150 characters.
+GROUP_NAME_MAX = 128
+
 
 class GroupType(models.TextChoices):
     SECURITY = "security", "Security"
@@ -15,7 +19,7 @@ class SecurityGroup(models.Model):
     to the group and there is one source of truth for who is in it.
     """
 
-    name = models.CharField(max_length=256, unique=True)
+    name = models.CharField(max_length=GROUP_NAME_MAX, unique=True)
     description = models.TextField(blank=True, max_length=1024)
     group_type = models.CharField(
         max_length=20, choices=GroupType.choices, default=GroupType.SECURITY

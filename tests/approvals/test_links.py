@@ -102,13 +102,43 @@ def test_a_link_to_a_decided_or_cancelled_request_has_nothing_to_decide(
     assert "nothing left to decide" in client.get(path).content.decode()
 
 
-def test_the_demo_outbox_exists_only_with_debug(client, settings, tmp_path):
+def test_the_demo_mailbox_exists_only_with_debug(client, settings, tmp_path, tenant):
     settings.EMAIL_FILE_PATH = tmp_path
     settings.DEBUG = False
+    client.force_login(tenant.approver)
     assert client.get(reverse("approvals:sent_mail")).status_code == 404
     settings.DEBUG = True
     (tmp_path / "1.log").write_text(
-        "Subject: [MAA Portal] Request #1 needs approval\nTo: a@example.test\n\nReview: x\n"
+        "Subject: [MAA Portal] Request #1 needs approval\n"
+        f"To: {tenant.approver.email}\n\nReview: x\n"
     )
     body = client.get(reverse("approvals:sent_mail")).content.decode()
     assert "Request #1 needs approval" in body
+
+
+def test_the_demo_mailbox_shows_each_user_only_their_own_mail(client, settings, tmp_path, tenant):
+    settings.EMAIL_FILE_PATH = tmp_path
+    settings.DEBUG = True
+    separator = "\n" + "-" * 79 + "\n"
+    mails = [
+        f"Subject: For the approver\nTo: {tenant.approver.email}\n\nLink: secret-approver-link\n",
+        f"Subject: For Hazel\nTo: {tenant.hazel.email}\n\nNaïve café ✓\n",
+    ]
+    (tmp_path / "1.log").write_bytes(separator.join(mails).encode("utf-8"))
+    anonymous = client.get(reverse("approvals:sent_mail"))
+    assert anonymous.status_code == 302 and anonymous.url.startswith(reverse("login"))
+    client.force_login(tenant.hazel)
+    body = client.get(reverse("approvals:sent_mail")).content.decode()
+    assert "For Hazel" in body and "secret-approver-link" not in body
+
+
+def test_the_demo_mailbox_shows_utf8_as_written(client, settings, tmp_path, tenant):
+    from django.core.mail import send_mail
+
+    settings.EMAIL_FILE_PATH = tmp_path
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.DEBUG = True
+    send_mail("Café ✓", "naïve café ✓ — done", None, [tenant.hazel.email])
+    client.force_login(tenant.hazel)
+    body = client.get(reverse("approvals:sent_mail")).content.decode()
+    assert "naïve café ✓ — done" in body and "Café ✓" in body

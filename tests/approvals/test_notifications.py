@@ -1,11 +1,10 @@
-from dataclasses import asdict
 from datetime import timedelta
 
 from django.core import mail
 from django.utils import timezone
 
-from approvals.models import ApprovalRequest, RequestStatus
-from approvals.notifications import notice_send, notices_for
+from approvals.models import ApprovalRequest, Notice, NoticeStatus, OutboxMessage, RequestStatus
+from approvals.notifications import notice_deliver, notices_for
 from approvals.reminders import requests_due_reminder
 from approvals.services import request_approve, request_reject, requests_expire_due
 from approvals.tasks import send_notice
@@ -19,8 +18,9 @@ def _recipients(request, event):
 
 
 def _send_all(request, event):
-    for notice in notices_for(request, event):
-        notice_send(request_id=request.pk, notice=notice)
+    """Deliver what the event queued (the worker's job), once each."""
+    for notice in Notice.objects.filter(request=request, event=event):
+        notice_deliver(notice_id=notice.pk)
 
 
 def test_a_new_request_mails_exactly_the_eligible_approvers(tenant, wipe_policy):
@@ -95,52 +95,55 @@ def test_expiry_tells_the_requestor_and_the_approvers(tenant, wipe_policy, setti
     assert notices[tenant.approver.pk].kind == NotificationKind.NO_LONGER_NEEDED
 
 
-def test_a_failing_mail_server_is_retried_and_loses_nothing(tenant, wipe_policy, settings):
+def test_a_failing_mail_server_is_retried_then_shown_failed_to_the_requestor(
+    client, tenant, wipe_policy, settings
+):
     from tests.failing_mail import FailingBackend
 
     settings.EMAIL_BACKEND = "tests.failing_mail.FailingBackend"
     FailingBackend.attempts = 0
     request = request_wipe(tenant)
-    notice = notices_for(request, "submitted")[0]
+    notice = Notice.objects.filter(request=request).first()
     # Eagerly applied, the task's retries run in a row instead of after their backoff.
-    result = send_notice.apply(args=[request.pk, asdict(notice)])
-    assert result.state == "FAILURE"
+    send_notice.apply(args=[notice.pk])
     assert FailingBackend.attempts == send_notice.max_retries + 1
-    request.refresh_from_db()
-    assert request.status == RequestStatus.NEEDS_APPROVAL
-    assert ApprovalRequest.objects.filter(pk=request.pk).exists()
-
-
-def test_a_broker_outage_after_submit_keeps_the_request(
-    tenant, wipe_policy, monkeypatch, django_capture_on_commit_callbacks
-):
-    from approvals import tasks
-
-    def broker_down(*args):
-        raise ConnectionError("broker unavailable")
-
-    monkeypatch.setattr(tasks.send_request_notifications, "delay", broker_down)
-    with django_capture_on_commit_callbacks(execute=True):
-        request = request_wipe(tenant)
+    notice.refresh_from_db()
+    assert notice.status == NoticeStatus.FAILED and "mail server unavailable" in notice.detail
     assert ApprovalRequest.objects.get(pk=request.pk).status == RequestStatus.NEEDS_APPROVAL
+    client.force_login(tenant.hazel)
+    page = client.get(f"/tenant/maa/requests/{request.pk}/").content.decode()
+    assert "could not be sent" in page and "mail server unavailable" in page
 
 
-def test_a_broker_outage_at_complete_leaves_a_retryable_failure(
+def test_a_broker_outage_loses_no_notice_and_no_execution(
     tenant, wipe_policy, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from approvals import tasks
+    from celery import current_app
+
+    from approvals.outbox import outbox_relay
     from approvals.services import request_complete
 
-    monkeypatch.setattr(tasks.send_request_notifications, "delay", lambda *args: None)
-
-    def broker_down(*args):
+    def broker_down(*args, **kwargs):
         raise ConnectionError("broker unavailable")
 
-    monkeypatch.setattr(tasks.execute_request, "delay", broker_down)
-    request = request_wipe(tenant)
+    monkeypatch.setattr(current_app, "send_task", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        request = request_wipe(tenant)
     request_approve(request_id=request.pk, approver=tenant.approver)
     with django_capture_on_commit_callbacks(execute=True):
         request_complete(request_id=request.pk, actor=tenant.hazel)
     request.refresh_from_db()
-    assert request.execution_status == "failed"
-    assert "Could not queue" in request.execution_error
+    assert request.status == RequestStatus.COMPLETED and request.execution_status == "queued"
+    waiting = OutboxMessage.objects.filter(sent_at__isnull=True)
+    tasks = set(waiting.values_list("task", flat=True))
+    assert tasks == {"approvals.tasks.send_notice", "approvals.tasks.execute_request"}
+    assert all("broker unavailable" in m.last_error for m in waiting.exclude(attempts=0))
+
+    published = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append(name))
+    OutboxMessage.objects.update(available_at=timezone.now())
+    backlog = waiting.count()
+    assert outbox_relay() == backlog
+    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
+    assert len(published) == backlog
+    assert "approvals.tasks.execute_request" in published

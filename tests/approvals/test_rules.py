@@ -251,21 +251,20 @@ def test_completion_refuses_a_tampered_payload(tenant, wipe_policy):
 def test_completion_queues_the_execution_only_after_commit(
     tenant, wipe_policy, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from approvals import tasks
+    from celery import current_app
 
-    queued = []
-    monkeypatch.setattr(tasks.execute_request, "delay", queued.append)
-    monkeypatch.setattr(tasks.send_request_notifications, "delay", lambda *args: None)
+    published = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append((name, args)))
     request = request_wipe(tenant)
     request_approve(request_id=request.pk, approver=tenant.approver)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         request = request_complete(request_id=request.pk, actor=tenant.hazel)
-        assert queued == []
+        assert published == []
     assert request.status == RequestStatus.COMPLETED
     assert request.execution_status == ExecutionStatus.QUEUED
     for callback in callbacks:
         callback()
-    assert queued == [request.pk]
+    assert ("approvals.tasks.execute_request", [request.pk]) in published
     tenant.device.refresh_from_db()
     assert tenant.device.management_state == ManagementState.MANAGED
 

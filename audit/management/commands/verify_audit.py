@@ -1,16 +1,35 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.chain import audit_verify
+from audit.checkpoints import CheckpointInvalid, checkpoint_latest, checkpoint_read
 
 
 class Command(BaseCommand):
-    help = "Check the audit log's hash chain; exit non-zero at the first broken event."
+    help = (
+        "Check the audit log's hash chain against the latest signed checkpoint; exit non-zero "
+        "at the first broken event or a cut tail."
+    )
 
-    def handle(self, *args, **options):
-        report = audit_verify()
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--checkpoint",
+            default="",
+            help="A signed checkpoint (from an auditor's email) to check against, instead of "
+            "the latest in the checkpoint file.",
+        )
+
+    def handle(self, *args, checkpoint: str, **options):
+        try:
+            point = checkpoint_read(checkpoint) if checkpoint else checkpoint_latest()
+        except CheckpointInvalid as exc:
+            raise CommandError(f"Checkpoint refused: {exc}") from exc
+        report = audit_verify(point)
         if not report.ok:
             raise CommandError(
                 f"Audit chain broken at event #{report.broken_seq}: {report.reason} "
                 f"({report.checked} events before it are intact)."
             )
-        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {report.checked} events."))
+        against = f"; matches the checkpoint of {point.at} (#{point.seq})" if point else ""
+        self.stdout.write(
+            self.style.SUCCESS(f"Audit chain intact: {report.checked} events{against}.")
+        )
