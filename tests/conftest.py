@@ -24,6 +24,12 @@ class Tenant:
     device: object
 
 
+@pytest.fixture(autouse=True)
+def _checkpoints_in_tmp(settings, tmp_path):
+    """Each test writes audit checkpoints to a file of its own, never to var/."""
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "audit-checkpoints.jsonl")
+
+
 @pytest.fixture
 def tenant(db) -> Tenant:
     return build_tenant()

@@ -88,3 +88,18 @@ def test_the_models_need_no_new_migration(db):
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_the_periodic_tasks_live_in_the_database_schedule(db):
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.conf import settings
+    from django_celery_beat.models import PeriodicTask
+
+    migration = import_module("maa_portal.migrations.0001_beat_schedule")
+    migration.create_schedule(apps, None)
+    tasks = dict(PeriodicTask.objects.values_list("name", "task"))
+    assert tasks == {name: entry["task"] for name, entry in settings.CELERY_BEAT_SCHEDULE.items()}
+    assert settings.CELERY_BEAT_SCHEDULER.startswith("django_celery_beat")
+    assert "approvals.tasks.recover_executions" in tasks.values()

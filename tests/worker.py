@@ -2,6 +2,7 @@
 
 import email
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,18 @@ def _worker_env(var_dir: Path) -> dict:
 class Worker:
     log: list[str]
     mail_dir: Path
+    process: subprocess.Popen
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once, as a crashed host would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def pool_pids(self) -> list[int]:
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+        ).stdout
+        return [int(pid) for pid in out.split()]
 
     def mails(self) -> list[EmailMessage]:
         found = []
@@ -48,7 +61,14 @@ class Worker:
 
 
 @contextmanager
-def celery_worker(timeout: float = 60, *, beat: bool = False, env_extra: dict | None = None):
+def celery_worker(
+    timeout: float = 60,
+    *,
+    beat: bool = False,
+    env_extra: dict | None = None,
+    prefork: bool = False,
+    purge: bool = True,
+):
     """Start `celery worker` on the test database; yield once it says it is ready.
 
     With beat, the periodic tasks run too: devices check in every second.
@@ -57,13 +77,19 @@ def celery_worker(timeout: float = 60, *, beat: bool = False, env_extra: dict | 
     env = {**_worker_env(var_dir), "DEVICE_CHECK_IN_SECONDS": "1", **(env_extra or {})}
     celery = [sys.executable, "-m", "celery", "-A", "maa_portal"]
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    # Messages left by earlier tests refer to rows that no longer exist.
-    subprocess.run(
-        [*celery, "purge", "-f", "-Q", queue], env=env, cwd=ROOT, check=True, capture_output=True
-    )
+    if purge:
+        # Messages left by earlier tests refer to rows that no longer exist.
+        subprocess.run(
+            [*celery, "purge", "-f", "-Q", queue],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
     command = [*celery, "worker", "-Q", queue, "--loglevel=INFO", "-n", f"test-{os.getpid()}@%h"]
     # Beat runs inside the worker, which the solo pool does not allow.
-    command += ["-B", "--concurrency=1"] if beat else ["--pool=solo"]
+    command += ["--concurrency=1"] if beat or prefork else ["--pool=solo"]
+    command += ["-B"] if beat else []
     process = subprocess.Popen(
         command,
         env=env,
@@ -71,6 +97,7 @@ def celery_worker(timeout: float = 60, *, beat: bool = False, env_extra: dict | 
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, so a test can kill it whole
     )
     lines: list[str] = []
     ready = threading.Event()
@@ -85,13 +112,14 @@ def celery_worker(timeout: float = 60, *, beat: bool = False, env_extra: dict | 
     try:
         if not ready.wait(timeout):
             raise RuntimeError("The Celery worker did not start:\n" + "".join(lines[-40:]))
-        yield Worker(log=lines, mail_dir=var_dir / "mail")
+        yield Worker(log=lines, mail_dir=var_dir / "mail", process=process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_until(predicate, *, timeout: float = 30, interval: float = 0.2, what: str = ""):
