@@ -7,12 +7,23 @@ from .operations import registry
 from .services import MAX_TEXT
 
 
+class CountedTextField(forms.CharField):
+    """A text box with a live counter (static/js/portal.js) instead of the browser's maxlength,
+    which silently cuts pasted text; the server's max_length check explains an overflow."""
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if "maxlength" in attrs:
+            attrs["data-maxlength"] = attrs.pop("maxlength")
+        return attrs
+
+
 class JustificationMixin(forms.Form):
     """Adds the Business justification a protected operation asks for."""
 
-    justification = forms.CharField(
+    justification = CountedTextField(
         label="Business justification",
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_TEXT}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         max_length=MAX_TEXT,
         required=False,
         help_text="Why this change is needed. Approvers read it before they decide.",
@@ -31,9 +42,9 @@ class JustificationForm(JustificationMixin):
 
 
 class DecisionForm(forms.Form):
-    note = forms.CharField(
+    note = CountedTextField(
         label="Approver notes",
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_TEXT}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         max_length=MAX_TEXT,
         required=False,
         help_text="Optional when approving, required when rejecting. The requestor sees them.",
@@ -88,11 +99,15 @@ class AccessPolicyForm(JustificationMixin):
         }
 
 
+TO_DECIDE = "to_decide"
+
+
 class RequestFilterForm(forms.Form):
     status = forms.ChoiceField(required=False)
     operation = forms.ChoiceField(required=False, label="Operation type")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, to_decide: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", "All statuses"), *RequestStatus.choices]
+        mine = [(TO_DECIDE, "Needs my decision")] if to_decide else []
+        self.fields["status"].choices = [*mine, ("", "All statuses"), *RequestStatus.choices]
         self.fields["operation"].choices = [("", "All operations"), *registry.choices()]

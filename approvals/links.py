@@ -1,10 +1,11 @@
 """Signed approver links: bound to one request, one approver and the request's version."""
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 _SALT = "maa-portal.decision-link"
 
@@ -50,3 +51,21 @@ def decision_token_read(token: str) -> LinkClaim:
         return LinkClaim(int(data["r"]), int(data["u"]), int(data["v"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise LinkInvalid from exc
+
+
+def link_request_id(path: str) -> int | None:
+    """The request an approver link points at, for the sign-in page; None for any other path.
+
+    The signature is checked (a forged link names nothing), not the age: an expired link still
+    says which request it was for.
+    """
+    try:
+        match = resolve(urlsplit(path or "").path)
+    except Resolver404:
+        return None
+    if match.view_name != "approvals:decision_link":
+        return None
+    try:
+        return int(signing.loads(match.kwargs["token"], salt=_SALT)["r"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None

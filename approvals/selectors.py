@@ -5,7 +5,7 @@ from guardian.shortcuts import get_objects_for_user
 
 from rbac.catalogue import Perm
 from rbac.models import GroupType, SecurityGroup, User
-from rbac.selectors import user_has_perm, users_with_permission
+from rbac.selectors import access_for, user_has_perm, users_with_permission
 
 from .models import (
     OPEN_STATUSES,
@@ -162,6 +162,16 @@ def policy_problems(policy: AccessPolicy) -> list[str]:
     )
 
 
+def request_approver_of_any(user) -> bool:
+    """Could any request be sent to this user to decide?"""
+    if access_for(user).has(Perm.MAA_APPROVE):
+        return True
+    return AccessPolicy.objects.filter(
+        status__in=[PolicyStatus.ACTIVE, PolicyStatus.PENDING],
+        approver_groups__auth_group__user=user,
+    ).exists()
+
+
 def policies_health() -> list[tuple[AccessPolicy, list[str]]]:
     """Every active policy with what is wrong with it (an empty list when healthy)."""
     policies = AccessPolicy.objects.filter(status=PolicyStatus.ACTIVE).prefetch_related(
@@ -187,8 +197,17 @@ def _with_list_relations(qs: QuerySet) -> QuerySet:
     )
 
 
-def filter_requests(qs: QuerySet, *, status: str = "", operation: str = "") -> QuerySet:
-    if status:
+def undecided_by(qs: QuerySet, user) -> QuerySet:
+    """Requests still waiting for this user's decision."""
+    return qs.filter(status=RequestStatus.NEEDS_APPROVAL).exclude(
+        pk__in=Decision.objects.filter(approver=user).values("request_id")
+    )
+
+
+def filter_requests(qs: QuerySet, *, status: str = "", operation: str = "", user=None) -> QuerySet:
+    if status == "to_decide":
+        qs = undecided_by(qs, user)
+    elif status:
         qs = qs.filter(status=status)
     if operation:
         qs = qs.filter(operation_type=operation)
@@ -220,11 +239,7 @@ def requests_visible_to(user) -> QuerySet:
 
 def admin_tasks_for(user) -> QuerySet:
     """One queue of what needs this user's action, soonest due first."""
-    to_decide = (
-        requests_received_by(user)
-        .filter(status=RequestStatus.NEEDS_APPROVAL)
-        .exclude(pk__in=Decision.objects.filter(approver=user).values("request_id"))
-    )
+    to_decide = undecided_by(requests_received_by(user), user)
     mine = ApprovalRequest.objects.filter(requestor=user).filter(
         Q(status=RequestStatus.APPROVED, execution_status=ExecutionStatus.NOT_STARTED)
         | Q(status=RequestStatus.COMPLETED, execution_status=ExecutionStatus.FAILED)

@@ -363,7 +363,7 @@ def request_execute(*, request_id: int) -> ApprovalRequest:
             if refusal:
                 raise ApprovalError(refusal)
             result = request.operation.execute(
-                request.payload, request.requestor, origin=f"Approval request #{request.pk}"
+                request.payload, request.requestor, origin=request.execution_origin
             )
             request.succeed_execution(result)
             request.save()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("maa/received/", requests.received_requests, name="received"),
     path("maa/mine/", requests.my_requests, name="mine"),
     path("maa/requests/<int:pk>/", requests.request_detail, name="request_detail"),
+    path("maa/requests/<int:pk>/execution/", requests.request_execution, name="request_execution"),
     path("maa/requests/<int:pk>/<str:action>/", requests.request_action, name="request_action"),
     path("maa/link/<str:token>/", links.decision_link, name="decision_link"),
     path("admin-tasks/", requests.admin_tasks, name="admin_tasks"),

@@ -3,10 +3,10 @@ device categories (Intune's "Tenant configuration" workload)."""
 
 from django.urls import reverse
 
-from approvals.operations import Change, Operation, OperationError, Target, registry
+from approvals.operations import Change, Operation, OperationError, Step, Target, registry
 from rbac.catalogue import Perm, Workload
 
-from .models import ActionKind, Device, DeviceCategory
+from .models import ActionKind, ActionStatus, Device, DeviceAction, DeviceCategory
 from .services import (
     CategoryError,
     DeviceActionError,
@@ -97,6 +97,27 @@ class DeviceActionOperation(Operation):
             device_action_check(_device(payload), self.kind)
         except DeviceActionError as exc:
             raise OperationError(str(exc)) from exc
+
+    def progress(self, payload: dict, origin: str) -> list[Step]:
+        action = (
+            DeviceAction.objects.filter(device_id=payload["device_id"], origin=origin)
+            .order_by("-pk")
+            .first()
+        )
+        if action is None:
+            return []
+        reached = {
+            ActionStatus.SENT: 1,
+            ActionStatus.ACKNOWLEDGED: 2,
+            ActionStatus.DONE: 3,
+        }.get(action.status, 0)
+        steps = [Step("Command sent to the device", reached >= 1)]
+        if self.kind != ActionKind.DELETE:
+            steps.append(Step("Acknowledged by the device", reached >= 2))
+        steps.append(Step(f"Done: {self.verb.lower()} finished", reached >= 3))
+        if action.status == ActionStatus.FAILED:
+            steps.append(Step(f"Failed: {action.error}", True))
+        return steps
 
     def execute(self, payload: dict, actor, origin: str) -> str:
         try:

@@ -47,6 +47,10 @@ def device_index(request):
         filters={**filters, "tag": filters["tag"].pk if filters.get("tag") else None},
     )
     page = Paginator(devices, PAGE_SIZE).get_page(request.GET.get("page"))
+    # One query for the badges of the whole page.
+    open_requests = open_requests_by_key(device_target_key(d.pk) for d in page)
+    for device in page:
+        device.open_request = open_requests.get(device_target_key(device.pk))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -119,6 +123,9 @@ class DeviceActionView(StartOperationView):
 
     def get_success_url(self) -> str:
         return reverse("devices:detail", args=[self.object.pk])
+
+    def get_blocking_request(self):
+        return open_request_for(device_target_key(self.object.pk))
 
     def get_context(self) -> dict:
         return {

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "guardian",
     "django_celery_beat",
     "health_check",
+    "django_htmx",
     "audit",
     "rbac",
     "approvals",
@@ -80,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -3,11 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from approvals.views.links import PortalLoginView
+
 from . import health
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="approvals:admin_tasks"), name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", PortalLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("devices/scripts/", include("device_scripts.urls")),
     path("devices/", include("devices.urls")),

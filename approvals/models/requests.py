@@ -111,6 +111,18 @@ class ApprovalRequest(FSMModelMixin, models.Model):
         return self.operation.title(self.payload)
 
     @property
+    def execution_origin(self) -> str:
+        """What the run is recorded as on the target (a device action's origin)."""
+        return f"Approval request #{self.pk}"
+
+    @property
+    def progress(self) -> list:
+        """The target's steps since the run (device: sent, acknowledged, done)."""
+        if self.execution_status != E.SUCCEEDED:
+            return []
+        return self.operation.progress(self.payload, self.execution_origin)
+
+    @property
     def target_url(self) -> str:
         from approvals.operations import OperationError
 

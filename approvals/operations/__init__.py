@@ -4,7 +4,15 @@ The engine's own type (access policies) is registered by `approvals/operations/a
 imported when `approvals.apps` discovers every app's `operations` module.
 """
 
-from .base import Change, Operation, OperationError, Target, change_payload
+from .base import Change, Operation, OperationError, Step, Target, change_payload
 from .registry import registry
 
-__all__ = ["Change", "Operation", "OperationError", "Target", "change_payload", "registry"]
+__all__ = [
+    "Change",
+    "Operation",
+    "OperationError",
+    "Step",
+    "Target",
+    "change_payload",
+    "registry",
+]

@@ -27,6 +27,14 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One step of what the target does after the run (a device receiving its command)."""
+
+    label: str
+    done: bool
+
+
+@dataclass(frozen=True)
 class Target:
     key: str  # identifies the object for "one open request per target"
     label: str
@@ -103,6 +111,10 @@ class Operation:
     def execute(self, payload: dict, actor, origin: str) -> str:
         """Carry the operation out inside the caller's transaction; return a result line."""
         raise NotImplementedError
+
+    def progress(self, payload: dict, origin: str) -> list[Step]:
+        """What the target did since the run `origin`; [] when there is nothing to follow."""
+        return []
 
     def closed_without_completion(self, payload: dict) -> None:
         """The request was rejected, cancelled or expired."""

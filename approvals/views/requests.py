@@ -8,13 +8,14 @@ from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
 
-from ..forms import DecisionForm, RequestFilterForm
+from ..forms import TO_DECIDE, DecisionForm, RequestFilterForm
 from ..models import ExecutionStatus, NoticeStatus, RequestStatus
 from ..selectors import (
     admin_tasks_for,
     approvals_count,
     decision_refusal,
     filter_requests,
+    request_approver_of_any,
     requests_of,
     requests_received_by,
     requests_visible_to,
@@ -32,11 +33,17 @@ from ..services import (
 PAGE_SIZE = 25
 
 
-def _request_list(request, qs, *, tab: str, title: str, empty: str):
-    form = RequestFilterForm(request.GET or None)
+def _request_list(request, qs, *, tab: str, title: str, empty: str, default_status: str = ""):
+    data = request.GET.copy()
+    # Received requests opens on what needs my decision; "All statuses" is one click away.
+    data.setdefault("status", default_status)
+    form = RequestFilterForm(data, to_decide=bool(default_status))
     if form.is_valid():
         qs = filter_requests(
-            qs, status=form.cleaned_data["status"], operation=form.cleaned_data["operation"]
+            qs,
+            status=form.cleaned_data["status"],
+            operation=form.cleaned_data["operation"],
+            user=request.user,
         )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -51,18 +58,27 @@ def _request_list(request, qs, *, tab: str, title: str, empty: str):
             "form": form,
             "page": page,
             "query": query.urlencode(),
+            "showing_to_decide": form.is_valid() and form.cleaned_data["status"] == TO_DECIDE,
         },
     )
 
 
 @login_required
 def received_requests(request):
+    empty = "No request waits for your decision."
+    if not request_approver_of_any(request.user):
+        empty = (
+            "No request is sent to you: you are not in the approver group of any access policy, "
+            "and you do not hold Approval for Multi Admin Approval. Your own requests are under "
+            "My requests."
+        )
     return _request_list(
         request,
         requests_received_by(request.user),
         tab="received",
         title="Received requests",
-        empty="No request was sent to you.",
+        empty=empty,
+        default_status=TO_DECIDE,
     )
 
 
@@ -83,6 +99,20 @@ def admin_tasks(request):
     return render(request, "approvals/admin_tasks.html", {"page": page})
 
 
+def execution_context(approval_request) -> dict:
+    steps = approval_request.progress
+    in_flight = approval_request.execution_status in (
+        ExecutionStatus.QUEUED,
+        ExecutionStatus.RUNNING,
+    )
+    return {
+        "req": approval_request,
+        "steps": steps,
+        # Poll while the run or the target's steps are not over; a final state stops it.
+        "polling": in_flight or any(not step.done for step in steps),
+    }
+
+
 def request_context(request, approval_request, *, link_claim=None) -> dict:
     user = request.user
     is_requestor = user.pk == approval_request.requestor_id
@@ -100,6 +130,7 @@ def request_context(request, approval_request, *, link_claim=None) -> dict:
         "may_cancel": is_requestor and approval_request.is_open,
         "may_retry": is_requestor and approval_request.execution_status == ExecutionStatus.FAILED,
         "link_claim": link_claim,
+        **execution_context(approval_request),
         # Never silent: the requestor sees every email about the request that could not go out.
         "failed_notices": approval_request.notices.filter(
             status=NoticeStatus.FAILED
@@ -107,6 +138,15 @@ def request_context(request, approval_request, *, link_claim=None) -> dict:
         if is_requestor
         else [],
     }
+
+
+@login_required
+def request_execution(request, pk):
+    """The execution section alone, for the request page's live updates."""
+    if not request.htmx:
+        return redirect("approvals:request_detail", pk)
+    approval_request = get_object_or_404(requests_visible_to(request.user), pk=pk)
+    return render(request, "approvals/execution.html", execution_context(approval_request))
 
 
 @login_required

@@ -93,6 +93,10 @@ class StartOperationView(View):
     def get_context(self) -> dict:
         return {}
 
+    def get_blocking_request(self):
+        """An open request that makes this change impossible now (shown before any typing)."""
+        return None
+
     # The flow, the same for every page.
     def get(self, request, *args, **kwargs):
         return self.render(self.make_form(None))
@@ -149,6 +153,7 @@ class StartOperationView(View):
             "danger": self.danger,
             "protected": getattr(form, "protected", self.protected),
             "cancel_url": self.get_cancel_url(),
+            "blocking_request": self.get_blocking_request(),
             **self.get_context(),
         }
         return render(self.request, self.template_name, context)

@@ -124,5 +124,9 @@ def test_device_page_shows_the_device_receiving_and_performing_the_wipe(client, 
     device_check_in(device_id=tenant.device.pk)
     client.force_login(tenant.hazel)
     body = client.get(reverse("devices:detail", args=[tenant.device.pk])).content.decode()
-    assert "device.wipe_acknowledged (Wipe pending → Wiping)" in body
-    assert "device.wipe_done (Wiping → Wiped)" in body
+    assert (
+        "The device received the wipe command and started its reset (Wipe pending → Wiping)" in body
+    )
+    assert "The device finished its reset: it is wiped (Wiping → Wiped)" in body
+    assert "Hazel sent a wipe command (Managed → Wipe pending)" in body
+    assert "device.wipe" not in body
