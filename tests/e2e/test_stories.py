@@ -190,10 +190,10 @@ def test_story_5_refusals(person, shot):
     page.reload()
     expect(page.locator("#request-status")).to_have_text("Needs approval")
 
-    # A second Wipe on the same device points to the open request.
+    # A second Wipe on the same device says why not, and links the open request, before typing.
     person.open(f"/devices/{tenant.device.pk}/wipe/")
-    page.get_by_label("Business justification").fill("Again")
-    page.get_by_role("button", name="Wipe").click()
-    expect(page.get_by_role("link", name=f"Open request #{request_id}")).to_be_visible()
-    expect(page.get_by_label("Business justification")).to_have_value("Again")
+    expect(page.locator("#blocked")).to_contain_text("one open request at a time")
+    expect(page.get_by_role("link", name=f"request #{request_id}")).to_be_visible()
+    expect(page.get_by_role("button", name="Wipe")).to_be_disabled()
+    expect(page.get_by_label("Business justification")).to_be_disabled()
     shot("second-wipe-refused")
