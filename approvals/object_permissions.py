@@ -4,15 +4,13 @@ The lists (Received requests, Admin tasks) are built from these rows; the decisi
 selectors.decision_refusal still apply on every decision.
 """
 
-from django.contrib.contenttypes.models import ContentType
-from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm
 
 from rbac.catalogue import Perm
 from rbac.models import RoleAssignment, SecurityGroup
 from rbac.selectors import users_with_permission
 
-from .models import ApprovalRequest
+from .models import ApprovalRequest, RequestGroupPermission
 from .models.requests import OPEN_STATUSES
 
 APPROVER_PERMS = ("view_approvalrequest", "decide_approvalrequest")
@@ -49,9 +47,6 @@ def request_permissions_grant(request: ApprovalRequest) -> None:
 
 def policy_requests_regrant(policy) -> None:
     """The policy's approver groups changed: its open requests go to the new groups."""
-    content_type = ContentType.objects.get_for_model(ApprovalRequest)
     for request in ApprovalRequest.objects.filter(policy=policy, status__in=OPEN_STATUSES):
-        GroupObjectPermission.objects.filter(
-            content_type=content_type, object_pk=str(request.pk)
-        ).delete()
+        RequestGroupPermission.objects.filter(content_object=request).delete()
         _grant_approvers(request)

@@ -1,4 +1,3 @@
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -9,6 +8,7 @@ from approvals.views.starting import StartOperationView
 from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
+from utilities.paginator import CappedPaginator
 
 from .forms import AssignForm, ScriptFilterForm, ScriptForm
 from .models import AssignmentMode, Script, ScriptKind
@@ -27,7 +27,7 @@ def script_index(request):
         kind=filters.get("kind", ""),
         platform=filters.get("platform", ""),
     )
-    page = Paginator(scripts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(scripts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     user = request.user
@@ -48,7 +48,7 @@ def script_detail(request, pk):
     script = get_object_or_404(Script, pk=pk)
     user = request.user
     key = script_target_key(script.pk)
-    runs = Paginator(script_runs(script), PAGE_SIZE).get_page(request.GET.get("page"))
+    runs = CappedPaginator(script_runs(script), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "device_scripts/script_detail.html",

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +12,7 @@ from audit.models import AuditEvent
 from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
+from utilities.paginator import CappedPaginator
 
 from .extensions import device_panels
 from .forms import CategoryForm, DeviceCategoryForm, DeviceFilterForm
@@ -46,7 +46,7 @@ def device_index(request):
         search=filters.get("q", ""),
         filters={**filters, "tag": filters["tag"].pk if filters.get("tag") else None},
     )
-    page = Paginator(devices, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(devices, PAGE_SIZE).get_page(request.GET.get("page"))
     # One query for the badges of the whole page.
     open_requests = open_requests_by_key(device_target_key(d.pk) for d in page)
     for device in page:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MAA_VAR_DIR", BASE_DIR / "var"))
@@ -209,7 +210,30 @@ else:
         "store_processed": False,
         "polling_interval": 0.5,
     }
+# Separate queues, so a flood of emails never delays a wipe: run a worker per queue to keep
+# them apart (README, "Production"); a worker started without -Q consumes all of them.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "maa-portal")
+CELERY_QUEUES_BY_ROLE = {
+    role: f"{CELERY_TASK_DEFAULT_QUEUE}.{role}"
+    for role in ("executions", "notifications", "periodic")
+}
+CELERY_QUEUE_NAMES = [CELERY_TASK_DEFAULT_QUEUE, *CELERY_QUEUES_BY_ROLE.values()]
+CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
+CELERY_TASK_ROUTES = {
+    "approvals.tasks.execute_request": {"queue": CELERY_QUEUES_BY_ROLE["executions"]},
+    "approvals.tasks.send_notice": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
+    "approvals.tasks.publish_audit_checkpoint": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
+    **{
+        task: {"queue": CELERY_QUEUES_BY_ROLE["periodic"]}
+        for task in (
+            "approvals.tasks.relay_outbox",
+            "approvals.tasks.recover_executions",
+            "approvals.tasks.expire_requests",
+            "approvals.tasks.send_reminders",
+            "devices.tasks.simulated_check_in",
+        )
+    },
+}
 CELERY_TASK_IGNORE_RESULT = True
 # A task is acknowledged when it finishes, and given back if its worker process dies: with the
 # services' row locks, nothing is lost and nothing runs twice.

@@ -3,6 +3,7 @@
 import email
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -14,6 +15,7 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection
 
@@ -76,7 +78,7 @@ def celery_worker(
     var_dir = Path(tempfile.mkdtemp(prefix="maa-worker-"))
     env = {**_worker_env(var_dir), "DEVICE_CHECK_IN_SECONDS": "1", **(env_extra or {})}
     celery = [sys.executable, "-m", "celery", "-A", "maa_portal"]
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    queue = ",".join(settings.CELERY_QUEUE_NAMES)
     if purge:
         # Messages left by earlier tests refer to rows that no longer exist.
         subprocess.run(
@@ -129,3 +131,65 @@ def wait_until(predicate, *, timeout: float = 30, interval: float = 0.2, what: s
             return
         time.sleep(interval)
     raise AssertionError(f"Timed out waiting for {what or predicate}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    """A Redis of the test's own, on its own port, that the test can stop and start."""
+
+    def __init__(self):
+        self.port, self.dir = _free_port(), tempfile.mkdtemp(prefix="maa-redis-")
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_until(self._answers, timeout=10, what="redis to start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        assert not self._answers()
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+
+@contextmanager
+def publishing_to(url: str):
+    """Point this test process's Celery at another broker (the web tier, in production)."""
+    conf = current_app.conf
+    before = conf.broker_url, conf.broker_write_url
+    conf.broker_url = conf.broker_write_url = url
+    current_app._pool = None
+    current_app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        conf.broker_url, conf.broker_write_url = before
+        current_app._pool = None
+        current_app.amqp._producer_pool = None

@@ -1,4 +1,5 @@
 from .outbox import Notice, NoticeStatus, OutboxMessage
+from .permissions import RequestGroupPermission, RequestUserPermission
 from .policies import AccessPolicy, PolicyStatus
 from .requests import (
     OPEN_STATUSES,
@@ -10,6 +11,8 @@ from .requests import (
 )
 
 __all__ = [
+    "RequestGroupPermission",
+    "RequestUserPermission",
     "Notice",
     "NoticeStatus",
     "OutboxMessage",

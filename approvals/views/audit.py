@@ -2,13 +2,13 @@ import csv
 import json
 
 from django import forms
-from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 
 from audit.models import AuditEvent
 from rbac.catalogue import Perm
 from rbac.decorators import permission_required
+from utilities.paginator import CappedPaginator
 
 
 class AuditFilterForm(forms.Form):
@@ -40,7 +40,7 @@ def _filtered(request):
 @permission_required(Perm.AUDIT_READ)
 def audit_index(request):
     form, qs = _filtered(request)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -1,12 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
+from utilities.paginator import CappedPaginator
 
 from ..forms import TO_DECIDE, DecisionForm, RequestFilterForm
 from ..models import ExecutionStatus, NoticeStatus, RequestStatus
@@ -45,7 +45,7 @@ def _request_list(request, qs, *, tab: str, title: str, empty: str, default_stat
             operation=form.cleaned_data["operation"],
             user=request.user,
         )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -95,7 +95,9 @@ def my_requests(request):
 
 @login_required
 def admin_tasks(request):
-    page = Paginator(admin_tasks_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(admin_tasks_for(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(request, "approvals/admin_tasks.html", {"page": page})
 
 

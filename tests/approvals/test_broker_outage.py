@@ -2,86 +2,19 @@
 and every email goes out exactly once."""
 
 import shutil
-import socket
-import subprocess
-import tempfile
 import time
-from contextlib import contextmanager
 
 import pytest
-from celery import current_app
 
 from approvals.models import Notice, NoticeStatus, OutboxMessage, RequestStatus
 from approvals.services import request_approve
 from tests.conftest import activate_policy, build_tenant, request_wipe
-from tests.worker import celery_worker, wait_until
+from tests.worker import Broker, celery_worker, publishing_to, wait_until
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Broker:
-    """A Redis of the test's own, on its own port, that the test can stop and start."""
-
-    def __init__(self):
-        self.port, self.dir = _free_port(), tempfile.mkdtemp(prefix="maa-redis-")
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.dir,
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_until(self._answers, timeout=10, what="redis to start")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        assert not self._answers()
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                return True
-        except OSError:
-            return False
-
-
-@contextmanager
-def publishing_to(url: str):
-    """Point this test process's Celery at another broker (the web tier, in production)."""
-    conf = current_app.conf
-    before = conf.broker_url, conf.broker_write_url
-    conf.broker_url = conf.broker_write_url = url
-    current_app._pool = None
-    current_app.amqp._producer_pool = None
-    try:
-        yield
-    finally:
-        conf.broker_url, conf.broker_write_url = before
-        current_app._pool = None
-        current_app.amqp._producer_pool = None
 
 
 def test_every_email_is_delivered_once_after_the_broker_comes_back():

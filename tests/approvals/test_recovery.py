@@ -17,7 +17,7 @@ from approvals.services import (
 )
 from audit.models import AuditEvent
 from tests.conftest import build_tenant
-from tests.worker import celery_worker, wait_until
+from tests.worker import Broker, celery_worker, publishing_to, wait_until
 
 
 def _slow_request(tenant, seconds: float, name: str = "one"):
@@ -76,7 +76,15 @@ def test_a_worker_killed_mid_run_is_recovered_and_the_operation_runs_once():
     tenant = build_tenant()
     fast = {"MAA_EXECUTION_LEASE_SECONDS": "3", "MAA_RECOVERY_SWEEP_SECONDS": "1"}
     request = _slow_request(tenant, 4)
-    with celery_worker(prefork=True, env_extra=fast) as worker:
+    # Brokers of the test's own: the dead worker's unacknowledged message stays with the first,
+    # so only the sweeper can bring the run back.
+    first, second = Broker(), Broker()
+    first.start()
+    second.start()
+    with (
+        publishing_to(first.url),
+        celery_worker(prefork=True, env_extra={**fast, "REDIS_URL": first.url}) as worker,
+    ):
         request_complete(request_id=request.pk, actor=tenant.hazel)
         from approvals.outbox import outbox_relay
 
@@ -84,14 +92,19 @@ def test_a_worker_killed_mid_run_is_recovered_and_the_operation_runs_once():
         wait_until(lambda: _status(request) == ExecutionStatus.RUNNING, what="the run to start")
         time.sleep(1)
         worker.kill()  # the whole worker, pool included, mid-run
+    first.stop()
     assert _status(request) == ExecutionStatus.RUNNING and _runs() == 0
     started = time.monotonic()
-    with celery_worker(beat=True, env_extra=fast, purge=False):
+    with (
+        publishing_to(second.url),
+        celery_worker(beat=True, env_extra={**fast, "REDIS_URL": second.url}),
+    ):
         wait_until(
             lambda: _status(request) == ExecutionStatus.SUCCEEDED,
             timeout=120,
             what="the sweeper to recover the run",
         )
+    second.stop()
     assert time.monotonic() - started < 120
     assert _runs() == 1
     assert AuditEvent.objects.filter(action="execution.recovered", request_id=request.pk).exists()

@@ -1,0 +1,1 @@
+"""Plumbing shared by every app, below all of them (as NetBox keeps its utilities/)."""
