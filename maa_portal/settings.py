@@ -269,6 +269,18 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The cache holds each user's resolved access (rbac.access_cache): Redis when REDIS_URL says
+# so, shared by every process; otherwise memory, per process (the demo's single web process).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("CACHE_URL", REDIS_URL),
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "maa"),
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 # Multi admin approval: Intune expires a request not processed within 3 days, in either state.
 MAA_NEEDS_APPROVAL_TTL = timedelta(hours=float(os.environ.get("MAA_NEEDS_APPROVAL_HOURS", "72")))
 MAA_APPROVED_TTL = timedelta(hours=float(os.environ.get("MAA_APPROVED_HOURS", "72")))

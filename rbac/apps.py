@@ -8,9 +8,32 @@ def _sync_catalogue(sender, **kwargs):
     catalogue_sync()
 
 
+def _watch_access_inputs() -> None:
+    """Whatever changes what access is made of invalidates every cached access."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from .access_cache import access_cache_invalidate, user_saved
+    from .models import Role, RoleAssignment, ScopeTag, SecurityGroup, User
+
+    for model in (Role, RoleAssignment, SecurityGroup, ScopeTag):
+        post_save.connect(access_cache_invalidate, sender=model, weak=False)
+        post_delete.connect(access_cache_invalidate, sender=model, weak=False)
+    for through in (
+        User.groups.through,
+        Role.permissions.through,
+        RoleAssignment.members.through,
+        RoleAssignment.scope_groups.through,
+        RoleAssignment.scope_tags.through,
+    ):
+        m2m_changed.connect(access_cache_invalidate, sender=through, weak=False)
+    post_save.connect(user_saved, sender=User, weak=False)
+    post_delete.connect(access_cache_invalidate, sender=User, weak=False)
+
+
 class RbacConfig(AppConfig):
     name = "rbac"
     verbose_name = "Roles and groups"
 
     def ready(self):
         post_migrate.connect(_sync_catalogue, sender=self)
+        _watch_access_inputs()

@@ -1,13 +1,16 @@
 """Reads with rules: what a user may do, and on which objects.
 
-`access_for(user)` is computed once per user object (so once per HTTP request) and every check
-of a request reads it; `scope_filter` turns it into one SQL condition for a whole list.
+`access_for(user)` is resolved once per user object (so once per HTTP request), and kept in the
+cache between requests (rbac.access_cache); `scope_filter` turns it into one SQL condition for
+a whole list.
 """
 
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from .access_cache import TIMEOUT, access_key
 from .catalogue import PERMISSION_CODES
 from .models import DirectoryRole, Role, RoleAssignment, SecurityGroup, User
 
@@ -50,21 +53,31 @@ def access_for(user) -> Access:
     if user.directory_role:
         access = Access(unrestricted=True)
     else:
-        access = Access()
-        assignments = (
-            RoleAssignment.objects.filter(pk__in=_assignment_ids_of(user))
-            .select_related("role")
-            .prefetch_related("role__permissions", "scope_groups", "scope_tags")
-        )
-        for assignment in assignments:
-            scope = Scope(
-                all_devices=assignment.scope_all_devices,
-                group_ids=frozenset(g.auth_group_id for g in assignment.scope_groups.all()),
-                tag_ids=frozenset(t.pk for t in assignment.scope_tags.all()),
-            )
-            for permission in assignment.role.permissions.all():
-                access.grants.setdefault(permission.code, []).append(scope)
+        key = access_key(user.pk)
+        access = cache.get(key)
+        if access is None:
+            access = _resolve(user)
+            cache.set(key, access, timeout=TIMEOUT)
     setattr(user, _CACHE_ATTR, access)
+    return access
+
+
+def _resolve(user) -> Access:
+    """Read the user's role assignments and the scopes they grant each permission in."""
+    access = Access()
+    assignments = (
+        RoleAssignment.objects.filter(pk__in=_assignment_ids_of(user))
+        .select_related("role")
+        .prefetch_related("role__permissions", "scope_groups", "scope_tags")
+    )
+    for assignment in assignments:
+        scope = Scope(
+            all_devices=assignment.scope_all_devices,
+            group_ids=frozenset(g.auth_group_id for g in assignment.scope_groups.all()),
+            tag_ids=frozenset(t.pk for t in assignment.scope_tags.all()),
+        )
+        for permission in assignment.role.permissions.all():
+            access.grants.setdefault(permission.code, []).append(scope)
     return access
 
 

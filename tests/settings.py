@@ -1,10 +1,14 @@
 """Settings for the test suite: the portal's own, on the real PostgreSQL and Redis."""
 
 import os
+import uuid
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("CELERY_QUEUE", "maa-portal-tests")
+# Cached access of one run never meets another's (the test database, and its ids, are new each
+# run); worker processes inherit the prefix through the environment.
+os.environ.setdefault("CACHE_KEY_PREFIX", f"maa-tests-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
     raise RuntimeError(

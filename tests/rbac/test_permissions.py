@@ -121,3 +121,26 @@ def test_a_role_still_assigned_cannot_be_deleted(db):
     f.assign(custom, [f.group()])
     with pytest.raises(RbacError, match="still assigned"):
         role_delete(actor=None, role_id=custom.pk)
+
+
+def test_cached_access_follows_every_kind_of_rbac_change(tenant, django_assert_num_queries):
+    from rbac.catalogue import Perm
+    from rbac.models import User
+    from rbac.selectors import user_has_perm
+
+    def hazel():  # a fresh object, as each HTTP request loads one
+        return User.objects.get(pk=tenant.hazel.pk)
+
+    assert user_has_perm(hazel(), Perm.WIPE)
+    user = hazel()
+    with django_assert_num_queries(0):  # resolved once, then read from the cache
+        assert user_has_perm(user, Perm.WIPE)
+    tenant.helpdesk.auth_group.user_set.remove(tenant.hazel)
+    assert not user_has_perm(hazel(), Perm.WIPE)
+    tenant.helpdesk.auth_group.user_set.add(tenant.hazel)
+    assert user_has_perm(hazel(), Perm.WIPE)
+    role = f.role("Wiper", [Perm.WIPE])
+    f.assign(role, [f.group("Wipers", [tenant.approver])])
+    assert user_has_perm(User.objects.get(pk=tenant.approver.pk), Perm.WIPE)
+    role.permissions.clear()
+    assert not user_has_perm(User.objects.get(pk=tenant.approver.pk), Perm.WIPE)

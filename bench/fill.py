@@ -1,0 +1,141 @@
+"""A tenant at scale, written fast: the same tables and rows the services write.
+
+Devices and requests go in with bulk_create; each request gets the django-guardian rows that
+request_permissions_grant writes (view and decide for the approver group; view, cancel and
+complete for the requestor). Used by bench/run.py and by the query-count test.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Permission as AuthPermission
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from approvals.models import (
+    AccessPolicy,
+    ApprovalRequest,
+    PolicyStatus,
+    RequestGroupPermission,
+    RequestUserPermission,
+)
+from approvals.operations.base import digest
+from devices.models import Device
+from devices.operations import device_target_key
+from rbac.models import SecurityGroup, User
+
+BATCH = 5000
+CLOSED = ["rejected", "cancelled", "completed", "expired"]
+
+
+def _devices(count: int) -> None:
+    have = Device.objects.count()
+    users = list(User.objects.filter(username__contains="."))
+    template = Device.objects.first()
+    rows = [
+        Device(
+            name=f"BENCH-{i:06d}",
+            serial_number=f"BENCH{i:09d}",
+            operating_system=["Windows", "macOS", "iOS", "Android"][i % 4],
+            os_version=template.os_version,
+            model=template.model,
+            manufacturer=template.manufacturer,
+            ownership="corporate" if i % 5 else "personal",
+            compliance_state=["compliant", "noncompliant", "in_grace"][i % 3],
+            primary_user=users[i % len(users)],
+        )
+        for i in range(have, count)
+    ]
+    Device.objects.bulk_create(rows, batch_size=BATCH)
+
+
+def wipe_policy() -> AccessPolicy:
+    policy = AccessPolicy.objects.filter(policy_type="device.wipe", status="active").first()
+    if policy:
+        return policy
+    policy = AccessPolicy.objects.create(
+        name="Protect device wipe", policy_type="device.wipe", approvals_required=1
+    )
+    # Written as the activated policy; the flow that activates one is tested elsewhere.
+    AccessPolicy.objects.filter(pk=policy.pk).update(status=PolicyStatus.ACTIVE)
+    policy.approver_groups.set([SecurityGroup.objects.get(name="Intune MAA Approvers")])
+    return policy
+
+
+def requests_create(rows: list[dict]) -> list[ApprovalRequest]:
+    """Write requests and their guardian rows; each row names device, requestor, status."""
+    policy = wipe_policy()
+    approvers = SecurityGroup.objects.get(name="Intune MAA Approvers").auth_group
+    perms = {
+        p.codename: p for p in AuthPermission.objects.filter(content_type__app_label="approvals")
+    }
+    now = timezone.now()
+    created = ApprovalRequest.objects.bulk_create(
+        ApprovalRequest(
+            operation_type="device.wipe",
+            policy=policy,
+            target_key=device_target_key(row["device"].pk),
+            target_label=f"{row['device'].name} ({row['device'].serial_number})",
+            payload={"device_id": row["device"].pk},
+            payload_digest=digest({"device_id": row["device"].pk}),
+            target_fingerprint=digest(
+                {
+                    "name": row["device"].name,
+                    "serial_number": row["device"].serial_number,
+                    "primary_user": row["device"].primary_user_id,
+                    "management_state": row["device"].management_state,
+                }
+            ),
+            summary=[{"label": "Action", "before": "", "after": "Device wipe"}],
+            requestor=row["requestor"],
+            justification=row.get("justification", "Bench request"),
+            approvals_required=1,
+            status=row["status"],
+            execution_status="succeeded" if row["status"] == "completed" else "not_started",
+            created_at=now - timedelta(seconds=row.get("age", 0)),
+            expires_at=now + settings.MAA_NEEDS_APPROVAL_TTL,
+        )
+        for row in rows
+    )
+    RequestGroupPermission.objects.bulk_create(
+        RequestGroupPermission(group=approvers, permission=perms[code], content_object=r)
+        for r in created
+        for code in ("view_approvalrequest", "decide_approvalrequest")
+    )
+    RequestUserPermission.objects.bulk_create(
+        RequestUserPermission(user_id=r.requestor_id, permission=perms[code], content_object=r)
+        for r in created
+        for code in ("view_approvalrequest", "cancel_approvalrequest", "complete_approvalrequest")
+    )
+    return created
+
+
+def _requests(count: int) -> None:
+    have = ApprovalRequest.objects.count()
+    hazel = User.objects.get(username="hazel")
+    others = list(User.objects.filter(username__in=["helpdesk2", "policyadmin", "globaladmin"]))
+    devices = list(Device.objects.order_by("pk"))
+    for start in range(have, count, BATCH):
+        rows = []
+        for i in range(start, min(count, start + BATCH)):
+            # One open request per device: the first pass over the devices holds the open ones.
+            open_now = i < len(devices) and i % 3 == 0
+            rows.append(
+                {
+                    "device": devices[i % len(devices)],
+                    "requestor": hazel if i % 2 else others[i % len(others)],
+                    "status": "needs_approval" if open_now else CLOSED[i % 4],
+                    "age": count - i,
+                    "justification": f"Bench request {i}",
+                }
+            )
+        requests_create(rows)
+
+
+def fill(*, devices: int, requests: int) -> None:
+    call_command("seed_demo", devices=60, verbosity=0)
+    _devices(devices)
+    _requests(requests)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

@@ -1,0 +1,362 @@
+"""The whole performance measurement, in one command (README, "Performance").
+
+    .venv/bin/python bench/run.py              # N = 100,000 devices and requests
+    BENCH_N=2000 .venv/bin/python bench/run.py --queries-only
+
+It creates a scratch PostgreSQL database (maa_bench), fills it (bench/fill.py), starts gunicorn
+with the production settings (DEBUG off) and measures, against a trivial view served by the same
+settings and middleware in the same run (/health/live/): req/s under 16 connections (wrk),
+p50 and p99 under load, one request alone (p50 of sequential requests) and the SQL count.
+Then the worker: a no-op task's drain rate, and a burst of Completes through the web tier
+drained by real workers. It prints one table. Figures are ratios to the trivial view; no test
+asserts a timing. --queries-only prints the SQL counts and fails if a page runs more than 10
+queries (CI runs it at N = 2,000).
+"""
+
+import http.client
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+N = int(os.environ.get("BENCH_N", "100000"))
+DB = os.environ.get("BENCH_DB", "maa_bench")
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/9")
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+DURATION = os.environ.get("BENCH_SECONDS", "10")
+BURST = int(os.environ.get("BENCH_BURST", "1000"))
+QUERY_LIMIT = 10
+ENV = {
+    **os.environ,
+    "DJANGO_SETTINGS_MODULE": "maa_portal.settings",
+    "DATABASE_URL": f"{PG}/{DB}",
+    "REDIS_URL": REDIS,
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-not-secret",
+    "ALLOWED_HOSTS": "127.0.0.1,testserver",
+    "SECURE_COOKIES": "0",
+    "CELERY_QUEUE": "maa-bench",
+    "DEVICE_CHECK_IN_SIMULATION": "0",
+    "LOG_LEVEL": "WARNING",
+    "MAA_VAR_DIR": str(ROOT / "var" / "bench"),
+}
+os.environ.update(ENV)
+
+
+def scratch_database() -> None:
+    admin = f"{PG}/postgres"
+    if os.environ.get("BENCH_KEEP") != "1":
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=True)
+    exists = subprocess.run(
+        ["psql", admin, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{DB}'"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if not exists:
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {DB}"], check=True)
+
+
+import django  # noqa: E402
+
+scratch_database()
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from approvals.models import ApprovalRequest  # noqa: E402
+from bench.fill import fill, requests_create  # noqa: E402
+from devices.models import Device  # noqa: E402
+from rbac.models import User  # noqa: E402
+
+
+def pages() -> list[tuple[str, str, str]]:
+    """(label, user, path): every list page, filters and deep pages, and the detail pages."""
+    request = ApprovalRequest.objects.filter(status="needs_approval").order_by("pk").first()
+    device = Device.objects.order_by("pk").first()
+    return [
+        ("Trivial view (/health/live/)", "", "/health/live/"),
+        ("Received requests, page 1", "approver", "/tenant/maa/received/?status="),
+        ("Received requests, page 2000", "approver", "/tenant/maa/received/?status=&page=2000"),
+        ("Received requests, Needs my decision", "approver", "/tenant/maa/received/"),
+        ("Admin tasks (approver)", "approver", "/tenant/admin-tasks/"),
+        ("My requests (requestor of N/2)", "hazel", "/tenant/maa/mine/"),
+        ("Devices, page 1", "hazel", "/devices/"),
+        ("Devices, search ?q=", "hazel", "/devices/?q=BENCH-0999"),
+        ("Devices, filtered, deep page", "hazel", "/devices/?operating_system=macOS&page=200"),
+        ("Devices, scoped help desk", "helpdesk2", "/devices/"),
+        ("Audit logs, page 1", "auditor", "/tenant/audit/"),
+        ("Access policies", "policyadmin", "/tenant/maa/"),
+        ("Request page", "approver", f"/tenant/maa/requests/{request.pk}/"),
+        ("Device page", "hazel", f"/devices/{device.pk}/"),
+    ]
+
+
+def session_cookie(username: str) -> str:
+    if not username:
+        return ""
+    user = User.objects.get(username=username)
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"sessionid={session.session_key}"
+
+
+def sql_count(username: str, path: str) -> int:
+    client = Client()
+    if username:
+        client.force_login(User.objects.get(username=username))
+    client.get(path)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(queries.captured_queries)
+
+
+def alone_ms(path: str, cookie: str, runs: int = 20) -> float:
+    timings = []
+    for _ in range(runs):
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        started = time.perf_counter()
+        conn.request("GET", path, headers={"Cookie": cookie})
+        response = conn.getresponse()
+        response.read()
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status == 200, (path, response.status)
+        conn.close()
+    return statistics.median(timings)
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def under_load(path: str, cookie: str) -> tuple[float, float, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            "-c16",
+            f"-d{DURATION}s",
+            "--latency",
+            "-H",
+            f"Cookie: {cookie}",
+            f"http://127.0.0.1:{PORT}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+    return rate, p50, p99
+
+
+def gunicorn() -> subprocess.Popen:
+    call_command("collectstatic", "--noinput", verbosity=0)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "maa_portal.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=ENV,
+    )
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/health/live/")
+            return process
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def workers() -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "maa_portal",
+            "worker",
+            "--concurrency=2",
+            "--loglevel=WARNING",
+            "-n",
+            "bench@%h",
+        ],
+        cwd=ROOT,
+        env=ENV,
+    )
+
+
+def worker_burst() -> list[str]:
+    """No-op drain rate, then BURST Completes through the web tier drained by the workers."""
+    from maa_portal.celery import app
+
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "maa_portal", "purge", "-f"],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+    )
+    worker = workers()
+    time.sleep(6)
+    try:
+        started = time.perf_counter()
+        results = [
+            app.send_task("maa_portal.noop", queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+            for _ in range(BURST)
+        ]
+        del results
+        with app.connection_for_write() as conn:
+            while conn.default_channel.client.llen(settings.CELERY_TASK_DEFAULT_QUEUE):
+                time.sleep(0.05)
+        noop_rate = BURST / (time.perf_counter() - started)
+
+        hazel = User.objects.get(username="hazel")
+        fresh = list(
+            Device.objects.filter(actions__isnull=True, management_state="managed")
+            .exclude(
+                pk__in=ApprovalRequest.objects.filter(
+                    status__in=["needs_approval", "approved"]
+                ).values("payload__device_id")
+            )
+            .order_by("-pk")[:BURST]
+        )
+        ApprovalRequest.objects.filter(
+            target_key__in=[f"device:{d.pk}" for d in fresh],
+            status__in=["needs_approval", "approved"],
+        ).delete()
+        created = requests_create(
+            [{"device": d, "requestor": hazel, "status": "approved"} for d in fresh]
+        )
+        token = "b" * 32  # any well-formed CSRF token, sent as cookie and header alike
+        cookie = session_cookie("hazel") + f"; csrftoken={token}"
+        ids = [r.pk for r in created]
+        lock = threading.Lock()
+
+        def post_all(chunk):
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+            for pk in chunk:
+                conn.request(
+                    "POST",
+                    f"/tenant/maa/requests/{pk}/complete/",
+                    headers={
+                        "Cookie": cookie + "; csrftoken=bench",
+                        "X-CSRFToken": "bench",
+                        "Referer": f"http://127.0.0.1:{PORT}/",
+                    },
+                )
+                response = conn.getresponse()
+                response.read()
+                with lock:
+                    codes.append(response.status)
+
+        codes: list[int] = []
+        started = time.perf_counter()
+        threads = [threading.Thread(target=post_all, args=(ids[i::8],)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        post_rate = len(ids) / (time.perf_counter() - started)
+        while ApprovalRequest.objects.filter(
+            pk__in=ids, execution_status="succeeded"
+        ).count() < len(ids):
+            if time.perf_counter() - started > 600:
+                break
+            time.sleep(0.2)
+        drain_rate = len(ids) / (time.perf_counter() - started)
+        done = ApprovalRequest.objects.filter(pk__in=ids, execution_status="succeeded").count()
+        twice = (
+            Device.objects.filter(pk__in=[d.pk for d in fresh], actions__kind="wipe")
+            .values("pk")
+            .annotate(n=django.db.models.Count("actions"))
+            .filter(n__gt=1)
+            .count()
+        )
+        return [
+            f"No-op task drain: {noop_rate:,.0f}/s (2 prefork processes)",
+            f"Complete POSTs through gunicorn: {post_rate:,.0f}/s ({codes.count(302)} of {len(ids)} "
+            "answered 302)",
+            f"Executions drained: {drain_rate:,.0f}/s = {drain_rate / noop_rate:.2f} of the no-op "
+            f"rate; {done} of {len(ids)} succeeded, {twice} ran twice",
+        ]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def main() -> None:
+    queries_only = "--queries-only" in sys.argv
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    fill(devices=N, requests=N)
+    print(
+        f"Filled {Device.objects.count():,} devices and {ApprovalRequest.objects.count():,} "
+        f"requests in {time.perf_counter() - started:.0f} s."
+    )
+    rows = [(label, user, path, sql_count(user, path)) for label, user, path in pages()]
+    too_many = [(label, count) for label, _, _, count in rows if count > QUERY_LIMIT]
+    if queries_only:
+        for label, _, _, count in rows:
+            print(f"{label:<42} {count:>4} SQL")
+        if too_many:
+            sys.exit(f"More than {QUERY_LIMIT} queries: {too_many}")
+        return
+    server = gunicorn()
+    try:
+        table = []
+        for label, user, path, count in rows:
+            cookie = session_cookie(user)
+            rate, p50, p99 = under_load(path, cookie)
+            table.append((label, rate, p50, p99, alone_ms(path, cookie), count))
+        trivial = table[0][1]
+        print(
+            f"\nN = {N:,}; gunicorn 2 sync workers, wrk -t2 -c16 -d{DURATION}s, "
+            f"{os.cpu_count()} cores\n"
+        )
+        print("| page | req/s | share of trivial | p50 ms | p99 ms | alone p50 ms | SQL |")
+        print("|---|---|---|---|---|---|---|")
+        for label, rate, p50, p99, alone, count in table:
+            print(
+                f"| {label} | {rate:,.0f} | {rate / trivial:.2f} | {p50:.0f} | {p99:.0f} | "
+                f"{alone:.1f} | {count} |"
+            )
+        print()
+        for line in worker_burst():
+            print(line)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if too_many:
+        sys.exit(f"More than {QUERY_LIMIT} queries: {too_many}")
+
+
+if __name__ == "__main__":
+    main()
