@@ -142,8 +142,8 @@ def alone_ms(path: str, cookie: str, runs: int = 20) -> float:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    value, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
 def under_load(path: str, cookie: str) -> tuple[float, float, float]:
@@ -162,9 +162,14 @@ def under_load(path: str, cookie: str) -> tuple[float, float, float]:
         text=True,
         check=True,
     ).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+    try:
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))
+        p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+    except (AttributeError, ValueError) as exc:
+        raise RuntimeError(f"Could not read wrk's output for {path}:\n{out}") from exc
+    if "Non-2xx" in out:
+        raise RuntimeError(f"{path} answered errors under load:\n{out}")
     return rate, p50, p99
 
 
@@ -302,8 +307,8 @@ def worker_burst() -> list[str]:
         )
         return [
             f"No-op task drain: {noop_rate:,.0f}/s (2 prefork processes)",
-            f"Complete POSTs through gunicorn: {post_rate:,.0f}/s ({codes.count(302)} of {len(ids)} "
-            "answered 302)",
+            f"Complete POSTs through gunicorn: {post_rate:,.0f}/s "
+            f"({codes.count(302)} of {len(ids)} answered 302)",
             f"Executions drained: {drain_rate:,.0f}/s = {drain_rate / noop_rate:.2f} of the no-op "
             f"rate; {done} of {len(ids)} succeeded, {twice} ran twice",
         ]

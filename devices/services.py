@@ -46,7 +46,15 @@ def _locked_device(device_id: int) -> Device:
         raise DeviceActionError(f"Device {device_id} does not exist.") from None
 
 
-def device_action_check(device: Device, kind: str) -> None:
+OPEN_ACTION = [ActionStatus.PENDING, ActionStatus.SENT, ActionStatus.ACKNOWLEDGED]
+
+
+def open_action_kinds(device: Device) -> set[str]:
+    """The kinds of action in progress on the device, in one query (the device page's buttons)."""
+    return set(device.actions.filter(status__in=OPEN_ACTION).values_list("kind", flat=True))
+
+
+def device_action_check(device: Device, kind: str, *, in_progress: set[str] | None = None) -> None:
     """Raise DeviceActionError if `kind` cannot run on the device as it is now."""
     label = ActionKind(kind).label.lower()
     if device.is_deleted:
@@ -57,19 +65,19 @@ def device_action_check(device: Device, kind: str) -> None:
             f"{device.name} cannot be {_PAST[kind]} while it is "
             f"{device.get_management_state_display()}."
         )
-    if (
-        kind != ActionKind.DELETE
-        and device.actions.filter(
-            kind=kind,
-            status__in=[ActionStatus.PENDING, ActionStatus.SENT, ActionStatus.ACKNOWLEDGED],
-        ).exists()
-    ):
+    if kind == ActionKind.DELETE:
+        return
+    if in_progress is None:
+        busy = device.actions.filter(kind=kind, status__in=OPEN_ACTION).exists()
+    else:
+        busy = kind in in_progress
+    if busy:
         raise DeviceActionError(f"A {label} of {device.name} is already in progress.")
 
 
-def device_action_possible(device: Device, kind: str) -> bool:
+def device_action_possible(device: Device, kind: str, *, in_progress=None) -> bool:
     try:
-        device_action_check(device, kind)
+        device_action_check(device, kind, in_progress=in_progress)
     except DeviceActionError:
         return False
     return True

@@ -32,6 +32,7 @@ from .services import (
     device_action_possible,
     device_action_run,
     device_set_category,
+    open_action_kinds,
 )
 
 PAGE_SIZE = 50
@@ -67,16 +68,19 @@ def _visible_device(request, pk):
 @permission_required(Perm.DEVICES_READ)
 def device_detail(request, pk):
     device = _visible_device(request, pk)
-    key = device_target_key(device.pk)
+    busy = open_action_kinds(device)
     buttons = [
         (op.kind, op.verb)
         for op in DEVICE_ACTIONS
         if user_has_perm(request.user, op.permission, device)
-        and device_action_possible(device, op.kind)
+        and device_action_possible(device, op.kind, in_progress=busy)
     ]
     can_sync = user_has_perm(request.user, Perm.SYNC, device) and device_action_possible(
-        device, ActionKind.SYNC
+        device, ActionKind.SYNC, in_progress=busy
     )
+    # The open request, if any, is the newest of the device's requests.
+    history = list(requests_for_target(device_target_key(device.pk))[:20])
+    open_request = next((r for r in history if r.is_open), None)
     return render(
         request,
         "devices/device_detail.html",
@@ -89,8 +93,8 @@ def device_detail(request, pk):
             "category_form": DeviceCategoryForm(initial={"category": device.category_id})
             if user_has_perm(request.user, Perm.DEVICES_UPDATE, device) and not device.is_deleted
             else None,
-            "open_request": open_request_for(key),
-            "history": requests_for_target(key)[:20],
+            "open_request": open_request,
+            "history": history,
             "events": AuditEvent.objects.filter(
                 target_type="devices.device", target_id=str(device.pk)
             ).order_by("-seq")[:50],

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django_fsm import FSMField, FSMModelMixin, transition
 
 
@@ -122,7 +123,7 @@ class ApprovalRequest(FSMModelMixin, models.Model):
             return []
         return self.operation.progress(self.payload, self.execution_origin)
 
-    @property
+    @cached_property
     def target_url(self) -> str:
         from approvals.operations import OperationError
 

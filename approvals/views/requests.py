@@ -9,10 +9,9 @@ from audit.models import AuditEvent
 from utilities.paginator import CappedPaginator
 
 from ..forms import TO_DECIDE, DecisionForm, RequestFilterForm
-from ..models import ExecutionStatus, NoticeStatus, RequestStatus
+from ..models import ExecutionStatus, NoticeStatus, RequestStatus, Verdict
 from ..selectors import (
     admin_tasks_for,
-    approvals_count,
     decision_refusal,
     filter_requests,
     request_approver_of_any,
@@ -119,11 +118,13 @@ def request_context(request, approval_request, *, link_claim=None) -> dict:
     user = request.user
     is_requestor = user.pk == approval_request.requestor_id
     refusal = decision_refusal(approval_request, user)
+    decisions = list(approval_request.decisions.select_related("approver"))
     return {
         "req": approval_request,
         "tab": "mine" if is_requestor else "received",
-        "approvals": approvals_count(approval_request),
-        "decisions": approval_request.decisions.select_related("approver"),
+        # The decisions are listed anyway: the approvals are counted from them.
+        "approvals": sum(d.verdict == Verdict.APPROVE for d in decisions),
+        "decisions": decisions,
         "timeline": AuditEvent.objects.for_request(approval_request.pk),
         "decision_form": DecisionForm(),
         "may_decide": refusal is None,

@@ -1,37 +1,34 @@
 """Trigram indexes for the device search (`%term%`), on PostgreSQL only.
 
-Django's GinIndex with gin_trgm_ops, created conditionally so the SQLite demo migrates too (a
-GIN index means nothing there). The indexes are not in the model state for the same reason.
+Django's icontains is `UPPER(col) LIKE UPPER('%term%')`, so the indexes are on UPPER(col) with
+gin_trgm_ops. Raw SQL, run only on PostgreSQL, so the SQLite demo migrates too (a GIN index
+means nothing there); the indexes are not in the model state for the same reason.
 """
 
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 INDEXES = [
-    ("devices", "Device", "name", "device_name_trgm"),
-    ("devices", "Device", "serial_number", "device_serial_trgm"),
-    ("rbac", "User", "username", "user_username_trgm"),
-    ("rbac", "User", "display_name", "user_display_name_trgm"),
+    ("device_name_trgm", "devices_device", "name"),
+    ("device_serial_trgm", "devices_device", "serial_number"),
+    ("user_username_trgm", "rbac_user", "username"),
+    ("user_display_name_trgm", "rbac_user", "display_name"),
 ]
-
-
-def _indexes(apps):
-    for app_label, model_name, field, name in INDEXES:
-        model = apps.get_model(app_label, model_name)
-        yield model, GinIndex(fields=[field], name=name, opclasses=["gin_trgm_ops"])
 
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        for model, index in _indexes(apps):
-            schema_editor.add_index(model, index)
+        for name, table, column in INDEXES:
+            schema_editor.execute(
+                f'CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin (UPPER("{column}") '
+                "gin_trgm_ops)"
+            )
 
 
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        for model, index in _indexes(apps):
-            schema_editor.remove_index(model, index)
+        for name, _table, _column in INDEXES:
+            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):
