@@ -244,19 +244,15 @@ def worker_burst() -> list[str]:
         noop_rate = BURST / (time.perf_counter() - started)
 
         hazel = User.objects.get(username="hazel")
-        fresh = list(
-            Device.objects.filter(actions__isnull=True, management_state="managed")
-            .exclude(
-                pk__in=ApprovalRequest.objects.filter(
-                    status__in=["needs_approval", "approved"]
-                ).values("payload__device_id")
+        # Devices with no action and no open request: each gets one approved wipe to Complete.
+        busy = set(
+            ApprovalRequest.objects.filter(status__in=["needs_approval", "approved"]).values_list(
+                "target_key", flat=True
             )
-            .order_by("-pk")[:BURST]
         )
-        ApprovalRequest.objects.filter(
-            target_key__in=[f"device:{d.pk}" for d in fresh],
-            status__in=["needs_approval", "approved"],
-        ).delete()
+        candidates = Device.objects.filter(actions__isnull=True, management_state="managed")
+        fresh = [d for d in candidates.order_by("-pk")[: BURST * 3] if f"device:{d.pk}" not in busy]
+        fresh = fresh[:BURST]
         created = requests_create(
             [{"device": d, "requestor": hazel, "status": "approved"} for d in fresh]
         )
@@ -272,8 +268,8 @@ def worker_burst() -> list[str]:
                     "POST",
                     f"/tenant/maa/requests/{pk}/complete/",
                     headers={
-                        "Cookie": cookie + "; csrftoken=bench",
-                        "X-CSRFToken": "bench",
+                        "Cookie": cookie,
+                        "X-CSRFToken": token,
                         "Referer": f"http://127.0.0.1:{PORT}/",
                     },
                 )

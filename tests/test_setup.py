@@ -103,3 +103,27 @@ def test_the_periodic_tasks_live_in_the_database_schedule(db):
     assert tasks == {name: entry["task"] for name, entry in settings.CELERY_BEAT_SCHEDULE.items()}
     assert settings.CELERY_BEAT_SCHEDULER.startswith("django_celery_beat")
     assert "approvals.tasks.recover_executions" in tasks.values()
+
+
+def test_the_demo_broker_keeps_its_runtime_files_under_the_data_directory(tmp_path):
+    """Kombu's filesystem transport defaults to ./control in the working directory."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s;"
+            "print(s.CELERY_BROKER_TRANSPORT_OPTIONS['control_folder'])",
+        ],
+        env={
+            **os.environ,
+            "DEBUG": "1",
+            "REDIS_URL": "",
+            "DATABASE_URL": "",
+            "MAA_VAR_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "maa_portal.settings",
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip() == str(tmp_path / "celery" / "control"), result.stderr
