@@ -3,6 +3,8 @@
 from django.contrib.auth.models import Permission as AuthPermission
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from rbac.catalogue import Perm
 from rbac.models import GroupType, SecurityGroup, User
@@ -263,11 +265,23 @@ def requests_of(user) -> QuerySet:
     return _with_list_relations(ApprovalRequest.objects.filter(requestor=user))
 
 
-def requests_visible_to(user) -> QuerySet:
-    """Requests this user may open: their own and those sent to them."""
-    return ApprovalRequest.objects.filter(
-        Q(requestor=user) | _granted(user, "view_approvalrequest")
+def request_visible_to(user, request_id: int) -> ApprovalRequest:
+    """One request this user may open (their own, or one sent to them), or Http404.
+
+    Probes the request's own grants by index: cheaper for one request than the list filter.
+    """
+    request = get_object_or_404(
+        ApprovalRequest.objects.select_related("requestor", "policy"), pk=request_id
     )
+    if request.requestor_id == user.pk:
+        return request
+    grants = {"content_object_id": request_id, "permission__codename": "view_approvalrequest"}
+    if (
+        RequestGroupPermission.objects.filter(group__user=user, **grants).exists()
+        or RequestUserPermission.objects.filter(user=user, **grants).exists()
+    ):
+        return request
+    raise Http404("No such request.")
 
 
 def admin_tasks_for(user) -> QuerySet:

@@ -286,6 +286,8 @@ def worker_burst() -> list[str]:
         for t in threads:
             t.join()
         post_rate = len(ids) / (time.perf_counter() - started)
+        if codes.count(302) != len(ids):
+            raise RuntimeError(f"Complete answered {sorted(set(codes))}, not only 302")
         while ApprovalRequest.objects.filter(
             pk__in=ids, execution_status="succeeded"
         ).count() < len(ids):

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
@@ -15,9 +15,9 @@ from ..selectors import (
     decision_refusal,
     filter_requests,
     request_approver_of_any,
+    request_visible_to,
     requests_of,
     requests_received_by,
-    requests_visible_to,
 )
 from ..services import (
     ApprovalDenied,
@@ -148,15 +148,13 @@ def request_execution(request, pk):
     """The execution section alone, for the request page's live updates."""
     if not request.htmx:
         return redirect("approvals:request_detail", pk)
-    approval_request = get_object_or_404(requests_visible_to(request.user), pk=pk)
+    approval_request = request_visible_to(request.user, pk)
     return render(request, "approvals/execution.html", execution_context(approval_request))
 
 
 @login_required
 def request_detail(request, pk):
-    approval_request = get_object_or_404(
-        requests_visible_to(request.user).select_related("requestor", "policy"), pk=pk
-    )
+    approval_request = request_visible_to(request.user, pk)
     return render(
         request, "approvals/request_detail.html", request_context(request, approval_request)
     )
@@ -187,7 +185,7 @@ DONE = {
 def request_action(request, pk, action):
     if action not in ACTIONS:
         raise Http404
-    approval_request = get_object_or_404(requests_visible_to(request.user), pk=pk)
+    approval_request = request_visible_to(request.user, pk)
     form = DecisionForm(request.POST)
     note = form.data.get("note", "")
     try:
@@ -198,7 +196,7 @@ def request_action(request, pk, action):
         # Render the page again so the approver notes typed are not lost.
         messages.error(request, str(exc))
         # Fetched again, not refresh_from_db(): that is not thread-safe on django-fsm-2 models.
-        approval_request = get_object_or_404(requests_visible_to(request.user), pk=pk)
+        approval_request = request_visible_to(request.user, pk)
         context = request_context(request, approval_request)
         context["decision_form"] = DecisionForm(initial={"note": note})
         return render(request, "approvals/request_detail.html", context, status=400)
