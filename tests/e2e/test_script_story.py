@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import activate_policy
 from tests.device_scripts.conftest import build_script_tenant
-from tests.e2e.test_stories import reload_until
+from tests.e2e.test_stories import complete_from_my_requests, reload_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,13 +42,7 @@ def test_story_script_edit_with_a_diff_for_the_approver(person, worker, shot):
     expect(page.locator("#request-status")).to_have_text("Approved")
 
     # Sam completes; the worker applies the edit and the laptops run the new version.
-    person.sign_in("sam")
-    page.get_by_role("link", name="Multi Admin Approval").click()
-    page.get_by_role("link", name="My requests").click()
-    page.get_by_role("link", name=re.compile(r"^#\d+$")).first.click()
-    page.get_by_role("button", name="Complete").click()
-    expect(page.locator("#request-status")).to_have_text("Completed")
-    reload_until(page, page.locator("#execution-status"), "Succeeded")
+    complete_from_my_requests(person, "sam")
     page.get_by_role("link", name="Platform script Set time zone").click()
     reload_until(page, page.locator("#run-counts"), "Succeeded: 2")
     page.get_by_role("link", name="DESKTOP-ALICE").click()

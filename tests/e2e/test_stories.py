@@ -20,6 +20,19 @@ def reload_until(page, locator, text: str, timeout: float = 30):
     wait_until(shows, timeout=timeout, interval=0.5, what=f"{text!r} on {page.url}")
 
 
+def complete_from_my_requests(person, username: str) -> None:
+    """The requestor opens their newest request from My requests, completes it, and waits for
+    the worker to report the execution Succeeded."""
+    page = person.page
+    person.sign_in(username)
+    page.get_by_role("link", name="Multi Admin Approval").click()
+    page.get_by_role("link", name="My requests").click()
+    page.get_by_role("link", name=re.compile(r"^#\d+$")).first.click()
+    page.get_by_role("button", name="Complete").click()
+    expect(page.locator("#request-status")).to_have_text("Completed")
+    reload_until(page, page.locator("#execution-status"), "Succeeded")
+
+
 def hazel_asks_for_a_wipe(person, device, justification: str) -> str:
     """Hazel opens the device's Wipe page and files the request; returns the request's URL."""
     person.sign_in("hazel")
@@ -86,13 +99,7 @@ def test_story_1_the_article(person, worker, shot):
     expect(page.locator("#request-status")).to_have_text("Approved")
 
     # Hazel completes from My requests; the worker wipes, the device checks in.
-    person.sign_in("hazel")
-    page.get_by_role("link", name="Multi Admin Approval").click()
-    page.get_by_role("link", name="My requests").click()
-    page.get_by_role("link", name=re.compile(r"^#\d+$")).first.click()
-    page.get_by_role("button", name="Complete").click()
-    expect(page.locator("#request-status")).to_have_text("Completed")
-    reload_until(page, page.locator("#execution-status"), "Succeeded")
+    complete_from_my_requests(person, "hazel")
     page.goto(device_url)
     reload_until(page, page.locator("#device-state"), "Wiped")
     expect(page.locator("#device-actions")).to_contain_text("Done")
