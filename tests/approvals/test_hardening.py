@@ -1,7 +1,5 @@
 """Bad input, lost races and lost permissions get a clear answer, never a 500."""
 
-import threading
-
 import pytest
 from django.core import mail
 from django.db import connection
@@ -21,29 +19,8 @@ from approvals.services import (
 from rbac.models import SecurityGroup
 from rbac.services import RbacError, group_create
 from tests import factories as f
+from tests.concurrency import in_threads
 from tests.conftest import build_tenant, policy_state, request_wipe, submit_policy
-
-
-def _in_threads(target, count: int, *, close: bool = True):
-    barrier = threading.Barrier(count)
-    results: list = []
-
-    def run():
-        barrier.wait()
-        try:
-            results.append(target())
-        except Exception as exc:  # what each loser gets is what is checked
-            results.append(exc)
-        finally:
-            if close:
-                connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
@@ -61,7 +38,7 @@ def test_twenty_concurrent_completes_through_the_page_run_once_without_a_500():
         client.force_login(tenant.hazel)
         return client.post(url).status_code
 
-    codes = _in_threads(complete, 20)
+    codes = in_threads(complete, 20)
     assert all(isinstance(code, int) for code in codes), codes
     assert 500 not in codes
     assert codes.count(302) == 1 and codes.count(400) == 19
@@ -78,7 +55,7 @@ def test_ten_concurrent_policies_for_one_type_one_wins_the_rest_hear_why():
     def submit():
         return submit_policy(tenant.policy_admin, policy_state("device.wipe", [tenant.approvers]))
 
-    results = _in_threads(submit, 10)
+    results = in_threads(submit, 10)
     winners = [r for r in results if isinstance(r, ApprovalRequest)]
     losers = [r for r in results if not isinstance(r, ApprovalRequest)]
     assert len(winners) == 1, results
@@ -89,7 +66,7 @@ def test_ten_concurrent_policies_for_one_type_one_wins_the_rest_hear_why():
 
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_groups_with_one_name_one_is_created():
-    results = _in_threads(lambda: group_create(actor=None, name="Race group"), 10)
+    results = in_threads(lambda: group_create(actor=None, name="Race group"), 10)
     assert sum(isinstance(r, SecurityGroup) for r in results) == 1
     losers = [r for r in results if not isinstance(r, SecurityGroup)]
     assert all(isinstance(r, RbacError) and "already exists" in str(r) for r in losers), losers
@@ -206,7 +183,7 @@ def test_concurrent_requests_cannot_exhaust_database_connections(live_server):
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status
 
-    assert set(_in_threads(page, 20, close=False)) == {200}
+    assert set(in_threads(page, 20, close=False)) == {200}
     pool_max = connection.settings_dict["OPTIONS"]["pool"]["max_size"]
     assert count() <= before + pool_max
 

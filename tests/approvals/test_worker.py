@@ -3,7 +3,6 @@
 import threading
 
 import pytest
-from django.db import connection
 
 from approvals.models import ApprovalRequest, ExecutionStatus, PolicyStatus, RequestStatus
 from approvals.services import (
@@ -14,31 +13,11 @@ from approvals.services import (
 )
 from devices.models import Device, ManagementState
 from devices.tasks import simulated_check_in
+from tests.concurrency import in_threads
 from tests.conftest import activate_policy, build_tenant, policy_state, request_wipe, submit_policy
 from tests.worker import celery_worker, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _in_threads(target, count: int = 2):
-    barrier = threading.Barrier(count)
-    results: list = []
-
-    def run():
-        barrier.wait()
-        try:
-            results.append(target())
-        except Exception as exc:  # the loser's refusal is part of what is checked
-            results.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 def test_double_complete_from_two_threads_wipes_once():
@@ -47,11 +26,11 @@ def test_double_complete_from_two_threads_wipes_once():
     request = request_wipe(tenant)
     request_approve(request_id=request.pk, approver=tenant.approver)
 
-    results = _in_threads(lambda: request_complete(request_id=request.pk, actor=tenant.hazel))
+    results = in_threads(lambda: request_complete(request_id=request.pk, actor=tenant.hazel))
     assert sum(isinstance(r, ApprovalRequest) for r in results) == 1
     assert sum(isinstance(r, ApprovalError) for r in results) == 1
 
-    results = _in_threads(lambda: request_execute(request_id=request.pk))
+    results = in_threads(lambda: request_execute(request_id=request.pk))
     assert all(isinstance(r, ApprovalRequest) for r in results), results
     request.refresh_from_db()
     assert request.execution_status == ExecutionStatus.SUCCEEDED
@@ -73,7 +52,7 @@ def test_two_concurrent_approvals_reach_a_quorum_of_two_once():
             approver = next(approvers)
         return request_approve(request_id=request.pk, approver=approver)
 
-    results = _in_threads(approve)
+    results = in_threads(approve)
     assert all(isinstance(r, ApprovalRequest) for r in results), results
     request.refresh_from_db()
     assert request.status == RequestStatus.APPROVED
