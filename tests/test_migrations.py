@@ -24,7 +24,7 @@ def _migrate(targets):
     return executor.loader.project_state([t for t in targets if t[1]]).apps
 
 
-def test_previous_main_database_upgrades_keeping_audit_chain_and_policies():
+def test_previous_main_database_upgrades_keeping_audit_chain_policies_and_grants():
     old = _migrate(PREVIOUS_MAIN)
     OldEvent = old.get_model("approvals", "AuditEvent")
     OldPolicy = old.get_model("approvals", "AccessPolicy")
@@ -43,6 +43,33 @@ def test_previous_main_database_upgrades_keeping_audit_chain_and_policies():
     assignments.approver_groups.add(two)
     OldPolicy.objects.create(name="Wipe", operation_type="device.wipe", status="active")
     OldPolicy.objects.create(name="Policies", operation_type="maa.policy", status="active")
+    # An open request whose approver group holds guardian's generic "decide" row.
+    requestor = old.get_model("rbac", "User").objects.create(username="hazel")
+    request = old.get_model("approvals", "ApprovalRequest").objects.create(
+        operation_type="device.wipe",
+        target_key="device:1",
+        target_label="PC",
+        payload={"device_id": 1},
+        payload_digest="d",
+        target_fingerprint="f",
+        requestor=requestor,
+        justification="j",
+        expires_at="2030-01-01T00:00:00Z",
+    )
+    content_type = old.get_model("contenttypes", "ContentType").objects.get_or_create(
+        app_label="approvals", model="approvalrequest"
+    )[0]
+    decide = old.get_model("auth", "Permission").objects.get_or_create(
+        codename="decide_approvalrequest",
+        content_type=content_type,
+        defaults={"name": "Can approve or reject the request"},
+    )[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO guardian_groupobjectpermission (object_pk, content_type_id, group_id, "
+            "permission_id) VALUES (%s, %s, %s, %s)",
+            [str(request.pk), content_type.pk, one.auth_group_id, decide.pk],
+        )
 
     executor = MigrationExecutor(connection)
     _migrate(executor.loader.graph.leaf_nodes())
@@ -65,6 +92,20 @@ def test_previous_main_database_upgrades_keeping_audit_chain_and_policies():
     }
     assert rbac.approvals_required == 2
     assert AccessPolicy.objects.get(name="Assignments").status == "deleted"
+    # Guardian's generic row became a row of the direct table, with a real foreign key.
+    from approvals.models import RequestGroupPermission
+
+    moved = RequestGroupPermission.objects.get(content_object_id=request.pk)
+    assert (moved.group_id, moved.permission.codename) == (
+        one.auth_group_id,
+        "decide_approvalrequest",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM guardian_groupobjectpermission WHERE content_type_id = %s",
+            [content_type.pk],
+        )
+        assert cursor.fetchone()[0] == 0
     # The append-only trigger moved with the table.
     with pytest.raises(Exception, match="append-only"), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditevent")
