@@ -166,7 +166,7 @@ def _message(notice: Notice) -> EmailMultiAlternatives:
         "preferences_url": settings.PORTAL_BASE_URL + reverse("rbac:profile"),
     }
     message = EmailMultiAlternatives(
-        subject=safe_subject(notice.subject),
+        subject=notice.subject,  # made one line when the notice was written
         body=render_to_string("approvals/email/request_event.txt", context),
         to=[user.email],
     )

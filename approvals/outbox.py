@@ -62,7 +62,3 @@ def outbox_relay(*, message_ids=None, limit: int = BATCH) -> int:
             message.save(update_fields=["sent_at"])
             published += 1
     return published
-
-
-def outbox_backlog() -> int:
-    return OutboxMessage.objects.filter(sent_at__isnull=True).count()
