@@ -9,6 +9,7 @@ import difflib
 from django.urls import reverse
 
 from approvals.operations import Change, Operation, OperationError, Target, registry
+from devices.assignable import group_names
 from rbac.catalogue import Perm, Workload
 from rbac.models import SecurityGroup
 
@@ -71,11 +72,6 @@ def text_diff(before: str, after: str) -> list[list[str]]:
         if mark in "+- ":
             rows.append([mark, text])
     return rows
-
-
-def _group_names(ids) -> str:
-    names = SecurityGroup.objects.filter(pk__in=list(ids)).values_list("name", flat=True)
-    return ", ".join(sorted(names)) or "none"
 
 
 def _reach(platform: str, groups: dict) -> int:
@@ -211,8 +207,8 @@ class ScriptDelete(ScriptOperation):
         rows = [Change("Change", after=self.label)]
         rows += self._setting_rows(state, {}, only_changed=False)
         rows += [
-            Change("Assigned to (included groups)", _group_names(groups[INCLUDE]), "none"),
-            Change("Excluded groups", _group_names(groups[EXCLUDE]), "none"),
+            Change("Assigned to (included groups)", group_names(groups[INCLUDE]), "none"),
+            Change("Excluded groups", group_names(groups[EXCLUDE]), "none"),
             Change("Devices reached", str(_reach(script.platform, groups)), "0"),
         ]
         return rows
@@ -235,11 +231,11 @@ class ScriptAssign(ScriptOperation):
         rows = [Change("Change", after=self.label)]
         for mode, label in [(INCLUDE, "Included groups"), (EXCLUDE, "Excluded groups")]:
             old, new = set(before[mode]), set(after[mode])
-            rows.append(Change(label, _group_names(old), _group_names(new)))
+            rows.append(Change(label, group_names(old), group_names(new)))
             if new - old:
-                rows.append(Change(f"{label}: added", after=_group_names(new - old)))
+                rows.append(Change(f"{label}: added", after=group_names(new - old)))
             if old - new:
-                rows.append(Change(f"{label}: removed", after=_group_names(old - new)))
+                rows.append(Change(f"{label}: removed", after=group_names(old - new)))
         reached = [_reach(script.platform, before), _reach(script.platform, after)]
         rows.append(Change("Devices reached", str(reached[0]), str(reached[1])))
         return rows

@@ -2,9 +2,9 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from devices.models import Device, ManagementState, OperatingSystem
+from devices import assignable
+from devices.models import OperatingSystem
 from rbac.catalogue import Perm
-from rbac.models import User
 from rbac.selectors import user_has_perm
 
 from .models import AssignmentMode, Platform, RunStatus, Script, ScriptRun
@@ -18,22 +18,14 @@ OPERATING_SYSTEM = {
 
 def devices_reached(*, platform: str, include, exclude=()) -> QuerySet:
     """Devices of the platform whose primary user is in an included group and no excluded one."""
-    members = User.groups.through.objects.filter
-    included = members(group__security_group__in=list(include)).values("user_id")
-    excluded = members(group__security_group__in=list(exclude)).values("user_id")
-    return (
-        Device.objects.exclude(management_state=ManagementState.DELETED)
-        .filter(operating_system=OPERATING_SYSTEM[platform], primary_user_id__in=included)
-        .exclude(primary_user_id__in=excluded)
+    return assignable.devices_reached(
+        operating_systems=[OPERATING_SYSTEM[platform]], include=include, exclude=exclude
     )
 
 
 def script_groups(script: Script) -> dict[str, list[int]]:
     """The assignment as {"include": [...], "exclude": [...]} group ids, sorted."""
-    groups = {AssignmentMode.INCLUDE.value: [], AssignmentMode.EXCLUDE.value: []}
-    for group_id, mode in script.assignments.order_by("group_id").values_list("group_id", "mode"):
-        groups[mode].append(group_id)
-    return groups
+    return assignable.groups_by_mode(script.assignments.all(), AssignmentMode.values)
 
 
 def script_list(*, search: str = "", kind: str = "", platform: str = "") -> QuerySet:

@@ -71,6 +71,13 @@ class Device(FSMModelMixin, models.Model):
         on_delete=models.SET_NULL,
         related_name="devices",
     )
+    # What compliance rules measure; devices report them at check-in (simulated here).
+    encrypted = models.BooleanField(default=True)
+    password_length = models.PositiveSmallIntegerField(default=8, help_text="0: no password")
+    jailbroken = models.BooleanField("jailbroken or rooted", default=False)
+    firewall_enabled = models.BooleanField(default=True)
+    antivirus_enabled = models.BooleanField(default=True)
+    # Computed from the assigned compliance policies at each check-in (device_policies).
     compliance_state = models.CharField(
         max_length=16, choices=Compliance.choices, default=Compliance.UNKNOWN, db_index=True
     )

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "approvals",
     "devices",
     "device_scripts",
+    "mobile_apps",
+    "device_policies",
     "tenant_admin",
     "maa_portal",
 ]

@@ -12,6 +12,8 @@ urlpatterns = [
     path("login/", PortalLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("devices/scripts/", include("device_scripts.urls")),
+    path("devices/", include("device_policies.urls")),
+    path("apps/", include("mobile_apps.urls")),
     path("devices/", include("devices.urls")),
     path("tenant/", include("tenant_admin.urls")),
     path("tenant/", include("rbac.urls")),

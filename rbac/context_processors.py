@@ -12,6 +12,9 @@ def navigation(request):
         "nav": {
             "devices": access.has(Perm.DEVICES_READ),
             "scripts": access.has(Perm.SCRIPTS_READ),
+            "apps": access.has(Perm.APPS_READ),
+            "compliance": access.has(Perm.COMPLIANCE_READ),
+            "configuration": access.has(Perm.CONFIGURATION_READ),
             "groups": access.has(Perm.ORGANIZATION_READ),
             "roles": access.has(Perm.ROLES_READ),
             "policies": access.has(Perm.MAA_POLICY_READ),

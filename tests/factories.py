@@ -80,7 +80,7 @@ def device(name: str = "", *, primary_user=None, tags=(), **fields) -> Device:
         name=name or f"DESKTOP-{n:04d}",
         serial_number=fields.pop("serial_number", f"SN-TEST-{n:06d}"),
         operating_system=fields.pop("operating_system", OperatingSystem.WINDOWS),
-        os_version=fields.pop("os_version", "11 24H2"),
+        os_version=fields.pop("os_version", "10.0.26100.2605"),
         model=fields.pop("model", "Latitude 7450"),
         manufacturer=fields.pop("manufacturer", "Dell"),
         ownership=fields.pop("ownership", Ownership.CORPORATE),
@@ -111,3 +111,45 @@ def script(name: str = "", *, kind: str = "script", body: str = 'Write-Output "h
             "schedule": state.pop("schedule", ""),
         },
     )
+
+
+def app(name: str = "", *, app_type: str = "win32", **fields):
+    from mobile_apps.services import app_create, app_fields
+
+    defaults = {
+        "name": name or f"App {next(_seq)}",
+        "publisher": "Contoso",
+        "app_version": "1.0",
+        "description": "",
+        "install_command": 'msiexec /i "app.msi" /qn',
+        "uninstall_command": 'msiexec /x "app.msi" /qn',
+        "detection_type": "file",
+        "detection_value": r"C:\Program Files\App\app.exe",
+        "package_identifier": "9WZDNCRFJ3PZ",
+        "app_store_url": "https://apps.apple.com/app/id123",
+        "bundle_id": "com.contoso.app",
+        "package_name": "com.contoso.app",
+        "app_url": "https://intranet.contoso.example",
+    }
+    state = {"app_type": app_type}
+    for field in app_fields(app_type):
+        state[field] = fields.pop(field, defaults[field])
+    return app_create(actor=None, state=state)
+
+
+def device_policy(
+    name: str = "", *, family: str, platform: str = "windows", settings: dict, **fields
+):
+    from device_policies.services import policy_create
+
+    state = {
+        "family": family,
+        "name": name or f"Policy {next(_seq)}",
+        "description": "",
+        "platform": platform,
+        "settings": settings,
+    }
+    if family == "compliance":
+        state["noncompliant_after_days"] = fields.pop("noncompliant_after_days", 0)
+        state["notify_user"] = fields.pop("notify_user", False)
+    return policy_create(actor=None, state=state)

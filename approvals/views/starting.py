@@ -57,7 +57,8 @@ class StartOperationView(View):
     @classmethod
     def as_view(cls, **initkwargs):
         view = super().as_view(**initkwargs)
-        return permission_required(cls.permission)(view) if cls.permission else login_required(view)
+        permission = initkwargs.get("permission", cls.permission)
+        return permission_required(permission)(view) if permission else login_required(view)
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)

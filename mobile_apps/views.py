@@ -1,0 +1,80 @@
+from django.shortcuts import get_object_or_404, render
+
+from approvals.selectors import open_request_for, requests_for_target
+from devices.assignable_views import AssignableCreateView, AssignableEditView
+from rbac.catalogue import Perm
+from rbac.decorators import permission_required
+from rbac.selectors import user_has_perm
+from utilities.paginator import CappedPaginator
+
+from .forms import AppFilterForm, AppForm
+from .models import AppType, Intent, MobileApp
+from .operations import APPS
+from .selectors import app_installs, app_list, install_counts
+
+PAGE_SIZE = 50
+
+
+@permission_required(Perm.APPS_READ)
+def app_index(request):
+    form = AppFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    apps = app_list(search=filters.get("q", ""), app_type=filters.get("app_type", ""))
+    page = CappedPaginator(apps, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "mobile_apps/app_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "app_types": AppType.choices,
+            "can_create": user_has_perm(request.user, Perm.APPS_CREATE),
+        },
+    )
+
+
+@permission_required(Perm.APPS_READ)
+def app_detail(request, pk):
+    app = get_object_or_404(MobileApp, pk=pk)
+    user = request.user
+    key = APPS.target_key(app.pk)
+    installs = CappedPaginator(app_installs(app), PAGE_SIZE).get_page(request.GET.get("page"))
+    assignments = list(app.assignments.select_related("group"))
+    return render(
+        request,
+        "mobile_apps/app_detail.html",
+        {
+            "app": app,
+            "fields": [
+                (AppForm.base_fields[f].label or f.replace("_", " ").capitalize(), value)
+                for f, value in AppForm.initial_for(app).items()
+                if f not in ("name", "description")
+            ],
+            "counts": install_counts(app),
+            "page": installs,
+            "query": "",
+            "intents": [
+                (intent.label, [a.group for a in assignments if a.mode == intent])
+                for intent in Intent
+            ],
+            "open_request": open_request_for(key),
+            "history": requests_for_target(key)[:20],
+            "can_update": user_has_perm(user, Perm.APPS_UPDATE),
+            "can_assign": user_has_perm(user, Perm.APPS_ASSIGN),
+            "can_delete": user_has_perm(user, Perm.APPS_DELETE),
+        },
+    )
+
+
+class AppCreateView(AssignableCreateView):
+    form_class = AppForm
+
+    def get_context(self) -> dict:
+        return {"title": f"Add {AppType(self.kwargs['app_type']).label}"}
+
+
+class AppEditView(AssignableEditView):
+    form_class = AppForm
