@@ -1,5 +1,5 @@
-"""A demo tenant in the shape of the article: a policy admin, approvers, Hazel, devices, scripts
-and device categories."""
+"""A demo tenant in the shape of the article: a policy admin, approvers, Hazel, devices, scripts,
+device categories, apps, compliance and configuration policies."""
 
 import random
 from datetime import timedelta
@@ -10,11 +10,13 @@ from django.utils import timezone
 
 from device_scripts.models import Platform, RunAs, Schedule, Script, ScriptKind
 from device_scripts.services import script_assign, script_create
-from devices.models import Compliance, Device, DeviceCategory, OperatingSystem, Ownership
-from devices.services import category_create
+from devices.models import Device, DeviceCategory, OperatingSystem, Ownership
+from devices.services import category_create, device_check_in
 from rbac.catalogue import Perm
 from rbac.models import DirectoryRole, Role, RoleAssignment, ScopeTag, SecurityGroup, User
 from rbac.services import assignment_create, catalogue_sync, group_create, role_create
+
+from ...demo_workloads import seed_workloads
 
 DEMO_PASSWORD = "maa-demo-2026"
 
@@ -27,6 +29,7 @@ ADMINS = [
     ("helpdesk2", "Marco Verdi (help desk, Milan only)", "", ["Help Desk Milan"]),
     ("roleadmin", "Riley Chen (role admin)", "", ["Intune Role Admins"]),
     ("profilemanager", "Sam Ortiz (scripts and profiles)", "", ["Endpoint Admins"]),
+    ("appmanager", "Kim Park (apps)", "", ["App Admins"]),
     ("auditor", "Casey Novak (auditor)", "", ["Auditors"]),
     ("globaladmin", "Gale Fischer (global admin)", DirectoryRole.GLOBAL_ADMINISTRATOR, []),
 ]
@@ -46,10 +49,11 @@ EMPLOYEES = [
 ]
 MODELS = {
     OperatingSystem.WINDOWS: [
-        ("Dell", "Latitude 7450", "11 24H2"),
-        ("Lenovo", "ThinkPad T14", "11 23H2"),
-        ("HP", "EliteBook 840 G11", "11 24H2"),
-        ("Microsoft", "Surface Laptop 7", "11 24H2"),
+        ("Dell", "Latitude 7450", "10.0.26100.2605"),
+        ("Lenovo", "ThinkPad T14", "10.0.22631.4602"),
+        ("HP", "EliteBook 840 G11", "10.0.26100.2605"),
+        ("Microsoft", "Surface Laptop 7", "10.0.26100.2605"),
+        ("Dell", "OptiPlex 7010", "10.0.19045.5247"),
     ],
     OperatingSystem.MACOS: [
         ("Apple", "MacBook Air M3", "15.1"),
@@ -140,6 +144,7 @@ class Command(BaseCommand):
             "Help Desk Milan": [users["helpdesk2"]],
             "Intune Role Admins": [users["roleadmin"]],
             "Endpoint Admins": [users["profilemanager"]],
+            "App Admins": [users["appmanager"]],
             "Auditors": [users["auditor"]],
             "Milan employees": [u for u, city in employees if city == "Milan"],
             "London employees": [u for u, city in employees if city == "London"],
@@ -183,6 +188,14 @@ class Command(BaseCommand):
             ),
             ("Auditors", Role.objects.get(name="Read Only Operator"), ["Auditors"], True, [], []),
             (
+                "App managers",
+                Role.objects.get(name="Application Manager"),
+                ["App Admins"],
+                True,
+                [],
+                [],
+            ),
+            (
                 "Endpoint admins",
                 Role.objects.get(name="Policy and Profile Manager"),
                 ["Endpoint Admins"],
@@ -208,6 +221,10 @@ class Command(BaseCommand):
         created = self._devices(devices, employees, tags)
         self._categories()
         self._scripts(groups)
+        seed_workloads(groups)
+        # Each device checks in once: apps install, compliance is computed, settings apply.
+        for device_id in Device.objects.values_list("pk", flat=True):
+            device_check_in(device_id=device_id)
         self.stdout.write(self.style.SUCCESS(f"Demo tenant ready ({created} new devices)."))
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
         for username, display, directory_role, _groups in ADMINS:
@@ -272,10 +289,12 @@ class Command(BaseCommand):
                     "manufacturer": maker,
                     "ownership": Ownership.PERSONAL if rng.random() < 0.2 else Ownership.CORPORATE,
                     "primary_user": user,
-                    "compliance_state": rng.choices(
-                        [Compliance.COMPLIANT, Compliance.NONCOMPLIANT, Compliance.IN_GRACE],
-                        weights=[8, 1, 1],
-                    )[0],
+                    # What compliance rules measure; a few devices break one.
+                    "encrypted": rng.random() < 0.9,
+                    "password_length": rng.choice([0, 6, 8, 8, 8, 12, 12, 14]),
+                    "jailbroken": os_name in ("iOS", "Android") and rng.random() < 0.05,
+                    "firewall_enabled": rng.random() < 0.95,
+                    "antivirus_enabled": rng.random() < 0.95,
                     "enrolled_at": now - timedelta(days=rng.randrange(20, 700)),
                     "last_check_in": now - timedelta(minutes=rng.randrange(5, 60 * 48)),
                 },
