@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, render
 from approvals.selectors import open_request_for, requests_for_target
 from devices.assignable_views import AssignableCreateView, AssignableEditView
 from rbac.selectors import user_has_perm
-from utilities.paginator import CappedPaginator
+from utilities.paginator import CappedPaginator, paginate
 
 from .forms import PolicyFilterForm, PolicyForm
 from .models import AssignmentMode, DeviceStatus
@@ -23,18 +23,15 @@ def policy_index(request, family):
     policies = policy_list(
         family=family, search=filters.get("q", ""), platform=filters.get("platform", "")
     )
-    page = CappedPaginator(policies, PAGE_SIZE).get_page(request.GET.get("page"))
-    for policy in page:
+    listing = paginate(request, policies, PAGE_SIZE)
+    for policy in listing["page"]:
         policy.counts = [getattr(policy, status.value) for status in STATUSES[family]]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "device_policies/policy_list.html",
         {
             "form": form,
-            "page": page,
-            "query": query.urlencode(),
+            **listing,
             "spec": spec,
             "platforms": PolicyPlatform.CHOICES,
             "statuses": STATUSES[family],

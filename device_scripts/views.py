@@ -8,7 +8,7 @@ from approvals.views.starting import StartOperationView
 from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
-from utilities.paginator import CappedPaginator
+from utilities.paginator import CappedPaginator, paginate
 
 from .forms import AssignForm, ScriptFilterForm, ScriptForm
 from .models import AssignmentMode, Script, ScriptKind
@@ -27,17 +27,13 @@ def script_index(request):
         kind=filters.get("kind", ""),
         platform=filters.get("platform", ""),
     )
-    page = CappedPaginator(scripts, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     user = request.user
     return render(
         request,
         "device_scripts/script_list.html",
         {
             "form": form,
-            "page": page,
-            "query": query.urlencode(),
+            **paginate(request, scripts, PAGE_SIZE),
             "can_create": user_has_perm(user, Perm.SCRIPTS_CREATE),
         },
     )

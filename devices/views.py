@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
-from utilities.paginator import CappedPaginator
+from utilities.paginator import paginate
 
 from .extensions import device_panels
 from .forms import CategoryForm, DeviceCategoryForm, DeviceFilterForm
@@ -47,18 +47,12 @@ def device_index(request):
         search=filters.get("q", ""),
         filters={**filters, "tag": filters["tag"].pk if filters.get("tag") else None},
     )
-    page = CappedPaginator(devices, PAGE_SIZE).get_page(request.GET.get("page"))
+    listing = paginate(request, devices, PAGE_SIZE)
     # One query for the badges of the whole page.
-    open_requests = open_requests_by_key(device_target_key(d.pk) for d in page)
-    for device in page:
+    open_requests = open_requests_by_key(device_target_key(d.pk) for d in listing["page"])
+    for device in listing["page"]:
         device.open_request = open_requests.get(device_target_key(device.pk))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "devices/device_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
-    )
+    return render(request, "devices/device_list.html", {"form": form, **listing})
 
 
 def _visible_device(request, pk):

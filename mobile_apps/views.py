@@ -5,7 +5,7 @@ from devices.assignable_views import AssignableCreateView, AssignableEditView
 from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
-from utilities.paginator import CappedPaginator
+from utilities.paginator import CappedPaginator, paginate
 
 from .forms import AppFilterForm, AppForm
 from .models import AppType, Intent, MobileApp
@@ -20,16 +20,12 @@ def app_index(request):
     form = AppFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     apps = app_list(search=filters.get("q", ""), app_type=filters.get("app_type", ""))
-    page = CappedPaginator(apps, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "mobile_apps/app_list.html",
         {
             "form": form,
-            "page": page,
-            "query": query.urlencode(),
+            **paginate(request, apps, PAGE_SIZE),
             "app_types": AppType.choices,
             "can_create": user_has_perm(request.user, Perm.APPS_CREATE),
         },

@@ -52,3 +52,13 @@ class CappedPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         return CappedPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
+
+
+def paginate(request, queryset, per_page: int) -> dict:
+    """A list page's "page" and "query" (its GET parameters without the page, for the links)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "page": CappedPaginator(queryset, per_page).get_page(request.GET.get("page")),
+        "query": query.urlencode(),
+    }

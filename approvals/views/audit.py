@@ -8,7 +8,7 @@ from django.shortcuts import render
 from audit.models import AuditEvent
 from rbac.catalogue import Perm
 from rbac.decorators import permission_required
-from utilities.paginator import CappedPaginator
+from utilities.paginator import paginate
 
 
 class AuditFilterForm(forms.Form):
@@ -40,14 +40,7 @@ def _filtered(request):
 @permission_required(Perm.AUDIT_READ)
 def audit_index(request):
     form, qs = _filtered(request)
-    page = CappedPaginator(qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "approvals/audit_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
-    )
+    return render(request, "approvals/audit_list.html", {"form": form, **paginate(request, qs, 50)})
 
 
 FIELDS = [

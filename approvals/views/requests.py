@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
-from utilities.paginator import CappedPaginator
+from utilities.paginator import CappedPaginator, paginate
 
 from ..forms import TO_DECIDE, DecisionForm, RequestFilterForm
 from ..models import ExecutionStatus, NoticeStatus, RequestStatus, Verdict
@@ -44,9 +44,6 @@ def _request_list(request, qs, *, tab: str, title: str, empty: str, default_stat
             operation=form.cleaned_data["operation"],
             user=request.user,
         )
-    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "approvals/request_list.html",
@@ -55,8 +52,7 @@ def _request_list(request, qs, *, tab: str, title: str, empty: str, default_stat
             "title": title,
             "empty": empty,
             "form": form,
-            "page": page,
-            "query": query.urlencode(),
+            **paginate(request, qs, PAGE_SIZE),
             "showing_to_decide": form.is_valid() and form.cleaned_data["status"] == TO_DECIDE,
         },
     )

@@ -9,6 +9,7 @@ from approvals.models import ApprovalRequest, RequestStatus
 from device_scripts.models import Script
 from devices.services import device_check_in
 from tests import factories as f
+from tests.pages import assert_permission_matrix
 
 from .conftest import request_edit
 
@@ -46,17 +47,7 @@ def pages(st):
 
 
 def test_permission_matrix_of_the_script_pages(client, pages):
-    from rbac.models import User
-
-    for url in pages:
-        client.logout()
-        assert client.get(url).status_code == 302, url
-    client.force_login(f.user("outsider"))
-    for url in pages:
-        assert client.get(url).status_code == 403, url
-    for url, username in pages.items():
-        client.force_login(User.objects.get(username=username))
-        assert client.get(url).status_code == 200, (url, username)
+    assert_permission_matrix(client, pages)
 
 
 def test_read_only_and_help_desk_cannot_edit_or_delete(client, st):

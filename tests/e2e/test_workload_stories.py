@@ -21,6 +21,19 @@ def field(page, label: str):
     return page.get_by_label(re.compile(rf"^{re.escape(label)}( \*)?$"))
 
 
+def hazel_assigns(person, *, menu: str, name: str, intent: str, why: str) -> None:
+    """Hazel (help desk) opens the object from its menu and assigns Milan employees."""
+    page = person.page
+    person.sign_in("hazel")
+    page.get_by_role("link", name=menu).click()
+    page.get_by_role("link", name=name).click()
+    page.get_by_role("link", name="Assign").click()
+    page.get_by_role("group", name=intent).get_by_label("Milan employees").check()
+    page.get_by_label("Business justification").fill(why)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("This operation requires approval")).to_be_visible()
+
+
 def approve_newest(person, note: str, *, expect_text: list[str]) -> None:
     page = person.page
     person.sign_in("approver")
@@ -58,14 +71,7 @@ def test_story_an_app_is_added_then_required_and_installs_on_the_laptops(person,
     complete_from_my_requests(person, "appie")
 
     # Hazel (help desk) makes it Required for the Milan employees.
-    person.sign_in("hazel")
-    page.get_by_role("link", name="Apps").click()
-    page.get_by_role("link", name="Notepad++").click()
-    page.get_by_role("link", name="Assign").click()
-    page.get_by_role("group", name="Required").get_by_label("Milan employees").check()
-    page.get_by_label("Business justification").fill("Milan developers")
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("This operation requires approval")).to_be_visible()
+    hazel_assigns(person, menu="Apps", name="Notepad++", intent="Required", why="Developers")
 
     approve_newest(person, "Two laptops", expect_text=["Required: groups added", "Devices reached"])
     shot("app-assign-approved")
@@ -132,15 +138,14 @@ def test_story_assigning_a_second_policy_shows_a_settings_conflict(person, worke
     )
     page = person.page
 
-    # Sam creates nothing new: Hazel assigns the existing "Camera off" policy to Milan.
-    person.sign_in("hazel")
-    page.get_by_role("link", name="Configuration policies").click()
-    page.get_by_role("link", name="Camera off").click()
-    page.get_by_role("link", name="Assign").click()
-    page.get_by_role("group", name="Included groups").get_by_label("Milan employees").check()
-    page.get_by_label("Business justification").fill("Lab rules")
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("This operation requires approval")).to_be_visible()
+    # Hazel assigns the existing "Camera off" policy to Milan.
+    hazel_assigns(
+        person,
+        menu="Configuration policies",
+        name="Camera off",
+        intent="Included groups",
+        why="Lab rules",
+    )
 
     approve_newest(person, "OK", expect_text=["Included groups: groups added"])
     complete_from_my_requests(person, "hazel")

@@ -16,6 +16,7 @@ from mobile_apps.services import app_assign
 from rbac.models import User
 from tests import factories as f
 from tests.conftest import activate_policy
+from tests.pages import assert_permission_matrix
 
 
 @pytest.fixture
@@ -46,15 +47,7 @@ def pages(wt):
 
 
 def test_permission_matrix_of_the_new_pages(client, pages):
-    for url in pages:
-        client.logout()
-        assert client.get(url).status_code == 302, url
-    client.force_login(f.user("outsider"))
-    for url in pages:
-        assert client.get(url).status_code == 403, url
-    for url, username in pages.items():
-        client.force_login(User.objects.get(username=username))
-        assert client.get(url).status_code == 200, (url, username)
+    assert_permission_matrix(client, pages)
 
 
 def test_managers_cannot_cross_workloads_and_help_desk_only_assigns(client, wt):
