@@ -54,6 +54,10 @@ class AssignableAssignView(AssignableView):
 
     def modes(self) -> list[tuple[str, str, str]]:
         help_texts = {
+            "include": "The devices of these groups' members receive it at their next check-in.",
+            "required": "Installed on the devices of these groups' members at check-in.",
+            "available": "Offered in Company Portal; the user chooses to install it.",
+            "uninstall": "Removed from the devices of these groups' members.",
             "exclude": "Devices of these groups' members never receive it; exclusion wins.",
         }
         return [(mode, label, help_texts.get(mode, "")) for mode, label in self.spec.modes]

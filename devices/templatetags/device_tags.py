@@ -19,6 +19,17 @@ _SENTENCES = {
     "device.category": "{actor} changed the device category",
 }
 _RUNS = {"run_succeeded": "succeeded", "run_failed": "failed"}
+# Reports of the other workloads at check-in; the event's note names the app or policy.
+_REPORTS = {
+    "app.install_installed": "The device installed {note}",
+    "app.install_failed": "The device failed to install {note}",
+    "app.install_not_installed": "The device uninstalled {note}",
+    "compliance.compliant": "The device is compliant with {note}",
+    "compliance.in_grace": "The device fails {note}: in grace period",
+    "compliance.noncompliant": "The device is not compliant with {note}",
+    "configuration.succeeded": "The device applied {note}",
+    "configuration.conflict": "The device reports a settings conflict in {note}",
+}
 
 
 @register.filter
@@ -34,5 +45,7 @@ def device_event(event) -> str:
     if what in _RUNS:
         noun = "remediation" if kind == "remediation" else "script"
         return f"The device ran the {noun} {event.note}: {_RUNS[what]}"
+    if event.action in _REPORTS:
+        return _REPORTS[event.action].format(note=event.note)
     sentence = _SENTENCES.get(event.action, f"{actor}: {event.action}").format(actor=actor)
     return f"{sentence} ({event.note})" if event.note else sentence

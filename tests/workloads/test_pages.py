@@ -172,6 +172,10 @@ def test_device_page_shows_apps_compliance_and_configuration_and_policy_page_con
     assert "7-Zip" in page and "Installed" in page
     assert "Windows baseline" in page and "Not encrypted" in page and "Not compliant" in page
     assert "Conflict with Camera off" in page
+    # The device history says it in words.
+    assert "The device installed 7-Zip (Required)" in page
+    assert "The device is not compliant with Windows baseline" in page
+    assert "The device reports a settings conflict in Defender on" in page
     page = client.get(reverse("device_policies:configuration_detail", args=[other.pk]))
     body = page.content.decode()
     assert "Conflict: 1" in body and "also set by Defender on" in body
