@@ -4,7 +4,9 @@ from rbac.catalogue import Perm
 from rbac.models import User
 from rbac.selectors import scope_filter
 
-from .models import Device, DeviceAction, DeviceCategory, ManagementState
+from .models import ActionStatus, Device, DeviceAction, DeviceCategory, ManagementState
+
+OPEN_ACTION = [ActionStatus.PENDING, ActionStatus.SENT, ActionStatus.ACKNOWLEDGED]
 
 # A search matching more users than this is too broad to narrow devices by user anyway.
 USER_MATCHES = 500
@@ -45,6 +47,21 @@ def device_list(user, *, search: str = "", filters: dict | None = None) -> Query
 
 def device_actions(device: Device) -> QuerySet:
     return DeviceAction.objects.filter(device=device).select_related("requested_by")
+
+
+def device_page_actions(device: Device, *, newest: int) -> tuple[list, set[str]]:
+    """The device page's newest actions and the kinds in progress, in one query.
+
+    An action still open is fetched even when older than the newest ones, so the buttons know
+    about it; only the newest are shown.
+    """
+    recent = device_actions(device).order_by("-requested_at", "-pk").values("pk")[:newest]
+    actions = list(
+        device_actions(device)
+        .filter(Q(pk__in=recent) | Q(status__in=OPEN_ACTION))
+        .order_by("-requested_at", "-pk")
+    )
+    return actions[:newest], {a.kind for a in actions if a.status in OPEN_ACTION}
 
 
 def categories_with_counts() -> QuerySet:

@@ -20,6 +20,7 @@ from .models import (
     DeviceCategory,
     ManagementState,
 )
+from .selectors import OPEN_ACTION
 
 
 class DeviceActionError(Exception):
@@ -44,14 +45,6 @@ def _locked_device(device_id: int) -> Device:
         return Device.objects.select_for_update().get(pk=device_id)
     except Device.DoesNotExist:
         raise DeviceActionError(f"Device {device_id} does not exist.") from None
-
-
-OPEN_ACTION = [ActionStatus.PENDING, ActionStatus.SENT, ActionStatus.ACKNOWLEDGED]
-
-
-def open_action_kinds(device: Device) -> set[str]:
-    """The kinds of action in progress on the device, in one query (the device page's buttons)."""
-    return set(device.actions.filter(status__in=OPEN_ACTION).values_list("kind", flat=True))
 
 
 def device_action_check(device: Device, kind: str, *, in_progress: set[str] | None = None) -> None:

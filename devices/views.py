@@ -26,13 +26,17 @@ from .operations import (
     category_target_key,
     device_target_key,
 )
-from .selectors import categories_with_counts, device_actions, device_list, devices_visible_to
+from .selectors import (
+    categories_with_counts,
+    device_list,
+    device_page_actions,
+    devices_visible_to,
+)
 from .services import (
     DeviceActionError,
     device_action_possible,
     device_action_run,
     device_set_category,
-    open_action_kinds,
 )
 
 PAGE_SIZE = 50
@@ -62,7 +66,7 @@ def _visible_device(request, pk):
 @permission_required(Perm.DEVICES_READ)
 def device_detail(request, pk):
     device = _visible_device(request, pk)
-    busy = open_action_kinds(device)
+    actions, busy = device_page_actions(device, newest=50)
     buttons = [
         (op.kind, op.verb)
         for op in DEVICE_ACTIONS
@@ -80,7 +84,7 @@ def device_detail(request, pk):
         "devices/device_detail.html",
         {
             "device": device,
-            "actions": device_actions(device)[:50],
+            "actions": actions,
             "buttons": [] if device.is_deleted else buttons,
             "can_sync": can_sync and not device.is_deleted,
             "panels": device_panels(device, request.user),
