@@ -1,9 +1,10 @@
 from django import forms
 
-from rbac.models import SecurityGroup
+from rbac.models import SecurityGroup, User
 
 from .models import AccessPolicy, RequestStatus
 from .operations import registry
+from .operations.access_policies import exclusions_state
 from .services import MAX_TEXT
 
 
@@ -72,6 +73,13 @@ class AccessPolicyForm(JustificationMixin):
         initial=1,
         help_text="How many distinct approvers must approve (Intune stops at one).",
     )
+    excluded_applications = forms.ModelMultipleChoiceField(
+        label="Exclusions (API applications)",
+        queryset=User.objects.filter(is_application=True),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="These applications' API calls bypass the policy; every bypass is audited.",
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs["protected"] = True
@@ -86,6 +94,7 @@ class AccessPolicyForm(JustificationMixin):
             "policy_type": data["policy_type"],
             "approver_groups": sorted(g.pk for g in data["approver_groups"]),
             "approvals_required": data["approvals_required"],
+            **exclusions_state(sorted(a.pk for a in data["excluded_applications"])),
         }
 
     @staticmethod
@@ -96,6 +105,7 @@ class AccessPolicyForm(JustificationMixin):
             "policy_type": policy.policy_type,
             "approver_groups": list(policy.approver_groups.all()),
             "approvals_required": policy.approvals_required,
+            "excluded_applications": list(policy.excluded_applications.all()),
         }
 
 

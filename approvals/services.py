@@ -86,9 +86,20 @@ def _check_text(value: str, label: str, *, required: bool) -> str:
     return value
 
 
-def operation_is_protected(operation_code: str) -> bool:
+def operation_is_protected(operation_code: str, actor=None) -> bool:
+    """Whether starting the operation files a request (for `actor`, who may be excluded)."""
     operation = registry.get(operation_code)
-    return operation.always_protected or covering_policy(operation_code) is not None
+    policy = covering_policy(operation_code)
+    if policy is not None and actor is not None and _excludes(policy, actor):
+        return False
+    return operation.always_protected or policy is not None
+
+
+def _excludes(policy, actor) -> bool:
+    """The policy lists this API application among its exclusions."""
+    if not getattr(actor, "is_application", False):
+        return False
+    return policy.excluded_applications.filter(pk=actor.pk).exists()
 
 
 def _ensure_may_start(operation, payload: dict, actor) -> None:
@@ -114,9 +125,13 @@ def _requestor_refusal(request: ApprovalRequest) -> str:
 
 
 def operation_start(
-    *, actor, operation_code: str, payload: dict, justification: str = ""
+    *, actor, operation_code: str, payload: dict, justification: str = "", call_digest: str = ""
 ) -> StartResult:
-    """Start a protected operation: run it now, or file a request when a policy covers it."""
+    """Start a protected operation: run it now, or file a request when a policy covers it.
+
+    `call_digest`: filed through the API, the digest of the call that must be repeated to
+    complete it.
+    """
     operation = registry.get(operation_code)
     with transaction.atomic():
         _ensure_may_start(operation, payload, actor)
@@ -125,6 +140,16 @@ def operation_start(
         if policy is None and not operation.always_protected:
             result = operation.execute(payload, actor, origin="Run directly (no access policy)")
             return StartResult(result=result)
+        if policy is not None and _excludes(policy, actor):
+            note = f"excluded by policy {policy.name}"
+            audit_record(
+                actor=actor,
+                action="policy.bypass",
+                target=policy,
+                note=note,
+                data={"operation": operation_code, "payload_digest": digest(payload)},
+            )
+            return StartResult(result=operation.execute(payload, actor, origin=f"Run: {note}"))
         justification = _check_text(justification, "Business justification", required=True)
         # A refusal below rolls back whatever prepare() created.
         payload = operation.prepare(payload, actor)
@@ -140,6 +165,7 @@ def operation_start(
                     target_label=target.label,
                     payload=payload,
                     payload_digest=digest(payload),
+                    call_digest=call_digest,
                     target_fingerprint=operation.fingerprint(payload),
                     summary=[vars(change) for change in operation.changes(payload)],
                     requestor=actor,

@@ -65,6 +65,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "health_check",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "oauth2_provider",
     "audit",
     "rbac",
     "approvals",
@@ -311,4 +315,47 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# The API (approvals.api and each domain's api.py): Graph-shaped JSON under /api/v1/.
+API_RATE = os.environ.get("API_RATE", "600/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Machine clients: OAuth 2.0 client credentials; people: their portal session (CSRF).
+        "approvals.api.authentication.ApplicationAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "djangorestframework_camel_case.render.CamelCaseJSONRenderer",
+        "djangorestframework_camel_case.render.CamelCaseBrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "approvals.api.pagination.NextLinkPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_THROTTLE_CLASSES": ["approvals.api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"client": API_RATE},
+    "EXCEPTION_HANDLER": "approvals.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MAA Portal API",
+    "DESCRIPTION": "Graph-shaped API with multi admin approval on every protected write: a write "
+    "without approval headers answers 403 ApprovalRequired; X-Approval-Justification files a "
+    "request (202); the identical call repeated with X-Approval-Request-Id completes it (202).",
+    "VERSION": "v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
+    ],
+}
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("API_TOKEN_SECONDS", "3600")),
+    "SCOPES": {"api": "MAA Portal API"},
+    "DEFAULT_SCOPES": ["api"],
 }

@@ -19,6 +19,7 @@ urlpatterns = [
     path("tenant/", include("rbac.urls")),
     path("tenant/", include("approvals.urls")),
     path("admin/", admin.site.urls),
+    path("", include("approvals.api.urls")),
     path("health/live/", health.live, name="health_live"),
     path("health/ready/", health.ready, name="health_ready"),
 ]

@@ -22,3 +22,18 @@ def permission_required(code: str):
         return wrapped
 
     return decorator
+
+
+def directory_admin_required(view):
+    """Login, then a directory role (Global or Intune Administrator): who manages API apps."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.directory_role:
+            raise PermissionDenied(
+                "API applications are managed by a Global or Intune Administrator."
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped

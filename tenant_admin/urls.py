@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import applications, views
 
 app_name = "tenant_admin"
 urlpatterns = [
@@ -8,6 +8,14 @@ urlpatterns = [
     path("groups/new/", views.group_edit, name="group_create"),
     path("groups/<int:pk>/", views.group_detail, name="group_detail"),
     path("groups/<int:pk>/edit/", views.group_edit, name="group_edit"),
+    path("applications/", applications.application_index, name="applications"),
+    path("applications/new/", applications.application_new, name="application_create"),
+    path("applications/<int:pk>/", applications.application_detail, name="application_detail"),
+    path(
+        "applications/<int:pk>/<str:action>/",
+        applications.application_action,
+        name="application_action",
+    ),
     path("roles/", views.role_index, name="roles"),
     path("roles/new/", views.RoleCreateView.as_view(), name="role_create"),
     path("roles/<int:pk>/", views.role_detail, name="role_detail"),

@@ -1,3 +1,4 @@
+from .api import IdempotencyRecord
 from .outbox import Notice, NoticeStatus, OutboxMessage
 from .permissions import RequestGroupPermission, RequestUserPermission
 from .policies import AccessPolicy, PolicyStatus
@@ -11,6 +12,7 @@ from .requests import (
 )
 
 __all__ = [
+    "IdempotencyRecord",
     "RequestGroupPermission",
     "RequestUserPermission",
     "Notice",

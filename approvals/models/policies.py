@@ -27,6 +27,14 @@ class AccessPolicy(FSMModelMixin, models.Model):
     # Operation.policy_type. Graph calls it policyType.
     policy_type = models.CharField(max_length=40)
     approver_groups = models.ManyToManyField("rbac.SecurityGroup", related_name="access_policies")
+    # API applications that bypass this policy (Intune's "Exclusions" tab); each bypass is
+    # audited. Changing the list is a protected change to the policy like any other.
+    excluded_applications = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="policy_exclusions",
+        limit_choices_to={"is_application": True},
+    )
     approvals_required = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )

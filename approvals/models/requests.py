@@ -47,6 +47,9 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     target_label = models.CharField(max_length=300)
     payload = models.JSONField()
     payload_digest = models.CharField(max_length=64)
+    # Filed through the API: the digest of the HTTP call (method, path, body) that must be
+    # repeated, identical, to complete the request.
+    call_digest = models.CharField(max_length=64, blank=True)
     target_fingerprint = models.CharField(max_length=64)
     summary = models.JSONField(default=list)
     requestor = models.ForeignKey(

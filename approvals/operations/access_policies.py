@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from audit.chain import audit_record
 from rbac.catalogue import Perm, Workload
-from rbac.models import SecurityGroup
+from rbac.models import SecurityGroup, User
 
 from ..models import AccessPolicy, PolicyStatus
 from ..object_permissions import policy_requests_regrant
@@ -37,7 +37,14 @@ def policy_state(policy: AccessPolicy) -> dict:
         "approver_groups": sorted(policy.approver_groups.values_list("pk", flat=True)),
         "approvals_required": policy.approvals_required,
         "status": policy.status,
+        # Listed only when there are some, so policies without exclusions keep the state
+        # (and open requests the fingerprint) they had before exclusions existed.
+        **exclusions_state(sorted(policy.excluded_applications.values_list("pk", flat=True))),
     }
+
+
+def exclusions_state(ids) -> dict:
+    return {"excluded_applications": list(ids)} if ids else {}
 
 
 def _readable(state: dict) -> dict:
@@ -50,6 +57,13 @@ def _readable(state: dict) -> dict:
         "Protected operations": registry.policy_type_label(state["policy_type"]),
         "Approver groups": ", ".join(sorted(g.name for g in groups)),
         "Approvals required": str(state["approvals_required"]),
+        "Exclusions (API applications)": ", ".join(
+            sorted(
+                str(app)
+                for app in User.objects.filter(pk__in=state.get("excluded_applications", []))
+            )
+        )
+        or "none",
     }
 
 
@@ -60,6 +74,9 @@ def _apply(policy: AccessPolicy, state: dict) -> None:
     policy.approvals_required = state["approvals_required"]
     policy.save()
     policy.approver_groups.set(SecurityGroup.objects.filter(pk__in=state["approver_groups"]))
+    policy.excluded_applications.set(
+        User.objects.filter(pk__in=state.get("excluded_applications", []), is_application=True)
+    )
 
 
 class AccessPolicyOperation(Operation):
@@ -102,6 +119,7 @@ class AccessPolicyOperation(Operation):
             "Protected operations",
             "Approver groups",
             "Approvals required",
+            "Exclusions (API applications)",
         ]:
             rows.append(Change(label, before.get(label, ""), after.get(label, "")))
         return rows
@@ -118,6 +136,9 @@ class AccessPolicyOperation(Operation):
         if action == "update" and policy.status != PolicyStatus.ACTIVE:
             raise OperationError("Only an active policy can be edited.")
         state = payload["state"]
+        excluded = set(state.get("excluded_applications", []))
+        if User.objects.filter(pk__in=excluded, is_application=True).count() != len(excluded):
+            raise OperationError("An excluded application does not exist.")
         protects = registry.policy_type_label(state["policy_type"])
         registry.of_policy_type(state["policy_type"])
         others = AccessPolicy.objects.filter(

@@ -27,6 +27,9 @@ class User(AbstractUser):
     )
     # Kinds the user switched off; every kind is on by default so nobody misses a request.
     muted_notifications = models.JSONField(default=list, blank=True)
+    # An API application (service principal): signs in only with its OAuth client credentials,
+    # never with a password, and gets permissions through its groups like a user.
+    is_application = models.BooleanField(default=False, db_index=True)
 
     class Meta:
         ordering = ["display_name", "username"]

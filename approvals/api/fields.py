@@ -1,0 +1,17 @@
+from rest_framework import serializers
+
+
+def camel_value(value: str) -> str:
+    """An enum value as Graph writes it: "needs_approval" -> "needsApproval"."""
+    first, *rest = str(value).split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+class EnumField(serializers.CharField):
+    """A choice stored snake_case, shown camelCase (read only)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return camel_value(value)

@@ -1,0 +1,5 @@
+"""The API's router: the engine registers its resources here, each domain its own (api.py)."""
+
+from rest_framework.routers import SimpleRouter
+
+router = SimpleRouter(trailing_slash=False)

@@ -1,0 +1,169 @@
+"""API: managed devices (list, get, wipe, retire, delete, sync) and device categories."""
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from approvals.api.base import ApiViewSet
+from approvals.api.errors import ApiError
+from approvals.api.fields import EnumField
+from approvals.api.routes import router
+from rbac.catalogue import Perm
+from rbac.selectors import user_has_perm
+
+from .models import ActionKind, Device, DeviceCategory, ManagementState
+from .selectors import categories_with_counts, devices_visible_to
+from .services import DeviceActionError, device_action_run
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    primary_user = serializers.StringRelatedField()
+    category = serializers.StringRelatedField()
+    compliance_state = EnumField()
+    management_state = EnumField()
+
+    class Meta:
+        model = Device
+        fields = [
+            "id",
+            "name",
+            "serial_number",
+            "operating_system",
+            "os_version",
+            "model",
+            "manufacturer",
+            "ownership",
+            "primary_user",
+            "compliance_state",
+            "management_state",
+            "category",
+            "enrolled_at",
+            "last_check_in",
+        ]
+
+
+# Query parameter (camelCase, as the JSON) -> field.
+FILTERS = {
+    "operatingSystem": "operating_system",
+    "complianceState": "compliance_state",
+    "managementState": "management_state",
+    "ownership": "ownership",
+}
+
+
+class DeviceViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Managed devices in the caller's scope. Filters: ?operatingSystem=, ?complianceState=,
+    ?managementState=, ?ownership=, ?search= (name or serial number)."""
+
+    serializer_class = DeviceSerializer
+
+    def get_queryset(self):
+        if not user_has_perm(self.request.user, Perm.DEVICES_READ):
+            raise PermissionDenied("You need the permission Managed devices: Read.")
+        qs = devices_visible_to(self.request.user).select_related("category")
+        params = self.request.query_params
+        for field in FILTERS:
+            value = params.get(
+                "".join(w.capitalize() if i else w for i, w in enumerate(field.split("_")))
+            )
+            if value:
+                qs = qs.filter(**{field: value})
+        if params.get("search"):
+            qs = qs.filter(name__icontains=params["search"]) | qs.filter(
+                serial_number__icontains=params["search"]
+            )
+        if not params.get("managementState"):
+            qs = qs.exclude(management_state=ManagementState.DELETED)
+        return qs
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(name, str)
+            for name in [
+                "operatingSystem",
+                "complianceState",
+                "managementState",
+                "ownership",
+                "search",
+            ]
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def _device_action(self, kind: str):
+        device = self.get_object()
+        return self.protected(f"device.{kind}", {"device_id": device.pk})
+
+    @extend_schema(request=None, responses=dict)
+    @action(detail=True, methods=["post"])
+    def wipe(self, request, pk=None):
+        return self._device_action(ActionKind.WIPE)
+
+    @extend_schema(request=None, responses=dict)
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        return self._device_action(ActionKind.RETIRE)
+
+    @extend_schema(request=None, responses=dict)
+    def destroy(self, request, pk=None):
+        return self._device_action(ActionKind.DELETE)
+
+    @extend_schema(request=None, responses=dict)
+    @action(detail=True, methods=["post"], url_path="syncDevice")
+    def sync(self, request, pk=None):
+        device = self.get_object()
+        if not user_has_perm(request.user, Perm.SYNC, device):
+            raise PermissionDenied(f"You need the permission {Perm.SYNC} on {device.name}.")
+        try:
+            device_action_run(actor=request.user, device_id=device.pk, kind=ActionKind.SYNC)
+        except DeviceActionError as exc:
+            raise ApiError(409, "Conflict", str(exc)) from exc
+        return Response({"status": "completed", "result": f"Sync sent to {device.name}"})
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    device_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = DeviceCategory
+        fields = ["id", "name", "description", "device_count"]
+
+
+class CategoryViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Device categories (Tenant configuration): every write is a protected operation."""
+
+    serializer_class = CategorySerializer
+
+    def get_queryset(self):
+        if not user_has_perm(self.request.user, Perm.ORGANIZATION_READ):
+            raise PermissionDenied("You need the permission Organization: Read.")
+        return categories_with_counts()
+
+    def _state(self, category=None) -> dict:
+        current = {"name": category.name, "description": category.description} if category else {}
+        serializer = CategorySerializer(data={**current, **self.request.data})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return {"name": data["name"], "description": data.get("description", "")}
+
+    @extend_schema(request=CategorySerializer, responses=dict)
+    def create(self, request):
+        return self.protected("category.create", {"state": self._state()})
+
+    @extend_schema(request=CategorySerializer, responses=dict)
+    def partial_update(self, request, pk=None):
+        category = self.get_object()
+        return self.protected(
+            "category.edit", {"category_id": category.pk, "state": self._state(category)}
+        )
+
+    @extend_schema(request=None, responses=dict)
+    def destroy(self, request, pk=None):
+        return self.protected("category.delete", {"category_id": self.get_object().pk})
+
+
+router.register("managedDevices", DeviceViewSet, basename="device")
+router.register("deviceCategories", CategoryViewSet, basename="device-category")
