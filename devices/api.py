@@ -64,12 +64,9 @@ class DeviceViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
             raise PermissionDenied("You need the permission Managed devices: Read.")
         qs = devices_visible_to(self.request.user).select_related("category")
         params = self.request.query_params
-        for field in FILTERS:
-            value = params.get(
-                "".join(w.capitalize() if i else w for i, w in enumerate(field.split("_")))
-            )
-            if value:
-                qs = qs.filter(**{field: value})
+        for param, field in FILTERS.items():
+            if params.get(param):
+                qs = qs.filter(**{field: params[param]})
         if params.get("search"):
             qs = qs.filter(name__icontains=params["search"]) | qs.filter(
                 serial_number__icontains=params["search"]
@@ -78,18 +75,7 @@ class DeviceViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
             qs = qs.exclude(management_state=ManagementState.DELETED)
         return qs
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(name, str)
-            for name in [
-                "operatingSystem",
-                "complianceState",
-                "managementState",
-                "ownership",
-                "search",
-            ]
-        ]
-    )
+    @extend_schema(parameters=[OpenApiParameter(name, str) for name in [*FILTERS, "search"]])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

@@ -338,6 +338,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "approvals.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+JSON_CAMEL_CASE = {
+    "JSON_UNDERSCOREIZE": {
+        "no_underscore_before_number": False,
+        # Data whose keys are names in their own right (setting keys, the pinned payload, the
+        # approver's summary), passed through as they are.
+        "ignore_fields": ("settings", "payload", "summary", "details"),
+        "ignore_keys": None,
+    }
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "MAA Portal API",
     "DESCRIPTION": "Graph-shaped API with multi admin approval on every protected write: a write "
@@ -349,6 +358,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ScriptPlatformEnum": "device_scripts.models.Platform",
+        "PolicyPlatformEnum": "device_policies.settings.PolicyPlatform.CHOICES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",

@@ -14,6 +14,8 @@ class _Replay(Exception):
 class ApiViewSet(viewsets.GenericViewSet):
     """A resource: reads through selectors, protected writes through `self.protected`."""
 
+    lookup_value_converter = "int"
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         replay = idempotency_claim(request)

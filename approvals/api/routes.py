@@ -2,4 +2,4 @@
 
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter(trailing_slash=False)
+router = SimpleRouter(trailing_slash=False, use_regex_path=False)

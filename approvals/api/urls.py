@@ -3,7 +3,7 @@ from django.utils.module_loading import autodiscover_modules
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from oauth2_provider import urls as oauth2_urls
 
-from . import resources  # noqa: F401  (the engine's own resources register themselves)
+from . import resources, schema  # noqa: F401  (they register themselves)
 from .routes import router
 
 # Each domain's api.py registers its resources on the router, as operations.py does.

@@ -1,0 +1,69 @@
+"""API: compliance policies and configuration (settings catalog) policies."""
+
+from rest_framework import serializers
+
+from approvals.api.routes import router
+from devices.assignable_api import AssignableViewSet, assignable_schema
+
+from .models import DevicePolicy
+from .operations import COMPLIANCE, CONFIGURATION
+from .services import MAX_GRACE_DAYS
+from .settings import PolicyPlatform
+
+
+class PolicySerializer(serializers.ModelSerializer):
+    assignments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DevicePolicy
+        fields = [
+            "id",
+            "name",
+            "description",
+            "platform",
+            "settings",
+            "noncompliant_after_days",
+            "notify_user",
+            "version",
+            "created_at",
+            "updated_at",
+            "assignments",
+        ]
+
+    def get_assignments(self, policy) -> list[dict]:
+        return [{"group_id": a.group_id, "mode": a.mode} for a in policy.assignments.all()]
+
+
+class PolicyWriteSerializer(serializers.Serializer):
+    """settings: {setting key: value}, keys and value types from the catalog; checked by the
+    operation, which names the setting it refuses."""
+
+    name = serializers.CharField(max_length=128)
+    description = serializers.CharField(max_length=1024, allow_blank=True, default="")
+    platform = serializers.ChoiceField(choices=PolicyPlatform.CHOICES)
+    settings = serializers.DictField()
+
+
+class ComplianceWriteSerializer(PolicyWriteSerializer):
+    noncompliant_after_days = serializers.IntegerField(
+        min_value=0, max_value=MAX_GRACE_DAYS, default=0
+    )
+    notify_user = serializers.BooleanField(default=False)
+
+
+@assignable_schema
+class CompliancePolicyViewSet(AssignableViewSet):
+    spec = COMPLIANCE
+    serializer_class = PolicySerializer
+    write_serializer = ComplianceWriteSerializer
+
+
+@assignable_schema
+class ConfigurationPolicyViewSet(AssignableViewSet):
+    spec = CONFIGURATION
+    serializer_class = PolicySerializer
+    write_serializer = PolicyWriteSerializer
+
+
+router.register("deviceCompliancePolicies", CompliancePolicyViewSet, basename="compliance")
+router.register("configurationPolicies", ConfigurationPolicyViewSet, basename="configuration")

@@ -1,0 +1,58 @@
+"""API: apps (Intune's mobileApps)."""
+
+from rest_framework import serializers
+
+from approvals.api.routes import router
+from devices.assignable_api import AssignableViewSet, assignable_schema
+
+from .models import AppType, DetectionType, MobileApp
+from .operations import APPS
+from .services import CONTENT_FIELDS
+
+
+class AppSerializer(serializers.ModelSerializer):
+    assignments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MobileApp
+        fields = [
+            "id",
+            "app_type",
+            *CONTENT_FIELDS,
+            "revision",
+            "created_at",
+            "updated_at",
+            "assignments",
+        ]
+
+    def get_assignments(self, app) -> list[dict]:
+        return [{"group_id": a.group_id, "intent": a.mode} for a in app.assignments.all()]
+
+
+class AppWriteSerializer(serializers.Serializer):
+    """The app's content; on create app_type too. Fields of other types are ignored."""
+
+    app_type = serializers.ChoiceField(choices=AppType.choices, required=True)
+    name = serializers.CharField(max_length=128)
+    publisher = serializers.CharField(max_length=128)
+    app_version = serializers.CharField(max_length=64, allow_blank=True, default="")
+    description = serializers.CharField(max_length=2048, allow_blank=True, default="")
+    install_command = serializers.CharField(max_length=1024, required=False)
+    uninstall_command = serializers.CharField(max_length=1024, required=False)
+    detection_type = serializers.ChoiceField(choices=DetectionType.choices, required=False)
+    detection_value = serializers.CharField(max_length=1024, required=False)
+    package_identifier = serializers.CharField(max_length=64, required=False)
+    app_store_url = serializers.URLField(max_length=512, required=False)
+    bundle_id = serializers.CharField(max_length=255, required=False)
+    package_name = serializers.CharField(max_length=255, required=False)
+    app_url = serializers.URLField(max_length=512, required=False)
+
+
+@assignable_schema
+class AppViewSet(AssignableViewSet):
+    spec = APPS
+    serializer_class = AppSerializer
+    write_serializer = AppWriteSerializer
+
+
+router.register("mobileApps", AppViewSet, basename="app")

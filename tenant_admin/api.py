@@ -1,0 +1,166 @@
+"""API: groups (read), role definitions and role assignments (the RBAC workload)."""
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers
+
+from approvals.api.base import ApiViewSet
+from approvals.api.errors import ApiError
+from approvals.api.routes import router
+from rbac.catalogue import PERMISSION_CODES, Perm
+from rbac.selectors import assignment_list, group_list, role_list, user_has_perm
+
+from .operations import ASSIGNMENT_OP, ROLE_OP
+
+
+class _ReadGuarded(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    read_permission = ""
+    queryset_of = None
+
+    def get_queryset(self):
+        if not user_has_perm(self.request.user, self.read_permission):
+            raise PermissionDenied(f"You need the permission {self.read_permission}.")
+        return type(self).queryset_of()
+
+
+class GroupSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    group_type = serializers.CharField()
+    members = serializers.SerializerMethodField()
+
+    def get_members(self, group) -> list[str]:
+        return sorted(u.username for u in group.auth_group.user_set.all())
+
+
+class GroupViewSet(_ReadGuarded):
+    serializer_class = GroupSerializer
+    read_permission = Perm.ORGANIZATION_READ
+    queryset_of = staticmethod(lambda: group_list().prefetch_related("auth_group__user_set"))
+
+
+class RoleSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=128)
+    description = serializers.CharField(max_length=1024, allow_blank=True, default="")
+    is_builtin = serializers.BooleanField(read_only=True)
+    permissions = serializers.ListField(child=serializers.CharField(), write_only=True)
+
+    def to_representation(self, role):
+        data = super().to_representation(role)
+        data["permissions"] = sorted(p.code for p in role.permissions.all())
+        return data
+
+    def validate_permissions(self, codes):
+        unknown = sorted(set(codes) - PERMISSION_CODES)
+        if unknown:
+            raise serializers.ValidationError(f"Unknown permissions: {', '.join(unknown)}.")
+        return sorted(set(codes))
+
+
+class RoleViewSet(_ReadGuarded):
+    """Role definitions; built-in roles are read-only (duplicate one by creating a copy)."""
+
+    serializer_class = RoleSerializer
+    read_permission = Perm.ROLES_READ
+    queryset_of = staticmethod(role_list)
+
+    def _payload(self, action: str, role=None) -> dict:
+        if role is not None and role.is_builtin:
+            raise ApiError(403, "Forbidden", f"{role.name} is a built-in role: duplicate it.")
+        current = {}
+        if role is not None:
+            current = RoleSerializer(role).data
+        serializer = RoleSerializer(data={**current, **self.request.data})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return {
+            "action": action,
+            "object_id": role.pk if role else None,
+            "name": data["name"],
+            "description": data["description"],
+            "permissions": data["permissions"],
+        }
+
+    @extend_schema(request=RoleSerializer, responses=dict)
+    def create(self, request):
+        return self.protected(ROLE_OP, self._payload("create"))
+
+    @extend_schema(request=RoleSerializer, responses=dict)
+    def partial_update(self, request, pk=None):
+        return self.protected(ROLE_OP, self._payload("update", self.get_object()))
+
+    @extend_schema(request=None, responses=dict)
+    def destroy(self, request, pk=None):
+        role = self.get_object()
+        if role.is_builtin:
+            raise ApiError(403, "Forbidden", f"{role.name} is a built-in role.")
+        return self.protected(ROLE_OP, {"action": "delete", "object_id": role.pk})
+
+
+def _ids(many) -> list[int]:
+    return sorted(obj.pk for obj in many.all())
+
+
+class AssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=128)
+    description = serializers.CharField(max_length=1024, allow_blank=True, default="")
+    role = serializers.IntegerField()
+    members = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    scope_all_devices = serializers.BooleanField(default=True)
+    scope_groups = serializers.ListField(child=serializers.IntegerField(), default=list)
+    scope_tags = serializers.ListField(child=serializers.IntegerField(), default=list)
+
+    def to_representation(self, assignment):
+        return {
+            "id": assignment.pk,
+            "name": assignment.name,
+            "description": assignment.description,
+            "role": assignment.role_id,
+            "members": _ids(assignment.members),
+            "scope_all_devices": assignment.scope_all_devices,
+            "scope_groups": _ids(assignment.scope_groups),
+            "scope_tags": _ids(assignment.scope_tags),
+        }
+
+
+class AssignmentViewSet(_ReadGuarded):
+    serializer_class = AssignmentSerializer
+    read_permission = Perm.ROLES_READ
+    queryset_of = staticmethod(assignment_list)
+
+    def _payload(self, action: str, assignment=None) -> dict:
+        current = AssignmentSerializer(assignment).data if assignment is not None else {}
+        serializer = AssignmentSerializer(data={**current, **self.request.data})
+        serializer.is_valid(raise_exception=True)
+        state = dict(serializer.validated_data)
+        for field in ("members", "scope_groups", "scope_tags"):
+            state[field] = sorted(set(state[field]))
+        if state["scope_all_devices"]:
+            state["scope_groups"] = []
+        return {
+            "action": action,
+            "object_id": assignment.pk if assignment else None,
+            "state": state,
+        }
+
+    @extend_schema(request=AssignmentSerializer, responses=dict)
+    def create(self, request):
+        return self.protected(ASSIGNMENT_OP, self._payload("create"))
+
+    @extend_schema(request=AssignmentSerializer, responses=dict)
+    def partial_update(self, request, pk=None):
+        return self.protected(ASSIGNMENT_OP, self._payload("update", self.get_object()))
+
+    @extend_schema(request=None, responses=dict)
+    def destroy(self, request, pk=None):
+        return self.protected(
+            ASSIGNMENT_OP, {"action": "delete", "object_id": self.get_object().pk}
+        )
+
+
+router.register("groups", GroupViewSet, basename="group")
+router.register("roleDefinitions", RoleViewSet, basename="role")
+router.register("roleAssignments", AssignmentViewSet, basename="role-assignment")

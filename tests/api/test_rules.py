@@ -1,0 +1,366 @@
+"""What every client can rely on: refusals, errors, paging, idempotency, throttling, sessions."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from oauth2_provider.models import AccessToken
+from rest_framework.test import APIClient
+
+from approvals.models import ApprovalRequest, RequestStatus
+from approvals.services import request_approve, request_execute
+from audit.models import AuditEvent
+from devices.models import Device
+from rbac.applications import application_set_enabled, application_tokens_revoke
+from tests import factories as f
+from tests.conftest import activate_policy
+
+from .conftest import as_app, new_application, token_for
+
+J = {"HTTP_X_APPROVAL_JUSTIFICATION": "Laptop stolen"}
+
+
+def _wipe_url(device) -> str:
+    return f"/api/v1/managedDevices/{device.pk}/wipe"
+
+
+def _filed(api, device) -> ApprovalRequest:
+    response = api.post(_wipe_url(device), **J)
+    assert response.status_code == 202, response.content
+    return ApprovalRequest.objects.get(pk=response.json()["requestId"])
+
+
+def test_only_the_client_that_filed_may_complete(api_tenant):
+    activate_policy(api_tenant, "device.wipe")
+    req = _filed(as_app(api_tenant.bot), api_tenant.device)
+    request_approve(request_id=req.pk, approver=api_tenant.approver)
+    other = new_application("Other bot", [api_tenant.bots])
+    response = as_app(other).post(
+        _wipe_url(api_tenant.device), HTTP_X_APPROVAL_REQUEST_ID=str(req.pk)
+    )
+    assert response.status_code == 403
+    assert "Only the client that filed request" in response.json()["error"]["message"]
+    assert ApprovalRequest.objects.get(pk=req.pk).status == RequestStatus.APPROVED
+
+
+def test_a_call_that_differs_from_the_approved_one_gets_409(api_tenant):
+    activate_policy(api_tenant, "device.wipe")
+    api = as_app(api_tenant.bot)
+    req = _filed(api, api_tenant.device)
+    request_approve(request_id=req.pk, approver=api_tenant.approver)
+    other_device = f.device("DESKTOP-OTHER")
+    response = api.post(_wipe_url(other_device), HTTP_X_APPROVAL_REQUEST_ID=str(req.pk))
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "DigestMismatch"
+    # Same path, different body: also not the approved call.
+    response = api.post(
+        _wipe_url(api_tenant.device),
+        {"keepUserData": True},
+        format="json",
+        HTTP_X_APPROVAL_REQUEST_ID=str(req.pk),
+    )
+    assert response.status_code == 409
+    assert ApprovalRequest.objects.get(pk=req.pk).status == RequestStatus.APPROVED
+
+
+def test_completing_before_approval_is_refused_with_a_reason(api_tenant):
+    activate_policy(api_tenant, "device.wipe")
+    api = as_app(api_tenant.bot)
+    req = _filed(api, api_tenant.device)
+    response = api.post(_wipe_url(api_tenant.device), HTTP_X_APPROVAL_REQUEST_ID=str(req.pk))
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "RequestNotCompletable"
+
+
+def test_a_second_request_for_the_same_device_answers_like_a_duplicate(api_tenant):
+    activate_policy(api_tenant, "device.wipe")
+    api = as_app(api_tenant.bot)
+    first = _filed(api, api_tenant.device)
+    response = api.post(_wipe_url(api_tenant.device), **J)
+    assert response.status_code == 409
+    assert response.json()["error"] == {
+        "code": "OpenRequestExists",
+        "message": response.json()["error"]["message"],
+        "requestId": first.pk,
+    }
+
+
+def test_expired_revoked_and_disabled_credentials_get_401(api_tenant):
+    token = token_for(api_tenant.bot)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api.get("/api/v1/managedDevices").status_code == 200
+    AccessToken.objects.filter(token_checksum__isnull=False).update(
+        expires=timezone.now() - timedelta(seconds=1)
+    )
+    response = api.get("/api/v1/managedDevices")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "Unauthorized"
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(api_tenant.bot)}")
+    application_tokens_revoke(actor=None, principal_id=api_tenant.bot.principal.pk)
+    assert api.get("/api/v1/managedDevices").status_code == 401
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(api_tenant.bot)}")
+    application_set_enabled(actor=None, principal_id=api_tenant.bot.principal.pk, enabled=False)
+    assert api.get("/api/v1/managedDevices").status_code == 401
+    assert APIClient().get("/api/v1/managedDevices").status_code == 401
+
+
+def test_tokens_last_an_hour_by_default(api_tenant):
+    response = APIClient().post(
+        "/oauth2/token/",
+        {
+            "grant_type": "client_credentials",
+            "client_id": api_tenant.bot.client_id,
+            "client_secret": api_tenant.bot.secret,
+        },
+    )
+    assert response.status_code == 200 and response.json()["expires_in"] == 3600
+    bad = APIClient().post(
+        "/oauth2/token/",
+        {
+            "grant_type": "client_credentials",
+            "client_id": api_tenant.bot.client_id,
+            "client_secret": "wrong",
+        },
+    )
+    assert bad.status_code == 401
+
+
+def test_the_secret_is_stored_hashed(api_tenant):
+    from oauth2_provider.models import Application
+
+    stored = Application.objects.get(client_id=api_tenant.bot.client_id).client_secret
+    assert stored != api_tenant.bot.secret and api_tenant.bot.secret not in stored
+
+
+def test_permissions_come_from_the_application_groups(api_tenant):
+    nobody = new_application("No groups", [])
+    response = as_app(nobody).get("/api/v1/managedDevices")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "Forbidden"
+    # Help Desk Operator may wipe; a Read Only Operator group may not.
+    readers = f.group("Readers", [])
+    f.assign(f.builtin("Read Only Operator"), [readers], name="Readers")
+    reader = new_application("Reader", [readers])
+    assert as_app(reader).get("/api/v1/managedDevices").status_code == 200
+    response = as_app(reader).post(_wipe_url(api_tenant.device))
+    assert (
+        response.status_code == 403 and "remote_tasks.wipe" in response.json()["error"]["message"]
+    )
+
+
+def test_lists_page_with_a_next_link_and_filter(api_tenant):
+    for i in range(3):
+        f.device(f"IPHONE-{i}", operating_system="iOS", os_version="18.2")
+    api = as_app(api_tenant.bot)
+    first = api.get("/api/v1/managedDevices", {"operatingSystem": "iOS", "$top": 2}).json()
+    assert [d["operatingSystem"] for d in first["value"]] == ["iOS", "iOS"]
+    second = api.get(first["@odata.nextLink"]).json()
+    assert len(second["value"]) == 1 and "@odata.nextLink" not in second
+    names = {d["name"] for d in first["value"] + second["value"]}
+    assert names == {"IPHONE-0", "IPHONE-1", "IPHONE-2"}
+    assert "serialNumber" in first["value"][0] and "complianceState" in first["value"][0]
+
+
+def test_unknown_objects_and_bad_bodies_get_the_same_error_shape(api_tenant):
+    api = as_app(api_tenant.bot)
+    response = api.get("/api/v1/managedDevices/999999")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "NotFound"
+    activate_policy(api_tenant, "tenant_configuration")
+    response = api.post("/api/v1/deviceCategories", {"description": 5}, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "BadRequest" and "name" in error["details"]
+
+
+def test_an_idempotency_key_returns_the_first_answer(api_tenant):
+    activate_policy(api_tenant, "device.wipe")
+    api = as_app(api_tenant.bot)
+    headers = {**J, "HTTP_IDEMPOTENCY_KEY": "wipe-hazel-1"}
+    first = api.post(_wipe_url(api_tenant.device), **headers)
+    again = api.post(_wipe_url(api_tenant.device), **headers)
+    assert first.status_code == again.status_code == 202
+    assert first.json() == again.json() and again["Idempotent-Replayed"] == "true"
+    assert ApprovalRequest.objects.filter(operation_type="device.wipe").count() == 1
+    # The same key for another call is refused rather than answered wrongly.
+    other = api.post(_wipe_url(f.device("DESKTOP-2")), **headers)
+    assert other.status_code == 422 and other.json()["error"]["code"] == "IdempotencyKeyReused"
+
+
+def test_each_client_is_rate_limited(api_tenant, settings):
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "client": "3/min"}
+    SimpleRateThrottle.THROTTLE_RATES = rates
+    try:
+        from django.core.cache import cache
+
+        cache.clear()
+        api = as_app(api_tenant.bot)
+        codes = [api.get("/api/v1/managedDevices").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        limited = api.get("/api/v1/managedDevices")
+        assert limited.json()["error"]["code"] == "TooManyRequests" and limited["Retry-After"]
+        # Another client has its own budget.
+        other = new_application("Other bot", [api_tenant.bots])
+        assert as_app(other).get("/api/v1/managedDevices").status_code == 200
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+
+def test_signed_in_users_call_the_api_with_their_session_and_csrf(api_tenant):
+    activate_policy(api_tenant, "device.wipe")
+    api = APIClient(enforce_csrf_checks=True)
+    api.force_login(api_tenant.hazel)
+    assert api.get("/api/v1/managedDevices").status_code == 200
+    response = api.post(_wipe_url(api_tenant.device), **J)
+    assert response.status_code == 403 and "CSRF" in response.json()["error"]["message"]
+    assert (
+        not ApprovalRequest.objects.exists()
+        or not ApprovalRequest.objects.filter(operation_type="device.wipe").exists()
+    )
+
+
+def test_approve_and_reject_follow_the_page_rules(api_tenant):
+    activate_policy(api_tenant, "device.wipe", approvals_required=2)
+    req = _filed(as_app(api_tenant.bot), api_tenant.device)
+    approver = APIClient()
+    approver.force_login(api_tenant.approver)
+    received = approver.get("/api/v1/operationApprovalRequests").json()["value"]
+    assert received[0]["id"] == req.pk and received[0]["status"] == "needsApproval"
+    detail = approver.get(f"/api/v1/operationApprovalRequests/{req.pk}").json()
+    assert detail["payload"] == {"device_id": api_tenant.device.pk}
+    assert detail["payloadDigest"] == req.payload_digest and detail["summary"]
+    # The client cannot approve its own request.
+    response = as_app(api_tenant.bot).post(f"/api/v1/operationApprovalRequests/{req.pk}/approve")
+    assert response.status_code == 409
+    assert "your own request" in response.json()["error"]["message"]
+    # Quorum: one approval leaves it waiting.
+    response = approver.post(
+        f"/api/v1/operationApprovalRequests/{req.pk}/approve", {"note": "ok"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["status"] == "needsApproval"
+    second = APIClient()
+    second.force_login(api_tenant.approver2)
+    response = second.post(f"/api/v1/operationApprovalRequests/{req.pk}/reject", {}, format="json")
+    assert response.status_code == 409 and "note" in response.json()["error"]["message"].lower()
+    response = second.post(f"/api/v1/operationApprovalRequests/{req.pk}/approve")
+    assert response.json()["status"] == "approved"
+    status = as_app(api_tenant.bot).get(f"/api/v1/operationApprovalRequests/{req.pk}/status")
+    assert status.json()["status"] == "approved"
+    mine = as_app(api_tenant.bot).get("/api/v1/operationApprovalRequests", {"view": "mine"})
+    assert [r["id"] for r in mine.json()["value"]] == [req.pk]
+
+
+def test_access_policies_protect_themselves_over_the_api(api_tenant):
+    admin = APIClient()
+    admin.force_login(api_tenant.policy_admin)
+    body = {
+        "name": "Protect scripts",
+        "policyType": "scripts",
+        "approverGroups": [api_tenant.approvers.pk],
+        "approvalsRequired": 1,
+    }
+    response = admin.post("/api/v1/operationApprovalPolicies", body, format="json")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "ApprovalRequired"
+    response = admin.post(
+        "/api/v1/operationApprovalPolicies",
+        body,
+        format="json",
+        HTTP_X_APPROVAL_JUSTIFICATION="Protect scripts",
+    )
+    assert response.status_code == 202
+
+
+def test_adding_an_exclusion_is_a_protected_change_of_the_policy(api_tenant):
+    policy = activate_policy(api_tenant, "device.wipe")
+    admin = APIClient()
+    admin.force_login(api_tenant.policy_admin)
+    response = admin.patch(
+        f"/api/v1/operationApprovalPolicies/{policy.pk}",
+        {"excludedApplications": [api_tenant.bot.principal.pk]},
+        format="json",
+        HTTP_X_APPROVAL_JUSTIFICATION="Patch bot cannot change yet",
+    )
+    assert response.status_code == 202, response.content
+    req = ApprovalRequest.objects.get(pk=response.json()["requestId"])
+    row = next(r for r in req.summary if r["label"] == "Exclusions (API applications)")
+    assert (row["before"], row["after"]) == ("none", "Patch bot")
+    assert not policy.excluded_applications.exists()
+    request_approve(request_id=req.pk, approver=api_tenant.approver)
+    response = admin.patch(
+        f"/api/v1/operationApprovalPolicies/{policy.pk}",
+        {"excludedApplications": [api_tenant.bot.principal.pk]},
+        format="json",
+        HTTP_X_APPROVAL_REQUEST_ID=str(req.pk),
+    )
+    assert response.status_code == 202, response.content
+    request_execute(request_id=req.pk)
+    assert list(policy.excluded_applications.all()) == [api_tenant.bot.principal]
+    assert as_app(api_tenant.bot).post(_wipe_url(api_tenant.device)).status_code == 200
+    assert AuditEvent.objects.filter(action="policy.bypass").count() == 1
+    assert Device.objects.get(pk=api_tenant.device.pk).management_state == "wipe_pending"
+
+
+@pytest.mark.parametrize(
+    "path, body, code",
+    [
+        ("/api/v1/deviceCategories", {"name": "Kiosks"}, "category.create"),
+        (
+            "/api/v1/deviceScripts",
+            {
+                "kind": "script",
+                "name": "Hello",
+                "platform": "windows",
+                "body": "Write-Output 'hi'\n",
+            },
+            "script.create",
+        ),
+        (
+            "/api/v1/mobileApps",
+            {
+                "appType": "web_link",
+                "name": "Intranet",
+                "publisher": "IT",
+                "appUrl": "https://intranet.example",
+            },
+            "app.create",
+        ),
+        (
+            "/api/v1/deviceCompliancePolicies",
+            {"name": "Baseline", "platform": "windows", "settings": {"encryption.required": True}},
+            "compliance.create",
+        ),
+        (
+            "/api/v1/configurationPolicies",
+            {"name": "Camera", "platform": "windows", "settings": {"camera.allow_camera": False}},
+            "configuration.create",
+        ),
+        (
+            "/api/v1/roleDefinitions",
+            {"name": "Custom", "permissions": ["managed_devices.read"]},
+            "rbac.role",
+        ),
+    ],
+)
+def test_every_workload_creates_through_the_approval_flow(api_tenant, path, body, code):
+    from approvals.operations import registry
+
+    admin = new_application("Admin bot", [api_tenant.bots])
+    f.assign(f.builtin("Policy and Profile Manager"), [api_tenant.bots], name="PPM")
+    f.assign(f.builtin("Application Manager"), [api_tenant.bots], name="AM")
+    f.assign(f.builtin("Intune Role Administrator"), [api_tenant.bots], name="IRA")
+    f.assign(f.role("Org admin", ["organization.read", "organization.update"]), [api_tenant.bots])
+    activate_policy(api_tenant, registry.get(code).policy_type)
+    api = as_app(admin)
+    assert api.post(path, body, format="json").status_code == 403
+    response = api.post(path, body, format="json", HTTP_X_APPROVAL_JUSTIFICATION="New")
+    assert response.status_code == 202, response.content
+    req = ApprovalRequest.objects.get(pk=response.json()["requestId"])
+    assert req.operation_type == code
+    request_approve(request_id=req.pk, approver=api_tenant.approver)
+    response = api.post(path, body, format="json", HTTP_X_APPROVAL_REQUEST_ID=str(req.pk))
+    assert response.status_code == 202, response.content
+    assert request_execute(request_id=req.pk).execution_status == "succeeded"
+    listed = api.get(path).json()["value"]
+    assert body["name"] in {item["name"] for item in listed}
