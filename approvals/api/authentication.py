@@ -13,6 +13,8 @@ class ApplicationAuthentication(OAuth2Authentication):
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is None:
+            if request.headers.get("Authorization", "").startswith("Bearer "):
+                raise AuthenticationFailed("The access token is invalid, expired or revoked.")
             return None
         user, token = result
         principal = user or token.application.user

@@ -1,6 +1,10 @@
 from django.urls import include, path
 from django.utils.module_loading import autodiscover_modules
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularJSONAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 from oauth2_provider import urls as oauth2_urls
 
 from . import resources, schema  # noqa: F401  (they register themselves)
@@ -11,7 +15,7 @@ autodiscover_modules("api")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),
-    path("api/v1/openapi.json", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/openapi.json", SpectacularJSONAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path(
         "api/v1/docs/try/",

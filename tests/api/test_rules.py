@@ -94,7 +94,10 @@ def test_expired_revoked_and_disabled_credentials_get_401(api_tenant):
         expires=timezone.now() - timedelta(seconds=1)
     )
     response = api.get("/api/v1/managedDevices")
-    assert response.status_code == 401 and response.json()["error"]["code"] == "Unauthorized"
+    assert response.status_code == 401 and response.json()["error"] == {
+        "code": "Unauthorized",
+        "message": "The access token is invalid, expired or revoked.",
+    }
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(api_tenant.bot)}")
     application_tokens_revoke(actor=None, principal_id=api_tenant.bot.principal.pk)
     assert api.get("/api/v1/managedDevices").status_code == 401

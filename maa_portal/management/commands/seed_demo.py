@@ -12,6 +12,7 @@ from device_scripts.models import Platform, RunAs, Schedule, Script, ScriptKind
 from device_scripts.services import script_assign, script_create
 from devices.models import Device, DeviceCategory, OperatingSystem, Ownership
 from devices.services import category_create, device_check_in
+from rbac.applications import application_create
 from rbac.catalogue import Perm
 from rbac.models import DirectoryRole, Role, RoleAssignment, ScopeTag, SecurityGroup, User
 from rbac.services import assignment_create, catalogue_sync, group_create, role_create
@@ -145,6 +146,7 @@ class Command(BaseCommand):
             "Intune Role Admins": [users["roleadmin"]],
             "Endpoint Admins": [users["profilemanager"]],
             "App Admins": [users["appmanager"]],
+            "Automation": [],
             "Auditors": [users["auditor"]],
             "Milan employees": [u for u, city in employees if city == "Milan"],
             "London employees": [u for u, city in employees if city == "London"],
@@ -188,6 +190,14 @@ class Command(BaseCommand):
             ),
             ("Auditors", Role.objects.get(name="Read Only Operator"), ["Auditors"], True, [], []),
             (
+                "Automation",
+                Role.objects.get(name="Help Desk Operator"),
+                ["Automation"],
+                True,
+                [],
+                [],
+            ),
+            (
                 "App managers",
                 Role.objects.get(name="Application Manager"),
                 ["App Admins"],
@@ -225,7 +235,14 @@ class Command(BaseCommand):
         # Each device checks in once: apps install, compliance is computed, settings apply.
         for device_id in Device.objects.values_list("pk", flat=True):
             device_check_in(device_id=device_id)
+        api_client = self._api_application(groups["Automation"])
         self.stdout.write(self.style.SUCCESS(f"Demo tenant ready ({created} new devices)."))
+        if api_client:
+            self.stdout.write(
+                "API application Patch bot (Help Desk Operator through the Automation group):\n"
+                f"  client id     {api_client[0]}\n  client secret {api_client[1]}\n"
+                "  (shown once; reset it under Tenant administration > API applications)"
+            )
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
         for username, display, directory_role, _groups in ADMINS:
             role = DirectoryRole(directory_role).label if directory_role else ""
@@ -248,6 +265,15 @@ class Command(BaseCommand):
             if assigned_to:
                 include = [groups[name].pk for name in assigned_to]
                 script_assign(actor=None, script_id=script.pk, include=include, exclude=[])
+
+    def _api_application(self, group) -> tuple[str, str] | None:
+        """The demo's API client, created once: (client id, secret), or None if it exists."""
+        if User.objects.filter(is_application=True, display_name="Patch bot").exists():
+            return None
+        _principal, application, secret = application_create(
+            actor=None, name="Patch bot", group_ids=[group.pk]
+        )
+        return application.client_id, secret
 
     def _user(self, username: str, display: str, directory_role: str) -> User:
         user, created = User.objects.get_or_create(
