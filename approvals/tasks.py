@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from .api.idempotency import idempotency_purge
 from .audit_checkpoints import audit_checkpoint_publish
 from .notifications import TRANSIENT_MAIL_ERRORS, notice_deliver, notice_failed
 from .outbox import outbox_relay
@@ -76,3 +77,8 @@ def expire_requests() -> int:
 @shared_task(ignore_result=True)
 def send_reminders() -> int:
     return len(requests_due_reminder())
+
+
+@shared_task(ignore_result=True)
+def purge_idempotency_keys() -> int:
+    return idempotency_purge()

@@ -241,6 +241,7 @@ CELERY_TASK_ROUTES = {
             "approvals.tasks.recover_executions",
             "approvals.tasks.expire_requests",
             "approvals.tasks.send_reminders",
+            "approvals.tasks.purge_idempotency_keys",
             "devices.tasks.simulated_check_in",
         )
     },
@@ -274,6 +275,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0 * float(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "60")),
     },
     "send-reminders": {"task": "approvals.tasks.send_reminders", "schedule": 300.0},
+    "purge-idempotency-keys": {
+        "task": "approvals.tasks.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
     "simulated-device-check-in": {
         "task": "devices.tasks.simulated_check_in",
         "schedule": float(os.environ.get("DEVICE_CHECK_IN_SECONDS", "10")),

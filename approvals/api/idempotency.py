@@ -68,6 +68,12 @@ def idempotency_claim(request) -> Response | None:
     return replay
 
 
+def idempotency_purge() -> int:
+    """Forget the answers older than the time keys are kept (a periodic task)."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - KEPT).delete()
+    return deleted
+
+
 def idempotency_store(request, response) -> None:
     """Keep the first answer; a server error frees the key so the client can retry."""
     key = _key(request)

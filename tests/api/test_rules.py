@@ -367,3 +367,14 @@ def test_every_workload_creates_through_the_approval_flow(api_tenant, path, body
     assert request_execute(request_id=req.pk).execution_status == "succeeded"
     listed = api.get(path).json()["value"]
     assert body["name"] in {item["name"] for item in listed}
+
+
+def test_answers_are_kept_a_day_then_purged(api_tenant):
+    from approvals.api.idempotency import idempotency_purge
+    from approvals.models import IdempotencyRecord
+
+    api = as_app(api_tenant.bot)
+    api.post(f"/api/v1/managedDevices/{api_tenant.device.pk}/syncDevice", HTTP_IDEMPOTENCY_KEY="k1")
+    assert idempotency_purge() == 0
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    assert idempotency_purge() == 1 and not IdempotencyRecord.objects.exists()
