@@ -1,10 +1,18 @@
 """One error body for every failure: {"error": {"code": ..., "message": ..., "details": ...}}."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger("django.request")
 
 CODES = {
     400: "BadRequest",
@@ -40,7 +48,14 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None  # a bug: Django's 500 handling (and its logging) takes over
+        # A bug: logged with its traceback like any server error, answered in the same shape.
+        logger.error("API error in %s", context.get("view"), exc_info=exc)
+        set_rollback()
+        return error_response(
+            status.HTTP_500_INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "The server failed to handle the request; it was logged.",
+        )
     code = CODES.get(response.status_code, "Error")
     if isinstance(exc, exceptions.ValidationError):
         body = error_response(
@@ -53,3 +68,11 @@ def exception_handler(exc, context):
         if header.lower() in ("www-authenticate", "retry-after", "allow"):
             body[header] = value
     return body
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@permission_classes([AllowAny])
+def not_found(request, *args, **kwargs):
+    """Any other path under /api/: the same error body as the resources."""
+    return error_response(status.HTTP_404_NOT_FOUND, "NotFound", "No such API resource.")

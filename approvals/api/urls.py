@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.module_loading import autodiscover_modules
 from drf_spectacular.views import (
     SpectacularJSONAPIView,
@@ -8,6 +8,7 @@ from drf_spectacular.views import (
 from oauth2_provider import urls as oauth2_urls
 
 from . import resources, schema  # noqa: F401  (they register themselves)
+from .errors import not_found
 from .routes import router
 
 # Each domain's api.py registers its resources on the router, as operations.py does.
@@ -24,4 +25,5 @@ urlpatterns = [
     ),
     # OAuth 2.0: token (client credentials), revoke and introspect.
     path("oauth2/", include((oauth2_urls.base_urlpatterns, "oauth2_provider"))),
+    re_path(r"^api/", not_found),
 ]

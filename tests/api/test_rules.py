@@ -378,3 +378,18 @@ def test_answers_are_kept_a_day_then_purged(api_tenant):
     assert idempotency_purge() == 0
     IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
     assert idempotency_purge() == 1 and not IdempotencyRecord.objects.exists()
+
+
+def test_unknown_paths_and_server_errors_answer_in_the_same_shape(api_tenant, monkeypatch):
+    api = as_app(api_tenant.bot)
+    response = api.get("/api/v1/noSuchThing")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "NotFound"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("devices.api.devices_visible_to", broken)
+    api.raise_request_exception = False
+    response = api.get("/api/v1/managedDevices")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "InternalServerError"
