@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from audit.chain import audit_seal
+
 from .api.idempotency import idempotency_purge
 from .audit_checkpoints import audit_checkpoint_publish
 from .notifications import TRANSIENT_MAIL_ERRORS, notice_deliver, notice_failed
@@ -77,6 +79,11 @@ def expire_requests() -> int:
 @shared_task(ignore_result=True)
 def send_reminders() -> int:
     return len(requests_due_reminder())
+
+
+@shared_task(ignore_result=True)
+def seal_audit_chain() -> int:
+    return audit_seal()
 
 
 @shared_task(ignore_result=True)

@@ -1,4 +1,10 @@
-"""Writing and checking the audit chain. Every app records its events through here."""
+"""Writing, sealing and checking the audit chain. Every app records its events through here.
+
+Appending holds no lock: an event is inserted unsealed in the caller's transaction, so audited
+writes never wait for each other. One sealer at a time (audit_seal, run every second by the
+worker's beat and by `verify_audit`) takes the committed unsealed events in insertion order and
+links them into the chain. Verification covers the sealed events and reports the unsealed ones.
+"""
 
 import contextvars
 from dataclasses import dataclass
@@ -9,8 +15,9 @@ from django.utils import timezone
 from .models import AuditEvent
 
 GENESIS_HASH = "0" * 64
-# Any constant works; it names the one lock that serialises appends to the chain.
-_CHAIN_LOCK_KEY = 0x4D4141
+# Any constant works; it names the lock that keeps a second sealer out.
+_SEALER_LOCK_KEY = 0x4D4141
+SEAL_BATCH = 1000
 
 client_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "maa_client_ip", default=None
@@ -29,33 +36,67 @@ def audit_record(
     request_id: int | None = None,
     data: dict | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
-        user = actor if getattr(actor, "is_authenticated", False) else None
-        event = AuditEvent(
-            seq=(last.seq + 1) if last else 1,
-            created_at=timezone.now(),
-            actor=user,
-            actor_label=str(user) if user else (actor or "system"),
-            action=action,
-            target_type=target._meta.label_lower if target is not None else "",
-            target_id=str(target.pk) if target is not None else "",
-            target_label=target_label or (str(target) if target is not None else ""),
-            from_state=from_state,
-            to_state=to_state,
-            note=note,
-            client_ip=client_ip_var.get(),
-            request_id=request_id,
-            data=data or {},
-            prev_hash=last.hash if last else GENESIS_HASH,
-        )
-        event.hash = event.compute_hash()
-        event.save()
+    """Append one event, unsealed, inside the caller's transaction."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    event = AuditEvent(
+        created_at=timezone.now(),
+        actor=user,
+        actor_label=str(user) if user else (actor or "system"),
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=target_label or (str(target) if target is not None else ""),
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        client_ip=client_ip_var.get(),
+        request_id=request_id,
+        data=data or {},
+    )
+    event.save()
     return event
+
+
+def _sealer_lock() -> bool:
+    """Inside a transaction: whether this process is the sealer now (PostgreSQL). SQLite
+    serialises writing transactions itself."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SEALER_LOCK_KEY])
+        return cursor.fetchone()[0]
+
+
+def audit_seal() -> int:
+    """Link the committed unsealed events into the chain, oldest first; returns how many.
+
+    Runs in its own transactions of at most SEAL_BATCH events; another sealer at work makes it
+    return at once. Sealing is the one UPDATE the database lets through (audit migration 0004).
+    """
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            if not _sealer_lock():
+                return sealed
+            head = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq")
+            last = head.only("seq", "hash").first()
+            seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+            pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:SEAL_BATCH])
+            rows = []
+            for event in pending:
+                seq += 1
+                event.seq, event.prev_hash = seq, prev_hash
+                event.hash = prev_hash = event.compute_hash()
+                rows.append((event.seq, event.prev_hash, event.hash, event.pk))
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {AuditEvent._meta.db_table} SET seq = %s, prev_hash = %s, hash = %s "
+                    "WHERE id = %s AND seq IS NULL",
+                    rows,
+                )
+        sealed += len(pending)
+        if len(pending) < SEAL_BATCH:
+            return sealed
 
 
 @dataclass
@@ -63,6 +104,8 @@ class ChainReport:
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    # Events written but not linked into the chain yet (the sealer had not run).
+    unsealed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -70,14 +113,16 @@ class ChainReport:
 
 
 def audit_verify(checkpoint=None) -> ChainReport:
-    """Walk the chain in order; report the first event whose hash, link or number is wrong.
+    """Walk the sealed chain in order; report the first event whose hash, link or number is
+    wrong, and how many events wait to be sealed.
 
     With a checkpoint (audit.checkpoints), also report a chain cut short of it or whose event
     at the checkpoint is not the one recorded then.
     """
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     at_checkpoint = ""
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+    sealed = AuditEvent.objects.filter(seq__isnull=False).order_by("seq")
+    for event in sealed.iterator(chunk_size=2000):
         if event.seq != expected_seq:
             return ChainReport(
                 checked, event.seq, f"event #{expected_seq} is missing (next found is #{event.seq})"
@@ -103,4 +148,4 @@ def audit_verify(checkpoint=None) -> ChainReport:
                 checkpoint.seq,
                 f"it is not the event the checkpoint of {checkpoint.at} recorded",
             )
-    return ChainReport(checked)
+    return ChainReport(checked, unsealed=AuditEvent.objects.filter(seq__isnull=True).count())

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
+from .chain import audit_seal
 from .models import AuditEvent
 
 _SALT = "maa-portal.audit-checkpoint"
@@ -34,7 +35,9 @@ class Checkpoint:
 
 
 def checkpoint_make() -> Checkpoint:
-    head = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+    # The checkpoint covers everything written so far: what waits to be sealed is sealed now.
+    audit_seal()
+    head = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").only("seq", "hash").first()
     return Checkpoint(
         seq=head.seq if head else 0,
         hash=head.hash if head else "",

@@ -18,17 +18,21 @@ class AuditEventQuerySet(models.QuerySet):
         raise AppendOnlyError("Audit events cannot be deleted.")
 
     def for_request(self, request_id: int):
-        return self.filter(request_id=request_id).order_by("seq")
+        return self.filter(request_id=request_id).order_by("id")
 
 
 class AuditEvent(models.Model):
     """One immutable event, chained to the previous one by `prev_hash`.
 
-    The hash covers the event's content and its predecessor's hash, so editing, deleting or
-    reordering any past event breaks the chain where it happened (`manage.py verify_audit`).
+    An event is written unsealed (no seq, no hash) inside the caller's transaction, without any
+    lock; the sealer (audit.chain.audit_seal) then gives committed events, in order, their
+    place in the chain: `seq`, `prev_hash` and `hash`, once. The hash covers the event's content
+    and its predecessor's hash, so editing, deleting or reordering any sealed event breaks the
+    chain where it happened (`manage.py verify_audit`).
     """
 
-    seq = models.BigIntegerField(unique=True, editable=False)
+    # Null until sealed; then the event's place in the chain (1, 2, 3, ... without gaps).
+    seq = models.BigIntegerField(unique=True, null=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # No database constraint: the event must outlive the user and keep the id it recorded.
     actor = models.ForeignKey(
@@ -50,16 +54,21 @@ class AuditEvent(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     data = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # NULL, not "", until sealed: unique must allow many unsealed events.
+    hash = models.CharField(max_length=64, unique=True, null=True, editable=False)  # noqa: DJ001
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-seq"]
+        ordering = ["-id"]
+        indexes = [
+            # What the sealer reads: the unsealed events, oldest first.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed")
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.target_label}"
+        return f"#{self.seq or 'unsealed'} {self.action} {self.target_label}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -95,7 +95,7 @@ def device_detail(request, pk):
             "history": history,
             "events": AuditEvent.objects.filter(
                 target_type="devices.device", target_id=str(device.pk)
-            ).order_by("-seq")[:50],
+            ).order_by("-id")[:50],
         },
     )
 

@@ -242,6 +242,7 @@ CELERY_TASK_ROUTES = {
             "approvals.tasks.expire_requests",
             "approvals.tasks.send_reminders",
             "approvals.tasks.purge_idempotency_keys",
+            "approvals.tasks.seal_audit_chain",
             "devices.tasks.simulated_check_in",
         )
     },
@@ -265,6 +266,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "approvals.tasks.relay_outbox", "schedule": 5.0},
+    # Links audited events into the hash chain (audit.chain): appends never wait for a lock.
+    "seal-audit-chain": {
+        "task": "approvals.tasks.seal_audit_chain",
+        "schedule": float(os.environ.get("AUDIT_SEAL_SECONDS", "1")),
+    },
     "recover-executions": {
         "task": "approvals.tasks.recover_executions",
         "schedule": float(os.environ.get("MAA_RECOVERY_SWEEP_SECONDS", "30")),

@@ -75,7 +75,7 @@ class _Echo:
 @permission_required(Perm.AUDIT_READ)
 def audit_export(request, fmt):
     _, qs = _filtered(request)
-    events = qs.order_by("seq").iterator(chunk_size=2000)
+    events = qs.order_by("id").iterator(chunk_size=2000)
     if fmt == "csv":
         writer = csv.DictWriter(_Echo(), fieldnames=FIELDS)
 

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 
-from audit.chain import audit_record, audit_verify
+from audit.chain import audit_record, audit_seal, audit_verify
 from audit.models import AppendOnlyError, AuditEvent
 from tests import factories as f
 from tests.conftest import request_wipe
@@ -19,6 +19,7 @@ def chain(db):
     actor = f.user("auditee")
     for i in range(5):
         audit_record(actor=actor, action="test.event", note=f"event {i}", data={"i": i})
+    audit_seal()
     return list(AuditEvent.objects.order_by("seq"))
 
 
@@ -122,6 +123,7 @@ def test_logins_and_failed_logins_are_audited(client, tenant):
 def test_exports_hold_the_filtered_events_with_their_hashes(client, tenant, wipe_policy):
     request_wipe(tenant)
     client.force_login(tenant.policy_admin)
+    audit_seal()
     url = reverse("approvals:audit_export", args=["csv"])
     text = b"".join(client.get(url, {"action": "request."}).streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(text)))

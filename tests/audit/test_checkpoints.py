@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from approvals.audit_checkpoints import audit_checkpoint_publish
-from audit.chain import audit_record, audit_verify
+from audit.chain import audit_record, audit_seal, audit_verify
 from audit.checkpoints import CheckpointInvalid, checkpoint_latest, checkpoint_read
 from tests import factories as f
 
@@ -19,6 +19,7 @@ from tests import factories as f
 def chain(db):
     for i in range(5):
         audit_record(actor=None, action="test.event", note=f"event {i}")
+    audit_seal()
 
 
 def _sql(statement):
