@@ -16,6 +16,7 @@ queries (CI runs it at N = 2,000).
 import http.client
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -317,6 +318,8 @@ def worker_burst() -> list[str]:
 
 def main() -> None:
     queries_only = "--queries-only" in sys.argv
+    if not queries_only and shutil.which("wrk") is None:
+        sys.exit("The load generator wrk is missing: apt-get install wrk (Debian).")
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     fill(devices=N, requests=N)
