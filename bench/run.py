@@ -165,8 +165,9 @@ def under_load(path: str, cookie: str) -> tuple[float, float, float]:
     ).stdout
     try:
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-        p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))
-        p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+        # The latency distribution's own lines ("     50%  138.28ms"), not a "47.50%" column.
+        p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1))
+        p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1))
     except (AttributeError, ValueError) as exc:
         raise RuntimeError(f"Could not read wrk's output for {path}:\n{out}") from exc
     if "Non-2xx" in out:

@@ -237,3 +237,42 @@ def test_the_admin_refuses_to_deactivate_the_last_eligible_approver(client, tena
     from audit.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="user.deactivate", target_id=str(tenant.hazel.pk))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_approvers_deciding_different_requests_at_once_all_succeed():
+    """Issue 10's 100 approvers, at the 40 this suite's connection budget allows: no error, no
+    deadlock, every decision recorded and sealed into an intact chain (the bench measures 100
+    over HTTP)."""
+    import threading
+
+    from audit.chain import audit_seal, audit_verify
+    from audit.models import AuditEvent
+    from tests.conftest import activate_policy
+
+    tenant = build_tenant()
+    activate_policy(tenant, "device.wipe")
+    count = 40
+    approvers = [f.user(f"approver-{i}") for i in range(count)]
+    tenant.approvers.auth_group.user_set.add(*approvers)
+    requests = [request_wipe(tenant, f.device(f"DESKTOP-{i:03d}")) for i in range(count)]
+    pairs = iter(zip(approvers, requests, strict=True))
+    lock = threading.Lock()
+
+    def decide():
+        with lock:
+            approver, request = next(pairs)
+        return request_approve(request_id=request.pk, approver=approver, note="ok")
+
+    results = in_threads(decide, count)
+    errors = [r for r in results if not isinstance(r, ApprovalRequest)]
+    assert errors == []
+    statuses = ApprovalRequest.objects.filter(pk__in=[r.pk for r in requests])
+    assert set(statuses.values_list("status", flat=True)) == {RequestStatus.APPROVED}
+    audit_seal()
+    decided = AuditEvent.objects.filter(
+        action="request.approve", request_id__in=[r.pk for r in requests]
+    )
+    assert decided.count() == count
+    report = audit_verify()
+    assert report.ok and report.unsealed == 0
