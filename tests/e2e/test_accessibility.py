@@ -115,3 +115,36 @@ def test_pages_hold_up_at_a_phone_width(person, shot):
         assert overflow <= 0, (path, overflow)
     expect(page.get_by_role("link", name="Admin tasks")).to_be_visible()
     shot("phone")
+
+
+def test_the_new_workload_and_api_pages_label_every_field_and_fit_a_phone(person):
+    from tests.workloads.conftest import build_workload_tenant
+
+    wt = build_workload_tenant()
+    page = person.page
+    labelled = [
+        ("appie", "/apps/new/win32/"),
+        ("appie", f"/apps/{wt.app.pk}/edit/"),
+        ("hazel", f"/apps/{wt.app.pk}/assign/"),
+        ("sam", "/devices/compliance/new/ios/"),
+        ("sam", "/devices/configuration/new/windows/"),
+        ("sam", f"/devices/configuration/{wt.configuration.pk}/edit/"),
+        ("policyadmin", "/tenant/applications/new/"),
+        ("policyadmin", "/tenant/maa/policies/new/"),
+    ]
+    for username, path in labelled:
+        person.sign_in(username)
+        person.open(path)
+        assert page.evaluate(UNLABELLED_FIELDS) == [], path
+    page.set_viewport_size({"width": 375, "height": 800})
+    person.sign_in("approver")  # Read Only Operator: reads all three workloads
+    for path in [
+        "/apps/",
+        f"/apps/{wt.app.pk}/",
+        "/devices/compliance/",
+        f"/devices/configuration/{wt.configuration.pk}/",
+        f"/devices/{wt.laptops[0].pk}/",
+    ]:
+        person.open(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (path, overflow)
