@@ -53,6 +53,9 @@ class ComplianceWriteSerializer(PolicyWriteSerializer):
 
 @assignable_schema
 class CompliancePolicyViewSet(AssignableViewSet):
+    """Compliance policies: rules in `settings`, actions for noncompliance. Writes are protected
+    by the Compliance policies workload."""
+
     spec = COMPLIANCE
     serializer_class = PolicySerializer
     write_serializer = ComplianceWriteSerializer
@@ -60,6 +63,9 @@ class CompliancePolicyViewSet(AssignableViewSet):
 
 @assignable_schema
 class ConfigurationPolicyViewSet(AssignableViewSet):
+    """Configuration (settings catalog) policies: `settings` maps catalog keys to values. Writes
+    are protected by the Configuration policies workload."""
+
     spec = CONFIGURATION
     serializer_class = PolicySerializer
     write_serializer = PolicyWriteSerializer

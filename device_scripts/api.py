@@ -60,6 +60,9 @@ ScriptAssignment = inline_serializer(
 
 
 class ScriptViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Platform scripts and remediations (`kind`). Writes are protected by the Scripts
+    workload."""
+
     serializer_class = ScriptSerializer
 
     def get_queryset(self):

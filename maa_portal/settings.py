@@ -369,6 +369,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags and operation ids by resource (managedDevices_list), not by the version segment.
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "OAUTH2_FLOWS": ["clientCredentials"],
+    "OAUTH2_TOKEN_URL": "/oauth2/token/",
+    "OAUTH2_SCOPES": {"api": "MAA Portal API"},
     "ENUM_NAME_OVERRIDES": {
         "ScriptPlatformEnum": "device_scripts.models.Platform",
         "PolicyPlatformEnum": "device_policies.settings.PolicyPlatform.CHOICES",

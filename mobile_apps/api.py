@@ -50,6 +50,9 @@ class AppWriteSerializer(serializers.Serializer):
 
 @assignable_schema
 class AppViewSet(AssignableViewSet):
+    """Apps: list, get, add, update, delete and assign (Required, Available, Uninstall,
+    Excluded). Writes are protected by the Apps workload."""
+
     spec = APPS
     serializer_class = AppSerializer
     write_serializer = AppWriteSerializer

@@ -35,6 +35,8 @@ class GroupSerializer(serializers.Serializer):
 
 
 class GroupViewSet(_ReadGuarded):
+    """Security groups and their members (read only)."""
+
     serializer_class = GroupSerializer
     read_permission = Perm.ORGANIZATION_READ
     queryset_of = staticmethod(lambda: group_list().prefetch_related("auth_group__user_set"))
@@ -127,6 +129,9 @@ class AssignmentSerializer(serializers.Serializer):
 
 
 class AssignmentViewSet(_ReadGuarded):
+    """Role assignments: a role, member groups and a scope. Writes are protected by the
+    Role-based access control workload."""
+
     serializer_class = AssignmentSerializer
     read_permission = Perm.ROLES_READ
     queryset_of = staticmethod(assignment_list)
