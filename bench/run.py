@@ -78,25 +78,47 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from approvals.models import ApprovalRequest  # noqa: E402
+from approvals.selectors import requests_received_by  # noqa: E402
 from bench.fill import fill, requests_create  # noqa: E402
 from devices.models import Device  # noqa: E402
+from devices.selectors import device_list  # noqa: E402
 from rbac.models import User  # noqa: E402
+from utilities.paginator import cursor_for  # noqa: E402
+
+
+def deep_cursor(queryset, depth: int) -> str:
+    """The Next link's cursor after `depth` rows (or after the last row of a shorter list)."""
+    count = queryset.count()
+    return cursor_for(queryset, queryset[min(depth, count - 1)])
 
 
 def pages() -> list[tuple[str, str, str]]:
     """(label, user, path): every list page, filters and deep pages, and the detail pages."""
     request = ApprovalRequest.objects.filter(status="needs_approval").order_by("pk").first()
     device = Device.objects.order_by("pk").first()
+    # Deep pages as people reach them past the count cap: by the Next link's cursor.
+    received = requests_received_by(User.objects.get(username="approver"))
+    deep_received = deep_cursor(received, 2000 * 25)
+    macs = device_list(User.objects.get(username="hazel"), filters={"operating_system": "macOS"})
+    deep_macs = deep_cursor(macs, 200 * 50)
     return [
         ("Trivial view (/health/live/)", "", "/health/live/"),
         ("Received requests, page 1", "approver", "/tenant/maa/received/?status="),
-        ("Received requests, page 2000", "approver", "/tenant/maa/received/?status=&page=2000"),
+        (
+            "Received requests, 50,000 deep",
+            "approver",
+            f"/tenant/maa/received/?status=&after={deep_received}",
+        ),
         ("Received requests, Needs my decision", "approver", "/tenant/maa/received/"),
         ("Admin tasks (approver)", "approver", "/tenant/admin-tasks/"),
         ("My requests (requestor of N/2)", "hazel", "/tenant/maa/mine/"),
         ("Devices, page 1", "hazel", "/devices/"),
         ("Devices, search ?q=", "hazel", "/devices/?q=BENCH-0999"),
-        ("Devices, filtered, deep page", "hazel", "/devices/?operating_system=macOS&page=200"),
+        (
+            "Devices, filtered, 10,000 deep",
+            "hazel",
+            f"/devices/?operating_system=macOS&after={deep_macs}",
+        ),
         ("Devices, scoped help desk", "helpdesk2", "/devices/"),
         ("Audit logs, page 1", "auditor", "/tenant/audit/"),
         ("Access policies", "policyadmin", "/tenant/maa/"),

@@ -1,6 +1,11 @@
 """Pagination that never counts a whole large table to draw a page."""
 
+import base64
+import json
+
 from django.core.paginator import Page, Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
 from django.utils.functional import cached_property
 
 COUNT_CAP = 1_000
@@ -54,11 +59,122 @@ class CappedPaginator(Paginator):
         return CappedPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
 
 
+class KeysetPage:
+    """A page past the cap, reached by a cursor (the boundary row's ordering values) instead of
+    an OFFSET: page 2,000 costs what page 2 costs, as an index walk from the boundary."""
+
+    def __init__(self, rows, paginator, *, next_cursor: str, previous_cursor: str):
+        self.object_list = rows
+        self.paginator = paginator
+        self.next_cursor, self.previous_cursor = next_cursor, previous_cursor
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    def has_next(self) -> bool:
+        return bool(self.next_cursor)
+
+    def has_previous(self) -> bool:
+        return bool(self.previous_cursor)
+
+
+def _ordering(queryset) -> list[tuple[str, bool]] | None:
+    """[(field, descending)] ending with the primary key, or None when a cursor cannot express
+    the order (a related or computed field)."""
+    names = list(queryset.query.order_by or queryset.model._meta.ordering)
+    fields = {f.name for f in queryset.model._meta.concrete_fields} | {"pk"}
+    ordering = []
+    for name in names:
+        if not isinstance(name, str) or name.lstrip("-") not in fields:
+            return None
+        ordering.append((name.lstrip("-"), name.startswith("-")))
+    if not any(field in ("pk", queryset.model._meta.pk.name) for field, _ in ordering):
+        ordering.append(("pk", ordering[-1][1] if ordering else False))
+    return ordering
+
+
+def _encode(values: list) -> str:
+    raw = json.dumps(values, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, length: int) -> list | None:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError):
+        return None
+    return values if isinstance(values, list) and len(values) == length else None
+
+
+def _cursor(ordering, row) -> str:
+    return _encode([getattr(row, field) for field, _ in ordering])
+
+
+def cursor_for(queryset, row) -> str:
+    """The cursor of the page that starts after `row` (the bench uses it to reach deep pages)."""
+    return _cursor(_ordering(queryset), row)
+
+
+def _after(ordering, values) -> Q:
+    """Rows after the boundary in this order: a range on the first field, then the tie-breaks."""
+    (first, first_desc), first_value = ordering[0], values[0]
+    condition = Q()
+    for i, (field, descending) in enumerate(ordering):
+        step = Q(**{f"{field}__{'lt' if descending else 'gt'}": values[i]})
+        for earlier, value in zip(ordering[:i], values[:i], strict=False):
+            step &= Q(**{earlier[0]: value})
+        condition |= step
+    return Q(**{f"{first}__{'lte' if first_desc else 'gte'}": first_value}) & condition
+
+
+def _keyset_page(paginator, ordering, *, after: str, before: str) -> KeysetPage | None:
+    cursor = after or before
+    values = _decode(cursor, len(ordering))
+    if values is None or None in values:
+        return None
+    forward = not before
+    walk = ordering if forward else [(field, not desc) for field, desc in ordering]
+    order = [f"-{field}" if desc else field for field, desc in walk]
+    qs = paginator.object_list.filter(_after(walk, values)).order_by(*order)
+    rows = list(qs[: paginator.per_page + 1])
+    more = len(rows) > paginator.per_page
+    rows = rows[: paginator.per_page]
+    if not forward:
+        rows.reverse()
+    if not rows:
+        return KeysetPage([], paginator, next_cursor="", previous_cursor="")
+    first, last = _cursor(ordering, rows[0]), _cursor(ordering, rows[-1])
+    return KeysetPage(
+        rows,
+        paginator,
+        # Going forward there is a previous page (the cursor came from one); going back, a next.
+        next_cursor=last if (more or not forward) else "",
+        previous_cursor=first if (forward or more) else "",
+    )
+
+
 def paginate(request, queryset, per_page: int) -> dict:
-    """A list page's "page" and "query" (its GET parameters without the page, for the links)."""
+    """A list page's "page" and "query" (its GET parameters without the paging, for links).
+
+    Up to the count cap, numbered pages (an OFFSET over at most 1,000 rows). Past it, a page
+    links to the next and previous ones by cursor (`?after=` / `?before=`), so no page walks
+    an OFFSET over the whole table; a list whose order a cursor cannot express keeps numbers.
+    """
     query = request.GET.copy()
-    query.pop("page", None)
-    return {
-        "page": CappedPaginator(queryset, per_page).get_page(request.GET.get("page")),
-        "query": query.urlencode(),
-    }
+    for name in ("page", "after", "before"):
+        query.pop(name, None)
+    paginator = CappedPaginator(queryset, per_page)
+    page = None
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    ordering = _ordering(queryset)
+    if ordering and (after or before):
+        page = _keyset_page(paginator, ordering, after=after, before=before)
+    if page is None:
+        page = paginator.get_page(request.GET.get("page"))
+        if ordering and paginator.capped and page.has_next():
+            # Past the cap the next page is reached by cursor, not by number.
+            page.next_cursor = _cursor(ordering, page.object_list[-1])
+    return {"page": page, "query": query.urlencode()}

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
-from utilities.paginator import CappedPaginator, paginate
+from utilities.paginator import paginate
 
 from ..forms import TO_DECIDE, DecisionForm, RequestFilterForm
 from ..models import ExecutionStatus, NoticeStatus, RequestStatus, Verdict
@@ -90,10 +90,8 @@ def my_requests(request):
 
 @login_required
 def admin_tasks(request):
-    page = CappedPaginator(admin_tasks_for(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "approvals/admin_tasks.html", {"page": page})
+    listing = paginate(request, admin_tasks_for(request.user), PAGE_SIZE)
+    return render(request, "approvals/admin_tasks.html", listing)
 
 
 def execution_context(approval_request) -> dict:
