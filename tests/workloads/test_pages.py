@@ -171,6 +171,8 @@ def test_device_page_shows_apps_compliance_and_configuration_and_policy_page_con
     page = client.get(reverse("devices:detail", args=[bob_pc.pk])).content.decode()
     assert "7-Zip" in page and "Installed" in page
     assert "Windows baseline" in page and "Not encrypted" in page and "Not compliant" in page
+    # The properties the rules measured are on the page too.
+    assert "Not encrypted · Password of 8 characters · Firewall on · Antivirus on" in page
     assert "Conflict with Camera off" in page
     # The device history says it in words.
     assert "The device installed 7-Zip (Required)" in page
