@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from approvals.api.routes import router
-from devices.assignable_api import AssignableViewSet, assignable_schema
+from devices.assignable_api import AssignableViewSet, AssignmentsField, assignable_schema
 
 from .models import DevicePolicy
 from .operations import COMPLIANCE, CONFIGURATION
@@ -12,7 +12,7 @@ from .settings import PolicyPlatform
 
 
 class PolicySerializer(serializers.ModelSerializer):
-    assignments = serializers.SerializerMethodField()
+    assignments = AssignmentsField()
 
     class Meta:
         model = DevicePolicy
@@ -29,9 +29,6 @@ class PolicySerializer(serializers.ModelSerializer):
             "updated_at",
             "assignments",
         ]
-
-    def get_assignments(self, policy) -> list[dict]:
-        return [{"group_id": a.group_id, "mode": a.mode} for a in policy.assignments.all()]
 
 
 class PolicyWriteSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 
 from approvals.api.base import ApiViewSet
 from approvals.api.routes import router
+from devices.assignable_api import AssignmentsField
 from rbac.catalogue import Perm
 from rbac.selectors import user_has_perm
 
@@ -17,7 +18,7 @@ from .services import CONTENT_FIELDS, script_state
 
 
 class ScriptSerializer(serializers.ModelSerializer):
-    assignments = serializers.SerializerMethodField()
+    assignments = AssignmentsField()
 
     class Meta:
         model = Script
@@ -30,9 +31,6 @@ class ScriptSerializer(serializers.ModelSerializer):
             "updated_at",
             "assignments",
         ]
-
-    def get_assignments(self, script) -> list[dict]:
-        return [{"group_id": a.group_id, "mode": a.mode} for a in script.assignments.all()]
 
 
 class ScriptWriteSerializer(serializers.Serializer):

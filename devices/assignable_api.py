@@ -2,7 +2,12 @@
 assign, each write through the approval-header flow."""
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
@@ -10,6 +15,25 @@ from approvals.api.base import ApiViewSet
 from rbac.selectors import user_has_perm
 
 from .assignable import Assignable
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"groupId": {"type": "integer"}, "mode": {"type": "string"}},
+        },
+    }
+)
+class AssignmentsField(serializers.Field):
+    """An object's assignments as [{"group_id", "mode"}] (the mode is the intent for apps)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, source="assignments", **kwargs)
+
+    def to_representation(self, assignments):
+        return [{"group_id": a.group_id, "mode": a.mode} for a in assignments.all()]
 
 
 def assignment_serializer(spec: Assignable) -> type[serializers.Serializer]:

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from approvals.api.routes import router
-from devices.assignable_api import AssignableViewSet, assignable_schema
+from devices.assignable_api import AssignableViewSet, AssignmentsField, assignable_schema
 
 from .models import AppType, DetectionType, MobileApp
 from .operations import APPS
@@ -11,7 +11,7 @@ from .services import CONTENT_FIELDS
 
 
 class AppSerializer(serializers.ModelSerializer):
-    assignments = serializers.SerializerMethodField()
+    assignments = AssignmentsField()
 
     class Meta:
         model = MobileApp
@@ -24,9 +24,6 @@ class AppSerializer(serializers.ModelSerializer):
             "updated_at",
             "assignments",
         ]
-
-    def get_assignments(self, app) -> list[dict]:
-        return [{"group_id": a.group_id, "intent": a.mode} for a in app.assignments.all()]
 
 
 class AppWriteSerializer(serializers.Serializer):
