@@ -27,10 +27,11 @@ from .assignable import Assignable
     }
 )
 class AssignmentsField(serializers.Field):
-    """An object's assignments as [{"group_id", "mode"}] (the mode is the intent for apps)."""
+    """The `assignments` of an object as [{"group_id", "mode"}] (for apps the mode is the
+    intent)."""
 
     def __init__(self, **kwargs):
-        super().__init__(read_only=True, source="assignments", **kwargs)
+        super().__init__(read_only=True, **kwargs)
 
     def to_representation(self, assignments):
         return [{"group_id": a.group_id, "mode": a.mode} for a in assignments.all()]

@@ -393,3 +393,21 @@ def test_unknown_paths_and_server_errors_answer_in_the_same_shape(api_tenant, mo
     response = api.get("/api/v1/managedDevices")
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "InternalServerError"
+
+
+def test_an_app_reads_with_its_assignments_and_settings_keep_their_catalog_keys(api_tenant):
+    from mobile_apps.services import app_assign
+
+    app = f.app("7-Zip")
+    app_assign(actor=None, object_id=app.pk, groups={"required": [api_tenant.helpdesk.pk]})
+    policy = f.device_policy(
+        "Camera", family="configuration", settings={"camera.allow_camera": False}
+    )
+    readers = f.group("Readers", [])
+    f.assign(f.builtin("Read Only Operator"), [readers], name="Readers")
+    api = as_app(new_application("Reader", [readers]))
+    body = api.get(f"/api/v1/mobileApps/{app.pk}").json()
+    assert body["appType"] == "win32" and body["installCommand"]
+    assert body["assignments"] == [{"groupId": api_tenant.helpdesk.pk, "mode": "required"}]
+    body = api.get(f"/api/v1/configurationPolicies/{policy.pk}").json()
+    assert body["settings"] == {"camera.allow_camera": False}
