@@ -7,7 +7,8 @@ It creates a scratch PostgreSQL database (maa_bench), fills it (bench/fill.py), 
 with the production settings (DEBUG off) and measures, against a trivial view served by the same
 settings and middleware in the same run (/health/live/): req/s under 16 connections (wrk),
 p50 and p99 under load, one request alone (p50 of sequential requests) and the SQL count.
-Then the worker: a no-op task's drain rate, and a burst of Completes through the web tier
+Then 100 approvers deciding 100 requests at the same moment, and the worker: a no-op task's
+drain rate, and a burst of Completes through the web tier
 drained by real workers. It prints one table. Figures are ratios to the trivial view; no test
 asserts a timing. --queries-only prints the SQL counts and fails if a page runs more than 10
 queries (CI runs it at N = 2,000).
@@ -33,6 +34,7 @@ REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/9")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 DURATION = os.environ.get("BENCH_SECONDS", "10")
 BURST = int(os.environ.get("BENCH_BURST", "1000"))
+APPROVERS = int(os.environ.get("BENCH_APPROVERS", "100"))
 QUERY_LIMIT = 10
 ENV = {
     **os.environ,
@@ -82,7 +84,7 @@ from approvals.selectors import requests_received_by  # noqa: E402
 from bench.fill import fill, requests_create  # noqa: E402
 from devices.models import Device  # noqa: E402
 from devices.selectors import device_list  # noqa: E402
-from rbac.models import User  # noqa: E402
+from rbac.models import SecurityGroup, User  # noqa: E402
 from utilities.paginator import cursor_for  # noqa: E402
 
 
@@ -243,6 +245,79 @@ def workers() -> subprocess.Popen:
     )
 
 
+def fresh_devices(count: int) -> list:
+    """Devices with no action and no open request, newest first."""
+    keys = ApprovalRequest.objects.filter(status__in=["needs_approval", "approved"]).values_list(
+        "target_key", flat=True
+    )
+    busy = [int(key.split(":")[1]) for key in keys if key.startswith("device:")]
+    candidates = Device.objects.filter(actions__isnull=True, management_state="managed")
+    return list(candidates.exclude(pk__in=busy).order_by("-pk")[:count])
+
+
+def concurrent_decisions(count: int = APPROVERS) -> str:
+    """`count` approvers, each deciding a different request, all at the same moment."""
+    group = SecurityGroup.objects.get(name="Intune MAA Approvers").auth_group
+    approvers = []
+    for i in range(count):
+        user, _ = User.objects.get_or_create(username=f"bench-approver-{i:03d}")
+        approvers.append(user)
+    group.user_set.add(*approvers)
+    hazel = User.objects.get(username="hazel")
+    created = requests_create(
+        [
+            {"device": d, "requestor": hazel, "status": "needs_approval"}
+            for d in fresh_devices(count)
+        ]
+    )
+    token = "c" * 32
+    calls = [
+        (
+            f"/tenant/maa/requests/{r.pk}/approve/",
+            session_cookie(u.username) + f"; csrftoken={token}",
+        )
+        for r, u in zip(created, approvers, strict=True)
+    ]
+    barrier = threading.Barrier(len(calls))
+    results: list[tuple[int, float]] = []
+    lock = threading.Lock()
+
+    def decide(path: str, cookie: str) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
+        barrier.wait()
+        started = time.perf_counter()
+        conn.request(
+            "POST",
+            path,
+            body="note=Checked",
+            headers={
+                "Cookie": cookie,
+                "X-CSRFToken": token,
+                "Referer": f"http://127.0.0.1:{PORT}/",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        response = conn.getresponse()
+        response.read()
+        with lock:
+            results.append((response.status, (time.perf_counter() - started) * 1000))
+
+    threads = [threading.Thread(target=decide, args=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies = sorted(ms for _, ms in results)
+    p50, p99 = statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
+    errors = [code for code, _ in results if code != 302]
+    approved = ApprovalRequest.objects.filter(pk__in=[r.pk for r in created], status="approved")
+    return (
+        f"{len(calls)} approvers deciding {len(calls)} requests at once: each decision p50 "
+        f"{p50:.0f} ms, p99 {p99:.0f} ms (2 sync workers queue them); {approved.count()} approved, "
+        f"{len(errors)} errors {sorted(set(errors)) or ''}"
+    )
+
+
 def worker_burst() -> list[str]:
     """No-op drain rate, then BURST Completes through the web tier drained by the workers."""
     from maa_portal.celery import app
@@ -269,14 +344,7 @@ def worker_burst() -> list[str]:
 
         hazel = User.objects.get(username="hazel")
         # Devices with no action and no open request: each gets one approved wipe to Complete.
-        busy = set(
-            ApprovalRequest.objects.filter(status__in=["needs_approval", "approved"]).values_list(
-                "target_key", flat=True
-            )
-        )
-        candidates = Device.objects.filter(actions__isnull=True, management_state="managed")
-        fresh = [d for d in candidates.order_by("-pk")[: BURST * 3] if f"device:{d.pk}" not in busy]
-        fresh = fresh[:BURST]
+        fresh = fresh_devices(BURST)
         created = requests_create(
             [{"device": d, "requestor": hazel, "status": "approved"} for d in fresh]
         )
@@ -384,6 +452,7 @@ def main() -> None:
                 f"{alone:.1f} | {count} |"
             )
         print()
+        print(concurrent_decisions())
         for line in worker_burst():
             print(line)
     finally:
