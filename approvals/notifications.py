@@ -20,7 +20,7 @@ from rbac.models import NotificationKind, User
 
 from .links import decision_url
 from .models import ApprovalRequest, Decision, ExecutionStatus, Notice, NoticeStatus, RequestStatus
-from .outbox import outbox_enqueue
+from .outbox import outbox_enqueue_each
 from .selectors import request_approvers
 
 # Worth retrying: the mail server or the network, not the message.
@@ -118,8 +118,7 @@ def notices_queue(request: ApprovalRequest, event: str) -> list[Notice]:
         )
         for spec in notices_for(request, event)
     )
-    for notice in notices:
-        outbox_enqueue(SEND_NOTICE_TASK, notice.pk)
+    outbox_enqueue_each(SEND_NOTICE_TASK, [(notice.pk,) for notice in notices])
     return notices
 
 

@@ -24,11 +24,21 @@ BATCH = 500
 
 def outbox_enqueue(task: str, *args) -> OutboxMessage:
     """Record `task(*args)` in the caller's transaction; it is relayed once that commits."""
-    message = OutboxMessage.objects.create(task=task, args=list(args))
+    return outbox_enqueue_each(task, [args])[0]
+
+
+def outbox_enqueue_each(task: str, args_list) -> list[OutboxMessage]:
+    """Record one `task(*args)` per args in one INSERT (a decision's notices to a hundred
+    approvers are a hundred messages); they are relayed together once the caller commits."""
+    messages = OutboxMessage.objects.bulk_create(
+        OutboxMessage(task=task, args=list(args)) for args in args_list
+    )
+    ids = [message.pk for message in messages]
     # The fast path: publish right after commit. If the broker is down, the periodic relay
-    # (approvals.tasks.relay_outbox) publishes it later.
-    transaction.on_commit(lambda: outbox_relay(message_ids=[message.pk]), robust=True)
-    return message
+    # (approvals.tasks.relay_outbox) publishes them later.
+    if ids:
+        transaction.on_commit(lambda: outbox_relay(message_ids=ids, limit=len(ids)), robust=True)
+    return messages
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -41,7 +51,7 @@ def outbox_relay(*, message_ids=None, limit: int = BATCH) -> int:
     Stops at the first failure: the broker is down, and the rest would fail the same way.
     """
     now = timezone.now()
-    published = 0
+    published: list[int] = []
     with transaction.atomic():
         due = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
             sent_at__isnull=True, available_at__lte=now
@@ -58,7 +68,7 @@ def outbox_relay(*, message_ids=None, limit: int = BATCH) -> int:
                 message.last_error = str(exc)[:1000]
                 message.save(update_fields=["attempts", "available_at", "last_error"])
                 break
-            message.sent_at = now
-            message.save(update_fields=["sent_at"])
-            published += 1
-    return published
+            published.append(message.pk)
+        # One UPDATE for the batch, in the same transaction as the row locks.
+        OutboxMessage.objects.filter(pk__in=published).update(sent_at=now)
+    return len(published)
