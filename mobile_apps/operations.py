@@ -8,7 +8,7 @@ from approvals.operations import Change
 from devices.assignable import Assignable, register_assignable
 from rbac.catalogue import Perm, Workload
 
-from .models import APP_TYPE_SYSTEMS, AppType, DetectionType, Intent, MobileApp
+from .models import APP_TYPE_SYSTEMS, AppType, Intent, MobileApp
 from .services import (
     FIELD_LABELS,
     app_assign,
@@ -18,20 +18,15 @@ from .services import (
     app_fields,
     app_state,
     app_update,
+    field_shown,
 )
-
-
-def _shown(field: str, value) -> str:
-    if field == "detection_type" and value:
-        return DetectionType(value).label
-    return str(value or "")
 
 
 def setting_rows(before: dict, after: dict, only_changed: bool) -> list[Change]:
     app_type = after.get("app_type") or before["app_type"]
     rows = [] if only_changed else [Change("App type", after=AppType(app_type).label)]
     for field in app_fields(app_type):
-        old, new = _shown(field, before.get(field)), _shown(field, after.get(field))
+        old, new = field_shown(field, before.get(field)), field_shown(field, after.get(field))
         if not (only_changed and old == new):
             rows.append(Change(FIELD_LABELS[field], old, new))
     return rows

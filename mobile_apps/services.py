@@ -15,6 +15,7 @@ from .models import (
     AppAssignment,
     AppInstall,
     AppType,
+    DetectionType,
     InstallStatus,
     Intent,
     MobileApp,
@@ -46,6 +47,13 @@ FIELD_LABELS = {
     "package_name": "Package name",
     "app_url": "App URL",
 }
+
+
+def field_shown(field: str, value) -> str:
+    """A field's value as people read it (the detection rule type by its label)."""
+    if field == "detection_type" and value:
+        return DetectionType(value).label
+    return str(value or "")
 
 
 def app_fields(app_type: str) -> list[str]:

@@ -11,6 +11,7 @@ from .forms import AppFilterForm, AppForm
 from .models import AppType, Intent, MobileApp
 from .operations import APPS
 from .selectors import app_installs, app_list, install_counts
+from .services import FIELD_LABELS, app_fields, field_shown
 
 PAGE_SIZE = 50
 
@@ -45,9 +46,9 @@ def app_detail(request, pk):
         {
             "app": app,
             "fields": [
-                (AppForm.base_fields[f].label or f.replace("_", " ").capitalize(), value)
-                for f, value in AppForm.initial_for(app).items()
-                if f not in ("name", "description")
+                (FIELD_LABELS[field], field_shown(field, getattr(app, field)))
+                for field in app_fields(app.app_type)
+                if field not in ("name", "description")
             ],
             "counts": install_counts(app),
             "page": installs,

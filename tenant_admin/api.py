@@ -14,13 +14,17 @@ from .operations import ASSIGNMENT_OP, ROLE_OP
 
 
 class _ReadGuarded(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Readable with `read_permission`; subclasses give the rows in `rows()`."""
+
     read_permission = ""
-    queryset_of = None
+
+    def rows(self):
+        raise NotImplementedError
 
     def get_queryset(self):
         if not user_has_perm(self.request.user, self.read_permission):
             raise PermissionDenied(f"You need the permission {self.read_permission}.")
-        return type(self).queryset_of()
+        return self.rows()
 
 
 class GroupSerializer(serializers.Serializer):
@@ -39,7 +43,9 @@ class GroupViewSet(_ReadGuarded):
 
     serializer_class = GroupSerializer
     read_permission = Perm.ORGANIZATION_READ
-    queryset_of = staticmethod(lambda: group_list().prefetch_related("auth_group__user_set"))
+
+    def rows(self):
+        return group_list().prefetch_related("auth_group__user_set")
 
 
 class RoleSerializer(serializers.Serializer):
@@ -66,7 +72,9 @@ class RoleViewSet(_ReadGuarded):
 
     serializer_class = RoleSerializer
     read_permission = Perm.ROLES_READ
-    queryset_of = staticmethod(role_list)
+
+    def rows(self):
+        return role_list()
 
     def _payload(self, action: str, role=None) -> dict:
         if role is not None and role.is_builtin:
@@ -134,7 +142,9 @@ class AssignmentViewSet(_ReadGuarded):
 
     serializer_class = AssignmentSerializer
     read_permission = Perm.ROLES_READ
-    queryset_of = staticmethod(assignment_list)
+
+    def rows(self):
+        return assignment_list()
 
     def _payload(self, action: str, assignment=None) -> dict:
         current = AssignmentSerializer(assignment).data if assignment is not None else {}
