@@ -4,7 +4,7 @@ A policy stores {key: value}; a setting it does not hold is "Not configured". Th
 data in the project (settings_catalog.py, compliance_rules.py), never in templates.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django import forms
 
@@ -43,7 +43,6 @@ class Setting:
     # Booleans read differently per setting: ("Allowed", "Blocked"), ("Enabled", "Disabled").
     yes_no: tuple[str, str] = ("Yes", "No")
     unit: str = ""
-    extra: dict = field(default_factory=dict)
 
     def shown(self, value) -> str:
         """The value as people read it."""

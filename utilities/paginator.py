@@ -71,9 +71,6 @@ class KeysetPage:
     def __iter__(self):
         return iter(self.object_list)
 
-    def __len__(self) -> int:
-        return len(self.object_list)
-
     def has_next(self) -> bool:
         return bool(self.next_cursor)
 
