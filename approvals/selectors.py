@@ -11,11 +11,11 @@ from rbac.models import GroupType, SecurityGroup, User
 from rbac.selectors import access_for, user_has_perm, users_with_permission
 
 from .models import (
+    AWAITING_REQUESTOR,
     OPEN_STATUSES,
     AccessPolicy,
     ApprovalRequest,
     Decision,
-    ExecutionStatus,
     PolicyStatus,
     RequestGroupPermission,
     RequestStatus,
@@ -285,17 +285,23 @@ def request_visible_to(user, request_id: int) -> ApprovalRequest:
 
 
 def admin_tasks_for(user) -> QuerySet:
-    """One queue of what needs this user's action, soonest due first."""
-    to_decide = (
+    """Admin tasks' main list: requests waiting for this user's decision, soonest due first.
+
+    The user's own requests waiting for them are a separate, short list (`awaiting_requestor`):
+    in one query, the OR of the two made PostgreSQL hash every grant the user holds on each
+    page (70 ms at 100,000 requests) instead of probing the grants of the rows it shows.
+    """
+    to_decide = ApprovalRequest.objects.filter(
         Q(status=RequestStatus.NEEDS_APPROVAL)
         & _granted(user, "decide_approvalrequest")
         & ~Q(requestor=user)
         & ~Exists(Decision.objects.filter(request=OuterRef("pk"), approver=user))
     )
-    mine = Q(requestor=user) & (
-        Q(status=RequestStatus.APPROVED, execution_status=ExecutionStatus.NOT_STARTED)
-        | Q(status=RequestStatus.COMPLETED, execution_status=ExecutionStatus.FAILED)
-    )
-    return _with_list_relations(ApprovalRequest.objects.filter(to_decide | mine)).order_by(
-        "expires_at", "pk"
-    )
+    return _with_list_relations(to_decide).order_by("expires_at", "pk")
+
+
+def awaiting_requestor(user) -> QuerySet:
+    """The user's own requests waiting for them: approved ones to Complete, failed executions
+    to retry; soonest due first. A partial index holds only these rows."""
+    qs = ApprovalRequest.objects.filter(AWAITING_REQUESTOR, requestor=user)
+    return _with_list_relations(qs).order_by("expires_at", "pk")

@@ -239,7 +239,7 @@ def _decide(*, request_id: int, approver, verdict: str, note: str) -> ApprovalRe
             request.reject()
         elif approvals_count(request) >= request.approvals_required:
             request.approve()
-        request.save()
+        request.save_state()
         _record(request, approver, f"request.{verdict}", before, note)
         if request.status == RequestStatus.REJECTED:
             request.operation.closed_without_completion(request.payload)
@@ -272,7 +272,7 @@ def request_cancel(*, request_id: int, actor, note: str = "") -> ApprovalRequest
             )
         before = request.status
         request.cancel()
-        request.save()
+        request.save_state()
         _record(request, actor, "request.cancel", before, note)
         request.operation.closed_without_completion(request.payload)
         _notify(request, "cancelled")
@@ -326,7 +326,7 @@ def request_complete(*, request_id: int, actor) -> ApprovalRequest:
         before = request.status
         request.complete()
         request.queue_execution()
-        request.save()
+        request.save_state()
         _record(request, actor, "request.complete", before)
         _enqueue_execution(request)
     return request
@@ -341,7 +341,7 @@ def request_retry(*, request_id: int, actor) -> ApprovalRequest:
             raise ApprovalError("Only a failed execution can be retried.")
         before = request.execution_status
         request.queue_execution()
-        request.save()
+        request.save_state()
         audit_record(
             actor=actor,
             action="execution.retry",
@@ -378,7 +378,7 @@ def request_execute(*, request_id: int) -> ApprovalRequest:
             return request
         before = request.execution_status
         request.start_execution()
-        request.save()
+        request.save_state()
         _execution_event(request, before, "execution.running")
     try:
         with transaction.atomic():
@@ -392,7 +392,7 @@ def request_execute(*, request_id: int) -> ApprovalRequest:
                 request.payload, request.requestor, origin=request.execution_origin
             )
             request.succeed_execution(result)
-            request.save()
+            request.save_state()
             _execution_event(request, ExecutionStatus.RUNNING, "execution.succeeded", result)
             _notify(request, "completed")
     except (OperationError, ApprovalError) as exc:
@@ -407,7 +407,7 @@ def request_execution_failed(*, request_id: int, error: str) -> ApprovalRequest:
             return request
         before = request.execution_status
         request.fail_execution(error)
-        request.save()
+        request.save_state()
         _execution_event(request, before, "execution.failed", error)
         _notify(request, "execution_failed")
     return request
@@ -425,7 +425,7 @@ def requests_expire_due(*, now=None) -> int:
                 continue
             before = request.status
             request.expire()
-            request.save()
+            request.save_state()
             _record(request, "scheduler", "request.expire", before)
             request.operation.closed_without_completion(request.payload)
             _notify(request, "expired")
@@ -466,12 +466,12 @@ def executions_recover(*, now=None) -> int:
                     f"The execution stopped making progress {request.execution_recoveries + 1} "
                     "times (its worker stopped) and was not tried again. Press Retry to run it."
                 )
-                request.save()
+                request.save_state()
                 _execution_event(request, before, "execution.failed", request.execution_error)
                 _notify(request, "execution_failed")
                 continue
             request.recover_execution()
-            request.save()
+            request.save_state()
             _execution_event(
                 request,
                 before,

@@ -82,9 +82,6 @@ def device_action_run(*, actor, device_id: int, kind: str, origin: str = "") -> 
         device = _locked_device(device_id)
         device_action_check(device, kind)
         before = device.management_state
-        action = DeviceAction.objects.create(
-            device=device, kind=kind, requested_by=actor, origin=origin
-        )
         try:
             if kind in _REQUEST_TRANSITION:
                 getattr(device, _REQUEST_TRANSITION[kind])()
@@ -93,6 +90,8 @@ def device_action_run(*, actor, device_id: int, kind: str, origin: str = "") -> 
         except TransitionNotAllowed as exc:
             raise DeviceActionError(str(exc)) from exc
         device.save()
+        # Moved to Sent before its first save: one INSERT, not an INSERT then an UPDATE.
+        action = DeviceAction(device=device, kind=kind, requested_by=actor, origin=origin)
         action.send()
         if kind == ActionKind.DELETE:
             # Deleting removes the record from management at once; no device answer is awaited.

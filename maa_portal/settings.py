@@ -124,6 +124,12 @@ if DATABASE_URL:
             "max_size": int(os.environ.get("DATABASE_POOL_MAX", "8")),
             "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "20")),
         }
+        # Every query the portal runs reads a page of rows by index. PostgreSQL's parallel
+        # workers cost more to start (tens of ms on a small machine) than such a query takes,
+        # and its planner picks them for the biggest lists (Admin tasks went from 10 to 45 ms).
+        DATABASES["default"]["OPTIONS"].setdefault(
+            "options", "-c max_parallel_workers_per_gather=0"
+        )
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -134,9 +134,11 @@ def scope_filter(user, code: str, model) -> Q:
 
 def users_with_permission(code: str) -> QuerySet:
     """Active users holding `code` through a role assignment or a directory role."""
-    through_roles = User.objects.filter(
-        groups__security_group__role_assignments__role__permissions__code=code
-    ).values("pk")
+    # From the membership table up, not from User: one join fewer, and planning an eight-way
+    # join cost PostgreSQL 10 ms on every Access policies page.
+    through_roles = User.groups.through.objects.filter(
+        group__security_group__role_assignments__role__permissions__code=code
+    ).values("user_id")
     return User.objects.filter(is_active=True).filter(
         Q(
             directory_role__in=[

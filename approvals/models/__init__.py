@@ -3,6 +3,7 @@ from .outbox import Notice, NoticeStatus, OutboxMessage
 from .permissions import RequestGroupPermission, RequestUserPermission
 from .policies import AccessPolicy, PolicyStatus
 from .requests import (
+    AWAITING_REQUESTOR,
     OPEN_STATUSES,
     ApprovalRequest,
     Decision,
@@ -18,6 +19,7 @@ __all__ = [
     "Notice",
     "NoticeStatus",
     "OutboxMessage",
+    "AWAITING_REQUESTOR",
     "OPEN_STATUSES",
     "AccessPolicy",
     "ApprovalRequest",

@@ -25,6 +25,10 @@ class ExecutionStatus(models.TextChoices):
 R = RequestStatus
 E = ExecutionStatus
 OPEN_STATUSES = [R.NEEDS_APPROVAL, R.APPROVED]
+# The requestor's move: an approved request to Complete, a failed execution to retry.
+AWAITING_REQUESTOR = models.Q(status=R.APPROVED, execution_status=E.NOT_STARTED) | models.Q(
+    status=R.COMPLETED, execution_status=E.FAILED
+)
 
 
 class Verdict(models.TextChoices):
@@ -87,7 +91,15 @@ class ApprovalRequest(FSMModelMixin, models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["status", "expires_at"]),
+            # Admin tasks and expiry walk a status by due time; the id settles ties.
+            models.Index(fields=["status", "expires_at", "id"], name="status_due"),
+            # A target's history (the device page), newest first.
+            models.Index(fields=["target_key", "created_at", "id"], name="target_history"),
+            models.Index(
+                fields=["requestor", "expires_at", "id"],
+                condition=AWAITING_REQUESTOR,
+                name="awaiting_requestor",
+            ),
             models.Index(
                 fields=["execution_lease_until"],
                 condition=models.Q(execution_status__in=["queued", "running"]),
@@ -138,6 +150,27 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    # What the transitions below change. A transition saves only these: a full save rewrote
+    # the payload and summary too (a script edit's are up to 200 KB) on every step.
+    STATE_FIELDS = [
+        "status",
+        "execution_status",
+        "execution_error",
+        "execution_result",
+        "execution_attempts",
+        "execution_lease_until",
+        "execution_recoveries",
+        "version",
+        "updated_at",
+        "expires_at",
+        "decided_at",
+        "completed_at",
+        "reminded_at",
+    ]
+
+    def save_state(self):
+        self.save(update_fields=self.STATE_FIELDS)
 
     def _changed(self):
         self.version += 1

@@ -12,6 +12,7 @@ from ..forms import TO_DECIDE, DecisionForm, RequestFilterForm
 from ..models import ExecutionStatus, NoticeStatus, RequestStatus, Verdict
 from ..selectors import (
     admin_tasks_for,
+    awaiting_requestor,
     decision_refusal,
     filter_requests,
     request_approver_of_any,
@@ -30,6 +31,7 @@ from ..services import (
 )
 
 PAGE_SIZE = 25
+AWAITING_SHOWN = 25
 
 
 def _request_list(request, qs, *, tab: str, title: str, empty: str, default_status: str = ""):
@@ -91,7 +93,17 @@ def my_requests(request):
 @login_required
 def admin_tasks(request):
     listing = paginate(request, admin_tasks_for(request.user), PAGE_SIZE)
-    return render(request, "approvals/admin_tasks.html", listing)
+    # One row past the page says whether My requests holds more.
+    awaiting = list(awaiting_requestor(request.user)[: AWAITING_SHOWN + 1])
+    return render(
+        request,
+        "approvals/admin_tasks.html",
+        {
+            **listing,
+            "awaiting": awaiting[:AWAITING_SHOWN],
+            "awaiting_more": len(awaiting) > AWAITING_SHOWN,
+        },
+    )
 
 
 def execution_context(approval_request) -> dict:

@@ -3,6 +3,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from approvals.models import AccessPolicy, ApprovalRequest, RequestStatus
+from approvals.services import request_approve
 from tests import factories as f
 from tests.conftest import request_wipe
 
@@ -19,17 +20,49 @@ def test_request_lists_keep_a_constant_query_count(client, tenant, wipe_policy):
         "received": (tenant.approver, reverse("approvals:received")),
         "mine": (tenant.hazel, reverse("approvals:mine")),
         "tasks": (tenant.approver, reverse("approvals:admin_tasks")),
+        "tasks of a requestor": (tenant.hazel, reverse("approvals:admin_tasks")),
     }
     before = {}
     for name, (user, url) in urls.items():
         client.force_login(user)
         _queries(client, url)  # warms the content-type cache
         before[name] = _queries(client, url)
-    for _ in range(15):
-        request_wipe(tenant, device=f.device())
+    for i in range(15):
+        request = request_wipe(tenant, device=f.device())
+        if i % 2:  # Hazel's approved requests wait for her in Admin tasks
+            request_approve(request_id=request.pk, approver=tenant.approver)
     for name, (user, url) in urls.items():
         client.force_login(user)
         assert _queries(client, url) == before[name], name
+
+
+def test_admin_tasks_lists_what_to_decide_apart_from_ones_own_requests_to_complete(
+    client, tenant, wipe_policy
+):
+    to_decide = request_wipe(tenant)
+    approved = request_wipe(tenant, device=f.device())
+    request_approve(request_id=approved.pk, approver=tenant.approver)
+    url = reverse("approvals:admin_tasks")
+
+    def section(body: str, anchor: str) -> str:
+        start = body.index(f'id="{anchor}"')
+        following = body.find("<h2", start + 1)
+        return body[start : following if following != -1 else None]
+
+    def link(request) -> str:
+        return f">#{request.pk}<"
+
+    client.force_login(tenant.approver)
+    body = client.get(url).content.decode()
+    assert link(to_decide) in section(body, "to-decide")
+    assert link(approved) not in body  # decided already, and not the approver's to complete
+    assert "None of your requests is waiting for you." in section(body, "awaiting-you")
+
+    client.force_login(tenant.hazel)
+    body = client.get(url).content.decode()
+    assert link(approved) in section(body, "awaiting-you")
+    assert link(to_decide) not in body  # her own request is not hers to decide
+    assert "No request is waiting for your decision." in section(body, "to-decide")
 
 
 def test_wipe_button_asks_for_justification_and_says_approval_is_needed(
