@@ -16,7 +16,6 @@ from audit.chain import audit_record
 from rbac.selectors import user_has_perm
 
 from .models import (
-    AccessPolicy,
     ApprovalRequest,
     Decision,
     ExecutionStatus,
@@ -202,7 +201,13 @@ def _refuse_second_open_request(target_key: str) -> None:
 
 def _locked(request_id: int) -> ApprovalRequest:
     try:
-        return ApprovalRequest.objects.select_for_update().get(pk=request_id)
+        # The requestor and the policy come in the same query (every service reads them);
+        # only the request's row is locked.
+        return (
+            ApprovalRequest.objects.select_related("requestor", "policy")
+            .select_for_update(of=("self",))
+            .get(pk=request_id)
+        )
     except ApprovalRequest.DoesNotExist:
         raise ApprovalError(f"Request #{request_id} does not exist.") from None
 
@@ -281,15 +286,13 @@ def request_cancel(*, request_id: int, actor, note: str = "") -> ApprovalRequest
 
 def _ensure_still_valid(request: ApprovalRequest) -> None:
     """What was approved is exactly what will run: policy, target and payload unchanged."""
-    if request.policy_id:
-        # Fetched again, never refreshed in place: django-fsm-2's refresh_from_db is not
-        # thread-safe on models with protected fields.
-        policy = AccessPolicy.objects.get(pk=request.policy_id)
-        if not policy.is_active:
-            raise ApprovalError(
-                f"The access policy {policy.name} is no longer active; this request can "
-                "no longer be completed. Cancel it and start the operation again."
-            )
+    # The request comes from _locked, which read its policy in this transaction.
+    policy = request.policy
+    if policy is not None and not policy.is_active:
+        raise ApprovalError(
+            f"The access policy {policy.name} is no longer active; this request can "
+            "no longer be completed. Cancel it and start the operation again."
+        )
     refusal = _requestor_refusal(request)
     if refusal:
         raise ApprovalDenied(refusal)
