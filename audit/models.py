@@ -64,7 +64,12 @@ class AuditEvent(models.Model):
         ordering = ["-id"]
         indexes = [
             # What the sealer reads: the unsealed events, oldest first.
-            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed")
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed"
+            ),
+            # A target's history (the device page, a script's page), newest first: filtered on
+            # target alone, PostgreSQL walked every event backwards.
+            models.Index(fields=["target_type", "target_id", "id"], name="audit_by_target"),
         ]
 
     def __str__(self) -> str:
