@@ -9,9 +9,9 @@ settings and middleware in the same run (/health/live/): req/s under 16 connecti
 p50 and p99 under load, one request alone (p50 of sequential requests) and the SQL count.
 Then 100 approvers deciding 100 requests at the same moment, and the worker: a no-op task's
 drain rate, and a burst of 10,000 Completes through the web tier drained by real workers
-(both drains timed from a full queue). It prints one table. Figures are ratios to the trivial view; no test
-asserts a timing. --queries-only prints the SQL counts and fails if a page runs more than 10
-queries (CI runs it at N = 2,000).
+(both drains timed from a full queue). It prints one table. Figures are ratios to the
+trivial view; no test asserts a timing. --queries-only prints the SQL counts and fails if a
+page runs more than 10 queries (CI runs it at N = 2,000).
 """
 
 import http.client
