@@ -132,22 +132,37 @@ def scope_filter(user, code: str, model) -> Q:
     return condition
 
 
+# Global and Intune Administrators hold every permission.
+ADMIN_ROLES = [DirectoryRole.GLOBAL_ADMINISTRATOR, DirectoryRole.INTUNE_ADMINISTRATOR]
+# From a membership row to the permissions its group's role assignments grant.
+_GRANTED_CODE = "group__security_group__role_assignments__role__permissions__code"
+
+
 def users_with_permission(code: str) -> QuerySet:
     """Active users holding `code` through a role assignment or a directory role."""
     # From the membership table up, not from User: one join fewer, and planning an eight-way
     # join cost PostgreSQL 10 ms on every Access policies page.
-    through_roles = User.groups.through.objects.filter(
-        group__security_group__role_assignments__role__permissions__code=code
-    ).values("user_id")
+    through_roles = User.groups.through.objects.filter(**{_GRANTED_CODE: code}).values("user_id")
     return User.objects.filter(is_active=True).filter(
-        Q(
-            directory_role__in=[
-                DirectoryRole.GLOBAL_ADMINISTRATOR,
-                DirectoryRole.INTUNE_ADMINISTRATOR,
-            ]
-        )
-        | Q(pk__in=through_roles)
+        Q(directory_role__in=ADMIN_ROLES) | Q(pk__in=through_roles)
     )
+
+
+def permission_holders(codes) -> dict[str, set[int]]:
+    """`users_with_permission` for several codes at once, as user ids: two queries, whatever
+    the number of codes (the Access policies page checks every policy's approvers)."""
+    admins = set(
+        User.objects.filter(is_active=True, directory_role__in=ADMIN_ROLES).values_list(
+            "pk", flat=True
+        )
+    )
+    holders = {code: set(admins) for code in codes}
+    granted = User.groups.through.objects.filter(
+        user__is_active=True, **{f"{_GRANTED_CODE}__in": list(holders)}
+    ).values_list("user_id", _GRANTED_CODE)
+    for user_id, code in granted:
+        holders[code].add(user_id)
+    return holders
 
 
 def group_list() -> QuerySet:

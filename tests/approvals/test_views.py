@@ -1,11 +1,14 @@
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from approvals.models import AccessPolicy, ApprovalRequest, RequestStatus
+from approvals.operations import registry
+from approvals.selectors import approver_setup_problems, eligible_approvers
 from approvals.services import request_approve
 from tests import factories as f
-from tests.conftest import request_wipe
+from tests.conftest import activate_policy, request_wipe
 
 
 def _queries(client, url) -> int:
@@ -63,6 +66,42 @@ def test_admin_tasks_lists_what_to_decide_apart_from_ones_own_requests_to_comple
     assert link(approved) in section(body, "awaiting-you")
     assert link(to_decide) not in body  # her own request is not hers to decide
     assert "No request is waiting for your decision." in section(body, "to-decide")
+
+
+def test_access_policies_page_checks_every_policy_in_a_constant_number_of_queries(client, tenant):
+    activate_policy(tenant, "device.wipe")
+    client.force_login(tenant.policy_admin)
+    url = reverse("approvals:policies")
+    _queries(client, url)
+    one_policy = _queries(client, url)
+    for policy_type in ("device.retire", "scripts", "apps", "rbac"):
+        activate_policy(tenant, policy_type)
+    client.force_login(tenant.policy_admin)
+    assert _queries(client, url) == one_policy
+
+
+@pytest.mark.parametrize("policy_type", ["device.wipe", "access_policies"])
+def test_policy_health_counts_the_approvers_requests_are_sent_to(tenant, policy_type):
+    """The health check counts in bulk; it must agree with eligible_approvers, which picks
+    who is actually asked to decide."""
+    reader = f.user("devicereader")
+    helpers = f.group("Help desk approvers", [reader, f.user("devicereader2")])
+    f.assign(f.builtin("Help Desk Operator"), [helpers])  # reads devices, cannot approve MAA
+    unassigned = f.group("Unassigned approvers", [f.user("unassigned")])
+    groups = [tenant.approvers, helpers, unassigned]
+    operation = registry.of_policy_type(policy_type)[0]
+    expected = eligible_approvers(
+        operation_code=operation.code, group_ids=[g.pk for g in groups]
+    ).count()
+    # Both readers count for a wipe; only the MAA approvers for an access-policy change.
+    assert expected == {"device.wipe": 4, "access_policies": 2}[policy_type]
+    problems = " ".join(
+        approver_setup_problems(
+            policy_type=policy_type, groups=groups, approvals_required=expected + 1
+        )
+    )
+    assert f"Only {expected} eligible approver(s)" in problems
+    assert "Unassigned approvers has no role assignment" in problems
 
 
 def test_wipe_button_asks_for_justification_and_says_approval_is_needed(
