@@ -151,16 +151,12 @@ def setups_problems(setups) -> list[list[str]]:
             has_members=Exists(User.groups.through.objects.filter(group=OuterRef("auth_group"))),
         )
     }
-    counted = [
-        pk
-        for pk, g in groups.items()
-        if g.group_type == GroupType.SECURITY and g.has_role_assignment
-    ]
-    members: dict[int, set[int]] = {pk: set() for pk in counted}
+    # Which groups count is counted_groups' rule, used here as a subquery.
+    members: dict[int, set[int]] = {}
     for group_id, user_id in User.groups.through.objects.filter(
-        group__security_group__in=counted
+        group__security_group__in=counted_groups(list(groups))
     ).values_list("group__security_group", "user_id"):
-        members[group_id].add(user_id)
+        members.setdefault(group_id, set()).add(user_id)
     operations = [_approving_operation(policy_type) for policy_type, _, _ in setups]
     codes = {op.read_permission for op in operations} | {Perm.MAA_APPROVE}
     holders = permission_holders(codes)

@@ -140,8 +140,7 @@ _GRANTED_CODE = "group__security_group__role_assignments__role__permissions__cod
 
 def users_with_permission(code: str) -> QuerySet:
     """Active users holding `code` through a role assignment or a directory role."""
-    # From the membership table up, not from User: one join fewer, and planning an eight-way
-    # join cost PostgreSQL 10 ms on every Access policies page.
+    # From the membership table up, not from User: one join fewer for PostgreSQL to plan.
     through_roles = User.groups.through.objects.filter(**{_GRANTED_CODE: code}).values("user_id")
     return User.objects.filter(is_active=True).filter(
         Q(directory_role__in=ADMIN_ROLES) | Q(pk__in=through_roles)
