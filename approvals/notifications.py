@@ -106,6 +106,12 @@ def safe_subject(text: str) -> str:
 
 def notices_queue(request: ApprovalRequest, event: str) -> list[Notice]:
     """Write the event's notices and queue them; call inside the event's transaction."""
+    return notices_queue_each([(request, event)])
+
+
+def notices_queue_each(events) -> list[Notice]:
+    """notices_queue for several (request, event) pairs in one INSERT and one outbox batch
+    (a batch of executions tells each requestor)."""
     notices = Notice.objects.bulk_create(
         Notice(
             request=request,
@@ -116,6 +122,7 @@ def notices_queue(request: ApprovalRequest, event: str) -> list[Notice]:
             headline=spec.headline[:400],
             with_decision_link=spec.with_decision_link,
         )
+        for request, event in events
         for spec in notices_for(request, event)
     )
     outbox_enqueue_each(SEND_NOTICE_TASK, [(notice.pk,) for notice in notices])

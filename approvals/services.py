@@ -9,10 +9,16 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.utils import timezone
 
-from audit.chain import audit_record
+from audit.chain import audit_event, audit_record, audit_record_all
 from rbac.selectors import user_has_perm
 
 from .models import (
@@ -23,7 +29,7 @@ from .models import (
     Verdict,
 )
 from .models.requests import OPEN_STATUSES
-from .notifications import notices_queue
+from .notifications import notices_queue, notices_queue_each
 from .object_permissions import request_permissions_grant
 from .operations import OperationError, registry
 from .operations.base import digest
@@ -357,8 +363,8 @@ def request_retry(*, request_id: int, actor) -> ApprovalRequest:
     return request
 
 
-def _execution_event(request: ApprovalRequest, before: str, action: str, note: str = "") -> None:
-    audit_record(
+def _execution_event(request: ApprovalRequest, before: str, action: str, note: str = ""):
+    return audit_event(
         actor="worker",
         action=action,
         target=request,
@@ -369,38 +375,130 @@ def _execution_event(request: ApprovalRequest, before: str, action: str, note: s
     )
 
 
-def request_execute(*, request_id: int) -> ApprovalRequest:
-    """Run a completed request's operation; safe to call twice or concurrently.
+IN_FLIGHT = (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)
+# What a batch's transitions change; one UPDATE writes them for the whole batch.
+_EXECUTION_FIELDS = [
+    "execution_status",
+    "execution_error",
+    "execution_result",
+    "execution_attempts",
+    "execution_lease_until",
+    "updated_at",
+]
 
-    The operation and the Succeeded mark commit together under the request's row lock, so a
-    redelivered task or a racing worker finds Succeeded and does nothing.
+
+def _save_executions(requests: list[ApprovalRequest]) -> None:
+    """save_state for a batch, in one round trip: the rows' values differ (results, attempts),
+    and bulk_update's CASE expressions cost more to build than the executions they save."""
+    now = timezone.now()
+    fields = [ApprovalRequest._meta.get_field(name) for name in _EXECUTION_FIELDS]
+    rows = []
+    for request in requests:
+        request.updated_at = now  # auto_now, as save() would
+        rows.append(
+            [
+                field.get_db_prep_save(getattr(request, field.attname), connection)
+                for field in fields
+            ]
+            + [request.pk]
+        )
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {ApprovalRequest._meta.db_table} SET {assignments} WHERE id = %s", rows
+        )
+
+
+def executions_claim(*, request_ids, fill: int = 0) -> list[int]:
+    """Mark the given executions Running, with up to `fill` other queued ones; returns the ids.
+
+    Committed on its own, so that a worker dying in executions_run leaves them Running for
+    the sweeper to count (executions_recover). The given ones wait for their row lock; the
+    others are taken only if no one holds them (SKIP LOCKED), oldest first, and only if still
+    Queued: a Running one may be a recovered run that kills its worker, so it runs alone.
     """
     with transaction.atomic():
-        request = _locked(request_id)
-        if request.execution_status not in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
-            return request
-        before = request.execution_status
-        request.start_execution()
-        request.save_state()
-        _execution_event(request, before, "execution.running")
-    try:
-        with transaction.atomic():
-            request = _locked(request_id)
-            if request.execution_status != ExecutionStatus.RUNNING:
-                return request
-            refusal = _requestor_refusal(request)
-            if refusal:
-                raise ApprovalError(refusal)
-            result = request.operation.execute(
-                request.payload, request.requestor, origin=request.execution_origin
+        claimed = list(
+            ApprovalRequest.objects.select_for_update()
+            .filter(pk__in=request_ids, execution_status__in=IN_FLIGHT)
+            .order_by("pk")
+        )
+        if fill:
+            claimed += (
+                ApprovalRequest.objects.select_for_update(skip_locked=True)
+                .filter(execution_status=ExecutionStatus.QUEUED)
+                .exclude(pk__in=request_ids)
+                .order_by("execution_lease_until")[:fill]
             )
-            request.succeed_execution(result)
-            request.save_state()
-            _execution_event(request, ExecutionStatus.RUNNING, "execution.succeeded", result)
-            _notify(request, "completed")
-    except (OperationError, ApprovalError) as exc:
-        return request_execution_failed(request_id=request_id, error=str(exc))
-    return request
+        events = []
+        for request in claimed:
+            before = request.execution_status
+            request.start_execution()
+            events.append(_execution_event(request, before, "execution.running"))
+        _save_executions(claimed)
+        audit_record_all(events)
+    return [request.pk for request in claimed]
+
+
+def _run_one(request: ApprovalRequest) -> str:
+    """Run one operation in a savepoint: its failure undoes its own writes only."""
+    with transaction.atomic():
+        refusal = _requestor_refusal(request)
+        if refusal:
+            raise ApprovalError(refusal)
+        return request.operation.execute(
+            request.payload, request.requestor, origin=request.execution_origin
+        )
+
+
+def executions_run(*, request_ids) -> list[ApprovalRequest]:
+    """Run claimed executions; safe to call twice or concurrently for the same ids.
+
+    Each operation and its Succeeded mark commit together under the request's row lock, so a
+    redelivered task or a racing worker finds Succeeded and does nothing. One transaction for
+    the batch: a refused or failing operation is rolled back to its savepoint and marked
+    Failed; a database error rolls back the batch, which the task tries again.
+    """
+    with transaction.atomic():
+        requests = list(
+            ApprovalRequest.objects.select_related("requestor", "policy")
+            .select_for_update(of=("self",))
+            .filter(pk__in=request_ids, execution_status=ExecutionStatus.RUNNING)
+            .order_by("pk")
+        )
+        events, notices = [], []
+        for request in requests:
+            try:
+                result = _run_one(request)
+            except (OperationError, ApprovalError) as exc:
+                request.fail_execution(str(exc))
+            except (OperationalError, InterfaceError):
+                raise  # the connection, or a deadlock: the batch rolls back and is tried again
+            except Exception as exc:
+                log.exception("Execution of request %s failed", request.pk)
+                request.fail_execution(f"Unexpected error: {exc}")
+            else:
+                request.succeed_execution(result)
+            succeeded = request.execution_status == ExecutionStatus.SUCCEEDED
+            events.append(
+                _execution_event(
+                    request,
+                    ExecutionStatus.RUNNING,
+                    "execution.succeeded" if succeeded else "execution.failed",
+                    request.execution_result if succeeded else request.execution_error,
+                )
+            )
+            notices.append((request, "completed" if succeeded else "execution_failed"))
+        _save_executions(requests)
+        audit_record_all(events)
+        notices_queue_each(notices)
+    return requests
+
+
+def request_execute(*, request_id: int) -> ApprovalRequest:
+    """Run one completed request's operation (executions_claim, then executions_run)."""
+    executions_run(request_ids=executions_claim(request_ids=[request_id]))
+    return ApprovalRequest.objects.get(pk=request_id)
 
 
 def request_execution_failed(*, request_id: int, error: str) -> ApprovalRequest:
@@ -411,7 +509,7 @@ def request_execution_failed(*, request_id: int, error: str) -> ApprovalRequest:
         before = request.execution_status
         request.fail_execution(error)
         request.save_state()
-        _execution_event(request, before, "execution.failed", error)
+        _execution_event(request, before, "execution.failed", error).save()
         _notify(request, "execution_failed")
     return request
 
@@ -442,7 +540,7 @@ def executions_recover(*, now=None) -> int:
     A queued one never started, so it is simply queued again. A running one whose worker died
     mid-run (its transaction rolled back, so nothing ran) is tried again up to
     MAA_EXECUTION_RECOVERIES times, then fails with the reason and a Retry: it may be what kills
-    the worker. Safe because request_execute is idempotent under the request's row lock.
+    the worker. Safe because executions_run is idempotent under the request's row lock.
     """
     now = now or timezone.now()
     in_flight = [ExecutionStatus.QUEUED, ExecutionStatus.RUNNING]
@@ -470,7 +568,9 @@ def executions_recover(*, now=None) -> int:
                     "times (its worker stopped) and was not tried again. Press Retry to run it."
                 )
                 request.save_state()
-                _execution_event(request, before, "execution.failed", request.execution_error)
+                _execution_event(
+                    request, before, "execution.failed", request.execution_error
+                ).save()
                 _notify(request, "execution_failed")
                 continue
             request.recover_execution()
@@ -480,7 +580,7 @@ def executions_recover(*, now=None) -> int:
                 before,
                 "execution.recovered",
                 "No progress within its lease (the worker stopped); queued again",
-            )
+            ).save()
             _enqueue_execution(request)
             recovered += 1
     return recovered

@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from audit.chain import audit_seal
@@ -13,8 +14,9 @@ from .notifications import TRANSIENT_MAIL_ERRORS, notice_deliver, notice_failed
 from .outbox import outbox_relay
 from .reminders import requests_due_reminder
 from .services import (
+    executions_claim,
     executions_recover,
-    request_execute,
+    executions_run,
     request_execution_failed,
     requests_expire_due,
 )
@@ -24,20 +26,34 @@ TRANSIENT = (OperationalError, InterfaceError)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5, ignore_result=True)
-def execute_request(self, request_id: int) -> None:
-    """Run a completed request. The service makes a redelivery or a duplicate a no-op."""
+def execute_request(self, request_id: int, batch: list[int] | None = None) -> None:
+    """Run a completed request, and with it up to MAA_EXECUTION_BATCH - 1 other queued ones:
+    a burst of Completes runs in batches, one transaction each, and the tasks of requests
+    already run find them done. The services make a redelivery or a duplicate a no-op; a
+    retry runs the same batch again (`batch`)."""
+    claimed = batch or [request_id]
     try:
-        request_execute(request_id=request_id)
+        fill = 0 if batch else settings.MAA_EXECUTION_BATCH - 1
+        claimed = executions_claim(request_ids=claimed, fill=fill)
+        executions_run(request_ids=claimed)
     except TRANSIENT as exc:
         if self.request.retries >= self.max_retries:
-            request_execution_failed(
-                request_id=request_id, error=f"Gave up after {self.max_retries} retries: {exc}"
-            )
+            for pk in claimed:
+                request_execution_failed(
+                    request_id=pk, error=f"Gave up after {self.max_retries} retries: {exc}"
+                )
             return
-        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+        raise self.retry(
+            kwargs={"batch": claimed},
+            exc=exc,
+            countdown=min(300, 5 * 2**self.request.retries),
+        ) from exc
     except Exception as exc:
-        log.exception("Execution of request %s failed", request_id)
-        request_execution_failed(request_id=request_id, error=f"Unexpected error: {exc}")
+        # Not an operation's own failure (executions_run records those): fail the batch
+        # visibly, with Retry, rather than leave it to the sweeper.
+        log.exception("Execution of requests %s failed", claimed)
+        for pk in claimed:
+            request_execution_failed(request_id=pk, error=f"Unexpected error: {exc}")
 
 
 @shared_task(bind=True, acks_late=True, max_retries=8, ignore_result=True)

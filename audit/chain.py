@@ -24,7 +24,7 @@ client_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 
-def audit_record(
+def audit_event(
     *,
     actor,
     action: str,
@@ -36,9 +36,9 @@ def audit_record(
     request_id: int | None = None,
     data: dict | None = None,
 ) -> AuditEvent:
-    """Append one event, unsealed, inside the caller's transaction."""
+    """One event, not saved yet: audit_record saves one, audit_record_all a batch."""
     user = actor if getattr(actor, "is_authenticated", False) else None
-    event = AuditEvent(
+    return AuditEvent(
         created_at=timezone.now(),
         actor=user,
         actor_label=str(user) if user else (actor or "system"),
@@ -53,8 +53,19 @@ def audit_record(
         request_id=request_id,
         data=data or {},
     )
+
+
+def audit_record(**fields) -> AuditEvent:
+    """Append one event, unsealed, inside the caller's transaction (fields: audit_event's)."""
+    event = audit_event(**fields)
     event.save()
     return event
+
+
+def audit_record_all(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Append events built by audit_event in one INSERT, in their order (the sealer chains
+    them by id)."""
+    return AuditEvent.objects.bulk_create(events)
 
 
 def _sealer_lock() -> bool:

@@ -321,6 +321,9 @@ MAA_REMINDER_AT = float(os.environ.get("MAA_REMINDER_AT", "0.5"))
 # by the sweeper (its worker died); after MAA_EXECUTION_RECOVERIES tries it fails, with Retry.
 MAA_EXECUTION_LEASE = timedelta(seconds=float(os.environ.get("MAA_EXECUTION_LEASE_SECONDS", "60")))
 MAA_EXECUTION_RECOVERIES = int(os.environ.get("MAA_EXECUTION_RECOVERIES", "3"))
+# An execution task runs up to this many queued executions in one transaction (a burst of
+# Completes drains in batches); 1 runs each on its own.
+MAA_EXECUTION_BATCH = int(os.environ.get("MAA_EXECUTION_BATCH", "50"))
 # Signed checkpoints of the audit chain's head go to this file (and to auditors by email) on a
 # schedule. The key is not in the database; by default it is derived from SECRET_KEY.
 AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "") or SECRET_KEY

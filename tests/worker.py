@@ -1,6 +1,7 @@
 """A real Celery worker process on the test database and the Redis broker."""
 
 import email
+import itertools
 import os
 import signal
 import socket
@@ -62,6 +63,10 @@ class Worker:
         return found
 
 
+# Two workers of one test need names of their own.
+_names = itertools.count()
+
+
 @contextmanager
 def celery_worker(
     timeout: float = 60,
@@ -88,7 +93,15 @@ def celery_worker(
             check=True,
             capture_output=True,
         )
-    command = [*celery, "worker", "-Q", queue, "--loglevel=INFO", "-n", f"test-{os.getpid()}@%h"]
+    command = [
+        *celery,
+        "worker",
+        "-Q",
+        queue,
+        "--loglevel=INFO",
+        "-n",
+        f"test-{os.getpid()}-{next(_names)}@%h",
+    ]
     # Beat runs inside the worker, which the solo pool does not allow.
     command += ["--concurrency=1"] if beat or prefork else ["--pool=solo"]
     command += ["-B"] if beat else []

@@ -1,0 +1,110 @@
+"""A burst of Completes runs in batches: one task runs several queued executions, each once."""
+
+import pytest
+from django.db import transaction
+from django.db.models import Count
+
+from approvals.models import ApprovalRequest, ExecutionStatus, Notice
+from approvals.services import (
+    executions_claim,
+    executions_run,
+    request_approve,
+    request_complete,
+    request_execute,
+)
+from audit.models import AuditEvent
+from devices.models import Device, DeviceAction
+from tests import factories as f
+from tests.conftest import request_wipe
+from tests.worker import celery_worker, wait_until
+
+
+def _completed_wipes(tenant, count: int) -> list[ApprovalRequest]:
+    requests = []
+    for i in range(count):
+        request = request_wipe(tenant, device=f.device(f"BATCH-{i:02d}"))
+        request_approve(request_id=request.pk, approver=tenant.approver)
+        requests.append(request_complete(request_id=request.pk, actor=tenant.hazel))
+    return requests
+
+
+def _status(request) -> str:
+    return ApprovalRequest.objects.get(pk=request.pk).execution_status
+
+
+pytestmark = pytest.mark.usefixtures("wipe_policy")
+
+
+def test_one_claim_takes_its_request_and_the_oldest_queued_ones(tenant):
+    first, second, third, fourth = _completed_wipes(tenant, 4)
+    claimed = executions_claim(request_ids=[third.pk], fill=2)
+    assert claimed == [third.pk, first.pk, second.pk]
+    assert [_status(r) for r in (first, second, third, fourth)] == [
+        "running",
+        "running",
+        "running",
+        "queued",
+    ]
+    done = executions_run(request_ids=claimed)
+    assert {r.pk: r.execution_status for r in done} == dict.fromkeys(claimed, "succeeded")
+    assert _status(fourth) == ExecutionStatus.QUEUED
+    # The tasks of the batch's other requests find them done: nothing runs twice.
+    assert executions_claim(request_ids=[first.pk], fill=0) == []
+    assert executions_run(request_ids=[first.pk, second.pk]) == []
+    assert DeviceAction.objects.filter(kind="wipe").count() == 3
+    for request in (first, second, third):
+        request = ApprovalRequest.objects.get(pk=request.pk)
+        assert request.execution_attempts == 1
+        assert request.execution_result.startswith("Wipe sent to BATCH-")
+        actions = AuditEvent.objects.filter(request_id=request.pk).values_list("action", flat=True)
+        assert {"execution.running", "execution.succeeded"} <= set(actions)
+        assert Notice.objects.filter(request=request, event="completed").count() == 1
+
+
+def test_a_failing_operation_fails_alone_and_the_rest_of_its_batch_runs(tenant):
+    first, second, third = _completed_wipes(tenant, 3)
+    Device.objects.filter(pk=second.payload["device_id"]).delete()
+
+    done = executions_run(request_ids=executions_claim(request_ids=[first.pk], fill=2))
+
+    assert [r.execution_status for r in done] == ["succeeded", "failed", "succeeded"]
+    failed = ApprovalRequest.objects.get(pk=second.pk)
+    assert failed.execution_status == ExecutionStatus.FAILED
+    assert failed.execution_error == "The device no longer exists."
+    assert AuditEvent.objects.filter(request_id=second.pk, action="execution.failed").exists()
+    assert Notice.objects.filter(request=second, event="execution_failed").count() == 1
+    wiped = DeviceAction.objects.filter(kind="wipe").values_list("device_id", flat=True)
+    assert sorted(wiped) == sorted(r.payload["device_id"] for r in (first, third))
+
+
+def test_a_recovered_run_is_never_taken_into_a_batch(tenant):
+    """A run that may have killed its worker runs on its own, so it cannot take others down."""
+    stuck, queued = _completed_wipes(tenant, 2)
+    ApprovalRequest.objects.filter(pk=stuck.pk).update(
+        execution_status="running", execution_recoveries=1
+    )
+    assert executions_claim(request_ids=[queued.pk], fill=5) == [queued.pk]
+    assert executions_claim(request_ids=[stuck.pk], fill=5) == [stuck.pk]
+    assert request_execute(request_id=stuck.pk).execution_status == ExecutionStatus.SUCCEEDED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_run_by_two_real_workers_runs_each_operation_once(tenant):
+    batch = {"MAA_EXECUTION_BATCH": "8"}
+    with (
+        celery_worker(prefork=True, env_extra=batch) as one,
+        celery_worker(prefork=True, env_extra=batch, purge=False) as two,
+    ):
+        with transaction.atomic():  # all are published at once, when this commits
+            burst = _completed_wipes(tenant, 30)
+        wait_until(
+            lambda: all(_status(r) == ExecutionStatus.SUCCEEDED for r in burst),
+            timeout=60,
+            what="the workers to run the burst",
+        )
+    ran = [line for line in one.log + two.log if "execute_request" in line and "succeeded" in line]
+    assert len(ran) == 30  # every task ran; those of requests already run did nothing
+    per_device = DeviceAction.objects.values("device_id").annotate(n=Count("pk"))
+    assert per_device.count() == 30 and {row["n"] for row in per_device} == {1}
+    requests = ApprovalRequest.objects.filter(pk__in=[r.pk for r in burst])
+    assert set(requests.values_list("execution_attempts", flat=True)) == {1}
