@@ -89,7 +89,8 @@ def device_action_run(*, actor, device_id: int, kind: str, origin: str = "") -> 
                 device.delete_from_management()
         except TransitionNotAllowed as exc:
             raise DeviceActionError(str(exc)) from exc
-        device.save()
+        # Only the state moved: a full save rewrote every column of the row, under its lock.
+        device.save(update_fields=["management_state"])
         # Moved to Sent before its first save: one INSERT, not an INSERT then an UPDATE.
         action = DeviceAction(device=device, kind=kind, requested_by=actor, origin=origin)
         action.send()
