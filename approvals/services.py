@@ -390,6 +390,8 @@ _EXECUTION_FIELDS = [
 def _save_executions(requests: list[ApprovalRequest]) -> None:
     """save_state for a batch, in one round trip: the rows' values differ (results, attempts),
     and bulk_update's CASE expressions cost more to build than the executions they save."""
+    if not requests:
+        return
     now = timezone.now()
     fields = [ApprovalRequest._meta.get_field(name) for name in _EXECUTION_FIELDS]
     rows = []
@@ -410,12 +412,16 @@ def _save_executions(requests: list[ApprovalRequest]) -> None:
 
 
 def executions_claim(*, request_ids, fill: int = 0) -> list[int]:
-    """Mark the given executions Running, with up to `fill` other queued ones; returns the ids.
+    """Mark the given queued executions Running, with up to `fill` other queued ones; returns
+    the ids to pass to executions_run.
 
-    Committed on its own, so that a worker dying in executions_run leaves them Running for
-    the sweeper to count (executions_recover). The given ones wait for their row lock; the
-    others are taken only if no one holds them (SKIP LOCKED), oldest first, and only if still
-    Queued: a Running one may be a recovered run that kills its worker, so it runs alone.
+    Committed on its own, so that a worker dying in executions_run leaves them Running for the
+    sweeper to count (executions_recover). The given ones wait for their row lock; the others
+    are taken only if no one holds them (SKIP LOCKED), oldest first. A given one already
+    Running is passed on untouched: either its run died (a redelivered or recovered task;
+    executions_run runs it again) or it is in another worker's batch (executions_run waits for
+    that batch's lock and finds it done). Only Queued ones are taken as fill: a Running one
+    may be a recovered run that kills its worker, so it runs alone.
     """
     with transaction.atomic():
         claimed = list(
@@ -430,13 +436,13 @@ def executions_claim(*, request_ids, fill: int = 0) -> list[int]:
                 .exclude(pk__in=request_ids)
                 .order_by("execution_lease_until")[:fill]
             )
-        events = []
-        for request in claimed:
-            before = request.execution_status
+        starting = [r for r in claimed if r.execution_status == ExecutionStatus.QUEUED]
+        for request in starting:
             request.start_execution()
-            events.append(_execution_event(request, before, "execution.running"))
-        _save_executions(claimed)
-        audit_record_all(events)
+        _save_executions(starting)
+        audit_record_all(
+            [_execution_event(r, ExecutionStatus.QUEUED, "execution.running") for r in starting]
+        )
     return [request.pk for request in claimed]
 
 

@@ -210,7 +210,7 @@ class ApprovalRequest(FSMModelMixin, models.Model):
         self.execution_recoveries = 0
         self._lease()
 
-    @transition(field=execution_status, source=[E.QUEUED, E.RUNNING], target=E.RUNNING)
+    @transition(field=execution_status, source=E.QUEUED, target=E.RUNNING)
     def start_execution(self):
         self.execution_attempts += 1
         self._lease()
