@@ -18,6 +18,22 @@ def test_device_list_filters_and_searches(client, tenant):
     assert "IPHONE-1" in body and "MAC-LON-1" not in body
 
 
+def test_device_list_rows_escape_names_and_show_what_django_templates_showed(client, tenant):
+    """The rows are rendered by Jinja2 ({% rows %}): escaped, datetimes as Django prints them."""
+    from django.utils import timezone
+    from django.utils.formats import localize
+
+    seen = timezone.now()
+    f.device('<script>alert("x")</script>', tags=[f.tag("Milan & Rome")], last_check_in=seen)
+    client.force_login(tenant.hazel)
+    body = client.get(reverse("devices:list")).content.decode()
+    assert "<script>alert" not in body
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</a>" in body
+    assert "Milan &amp; Rome" in body
+    assert f'<td data-label="Last check-in">{localize(timezone.localtime(seen))}</td>' in body
+    assert '<td data-label="Primary user">—</td>' in body
+
+
 def test_device_list_filters_by_scope_tag(client, tenant):
     milan = f.tag("Milan")
     f.device("TAGGED-1", tags=[milan])

@@ -1,0 +1,12 @@
+from django import template
+from django.template import engines
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+
+@register.simple_tag
+def rows(template_name: str, **context) -> str:
+    """A list table rendered by Jinja2 (maa_portal/jinja2.py says why), from a Django page:
+    {% rows "devices/device_table.html" page=page %}. Jinja2 escapes what it prints."""
+    return mark_safe(engines["jinja2"].get_template(template_name).render(context))
