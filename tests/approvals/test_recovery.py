@@ -85,10 +85,7 @@ def test_a_worker_killed_mid_run_is_recovered_and_the_operation_runs_once():
         publishing_to(first.url),
         celery_worker(prefork=True, env_extra={**fast, "REDIS_URL": first.url}) as worker,
     ):
-        request_complete(request_id=request.pk, actor=tenant.hazel)
-        from approvals.outbox import outbox_relay
-
-        outbox_relay()  # the test runs in no web request: publish as the commit hook would
+        request_complete(request_id=request.pk, actor=tenant.hazel)  # published at commit
         wait_until(lambda: _status(request) == ExecutionStatus.RUNNING, what="the run to start")
         time.sleep(1)
         worker.kill()  # the whole worker, pool included, mid-run
@@ -116,10 +113,7 @@ def test_a_killed_pool_process_gives_its_task_back_and_it_runs_once():
     request = _slow_request(tenant, 3)
     # The default lease (60 s): within this test only the broker's redelivery can recover it.
     with celery_worker(prefork=True) as worker:
-        request_complete(request_id=request.pk, actor=tenant.hazel)
-        from approvals.outbox import outbox_relay
-
-        outbox_relay()
+        request_complete(request_id=request.pk, actor=tenant.hazel)  # published at commit
         wait_until(lambda: _status(request) == ExecutionStatus.RUNNING, what="the run to start")
         time.sleep(1)
         for pid in worker.pool_pids():
