@@ -31,7 +31,7 @@ from .models import (
 from .models.requests import OPEN_STATUSES
 from .notifications import notices_queue, notices_queue_each
 from .object_permissions import request_permissions_grant
-from .operations import OperationError, registry
+from .operations import OperationError, reads_shared, registry
 from .operations.base import digest
 from .outbox import outbox_enqueue
 from .selectors import approvals_count, covering_policy, decision_refusal
@@ -138,7 +138,7 @@ def operation_start(
     complete it.
     """
     operation = registry.get(operation_code)
-    with transaction.atomic():
+    with transaction.atomic(), reads_shared():
         _ensure_may_start(operation, payload, actor)
         operation.validate(payload, actor)
         policy = covering_policy(operation_code)
@@ -322,7 +322,7 @@ def _ensure_still_valid(request: ApprovalRequest) -> None:
 
 def request_complete(*, request_id: int, actor) -> ApprovalRequest:
     """The requestor's Complete: the operation is queued to run, exactly once."""
-    with transaction.atomic():
+    with transaction.atomic(), reads_shared():
         request = _locked(request_id)
         if actor.pk != request.requestor_id:
             raise ApprovalDenied("Only the requestor can complete a request.")

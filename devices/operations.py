@@ -3,7 +3,15 @@ device categories (Intune's "Tenant configuration" workload)."""
 
 from django.urls import reverse
 
-from approvals.operations import Change, Operation, OperationError, Step, Target, registry
+from approvals.operations import (
+    Change,
+    Operation,
+    OperationError,
+    Step,
+    Target,
+    read_once,
+    registry,
+)
 from rbac.catalogue import Perm, Workload
 
 from .models import ActionKind, ActionStatus, Device, DeviceAction, DeviceCategory
@@ -27,10 +35,13 @@ def device_target_key(device_id: int) -> str:
 
 
 def _device(payload: dict) -> Device:
-    try:
-        return Device.objects.select_related("primary_user").get(pk=payload["device_id"])
-    except Device.DoesNotExist:
-        raise OperationError("The device no longer exists.") from None
+    def read() -> Device:
+        try:
+            return Device.objects.select_related("primary_user").get(pk=payload["device_id"])
+        except Device.DoesNotExist:
+            raise OperationError("The device no longer exists.") from None
+
+    return read_once(("device", payload["device_id"]), read)
 
 
 class DeviceActionOperation(Operation):

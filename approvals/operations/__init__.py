@@ -4,7 +4,16 @@ The engine's own type (access policies) is registered by `approvals/operations/a
 imported when `approvals.apps` discovers every app's `operations` module.
 """
 
-from .base import Change, Operation, OperationError, Step, Target, change_payload
+from .base import (
+    Change,
+    Operation,
+    OperationError,
+    Step,
+    Target,
+    change_payload,
+    read_once,
+    reads_shared,
+)
 from .registry import registry
 
 __all__ = [
@@ -14,5 +23,7 @@ __all__ = [
     "Step",
     "Target",
     "change_payload",
+    "read_once",
+    "reads_shared",
     "registry",
 ]

@@ -4,8 +4,10 @@ A domain plugs a type in with one class in its own `operations.py` (found at sta
 `approvals.apps`): the engine, its pages and the executor task need no change.
 """
 
+import contextvars
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rbac.catalogue import Workload
@@ -39,6 +41,31 @@ class Target:
     key: str  # identifies the object for "one open request per target"
     label: str
     url: str = ""
+
+
+_reads: contextvars.ContextVar[dict | None] = contextvars.ContextVar("maa_reads", default=None)
+
+
+@contextmanager
+def reads_shared():
+    """Within one service call, the hooks of an operation (permission object, target, state,
+    checks) read each object once, through read_once: filing a wipe read its device five times.
+    Only reads share: a write locks and reads its row again."""
+    token = _reads.set({})
+    try:
+        yield
+    finally:
+        _reads.reset(token)
+
+
+def read_once(key, read):
+    """read(), or what it returned before for `key` in the current reads_shared() block."""
+    shared = _reads.get()
+    if shared is None:
+        return read()
+    if key not in shared:
+        shared[key] = read()
+    return shared[key]
 
 
 def canonical_json(value) -> str:

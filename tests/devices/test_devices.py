@@ -147,3 +147,28 @@ def test_device_page_shows_the_device_receiving_and_performing_the_wipe(client, 
     assert "The device finished its reset: it is wiped (Wiping → Wiped)" in body
     assert "Hazel sent a wipe command (Managed → Wipe pending)" in body
     assert "device.wipe" not in body
+
+
+def test_filing_and_completing_a_wipe_read_the_device_once_each(tenant, wipe_policy):
+    """The operation's hooks share one read per service call (approvals.operations.reads_shared):
+    filing read the device five times, Complete three."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from approvals.services import request_approve, request_complete
+    from tests.conftest import request_wipe
+
+    def device_reads(queries) -> int:
+        return sum(
+            q["sql"].startswith('SELECT "devices_device"') and "FOR UPDATE" not in q["sql"]
+            for q in queries
+        )
+
+    with CaptureQueriesContext(connection) as filing:
+        request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    with CaptureQueriesContext(connection) as completing:
+        request = request_complete(request_id=request.pk, actor=tenant.hazel)
+    assert request.execution_status == "queued"
+    assert device_reads(filing.captured_queries) == 1
+    assert device_reads(completing.captured_queries) == 1
