@@ -1,6 +1,7 @@
 from django import forms
 
 from rbac.models import SecurityGroup, User
+from utilities.widgets import QuickSelect
 
 from .models import AccessPolicy, RequestStatus
 from .operations import registry
@@ -113,8 +114,8 @@ TO_DECIDE = "to_decide"
 
 
 class RequestFilterForm(forms.Form):
-    status = forms.ChoiceField(required=False)
-    operation = forms.ChoiceField(required=False, label="Operation type")
+    status = forms.ChoiceField(required=False, widget=QuickSelect)
+    operation = forms.ChoiceField(required=False, label="Operation type", widget=QuickSelect)
 
     def __init__(self, *args, to_decide: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
