@@ -20,12 +20,12 @@ from rbac.models import NotificationKind, User
 
 from .links import decision_url
 from .models import ApprovalRequest, Decision, ExecutionStatus, Notice, NoticeStatus, RequestStatus
-from .outbox import outbox_enqueue_each
+from .outbox import outbox_enqueue
 from .selectors import request_approvers
 
 # Worth retrying: the mail server or the network, not the message.
 TRANSIENT_MAIL_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)
-SEND_NOTICE_TASK = "approvals.tasks.send_notice"
+SEND_NOTICES_TASK = "approvals.tasks.send_notices"
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,10 @@ def notices_queue_each(events) -> list[Notice]:
         for request, event in events
         for spec in notices_for(request, event)
     )
-    outbox_enqueue_each(SEND_NOTICE_TASK, [(notice.pk,) for notice in notices])
+    if notices:
+        # One message for all: a decision tells every other approver, and publishing a task
+        # per notice cost the decision 1.7 ms a notice (a hundred approvers: 170 ms).
+        outbox_enqueue(SEND_NOTICES_TASK, [notice.pk for notice in notices])
     return notices
 
 
@@ -160,7 +163,7 @@ def _finish(notice: Notice, status: str, detail: str = "") -> Notice:
     return notice
 
 
-def _message(notice: Notice) -> EmailMultiAlternatives:
+def _message(notice: Notice, connection=None) -> EmailMultiAlternatives:
     request, user = notice.request, notice.user
     context = {
         "user": user,
@@ -175,6 +178,7 @@ def _message(notice: Notice) -> EmailMultiAlternatives:
         subject=notice.subject,  # made one line when the notice was written
         body=render_to_string("approvals/email/request_event.txt", context),
         to=[user.email],
+        connection=connection,
     )
     message.attach_alternative(
         render_to_string("approvals/email/request_event.html", context), "text/html"
@@ -182,8 +186,10 @@ def _message(notice: Notice) -> EmailMultiAlternatives:
     return message
 
 
-def notice_deliver(*, notice_id: int) -> Notice:
-    """Send one notice, at most once. Transient mail errors propagate for the task to retry."""
+def notice_deliver(*, notice_id: int, connection=None) -> Notice:
+    """Send one notice, at most once, over `connection` (a mail backend, opened by the caller
+    for several notices) or a connection of its own. Transient mail errors propagate for the
+    task to retry."""
     with transaction.atomic():
         notice = (
             Notice.objects.select_for_update(of=("self",))
@@ -199,7 +205,7 @@ def notice_deliver(*, notice_id: int) -> Notice:
         if reason:
             return _finish(notice, NoticeStatus.SKIPPED, f"no longer applies: {reason}")
         try:
-            _message(notice).send()
+            _message(notice, connection).send()
         except TRANSIENT_MAIL_ERRORS:
             raise
         except (BadHeaderError, ValueError, smtplib.SMTPException) as exc:

@@ -26,43 +26,30 @@ FAST_PATH_GRACE = timedelta(seconds=10)
 
 
 def outbox_enqueue(task: str, *args) -> OutboxMessage:
-    """Record `task(*args)` in the caller's transaction; it is relayed once that commits."""
-    return outbox_enqueue_each(task, [args])[0]
-
-
-def outbox_enqueue_each(task: str, args_list) -> list[OutboxMessage]:
-    """Record one `task(*args)` per args in one INSERT (a decision's notices to a hundred
-    approvers are a hundred messages); they are published together once the caller commits."""
-    messages = OutboxMessage.objects.bulk_create(
-        OutboxMessage(task=task, args=list(args), available_at=timezone.now() + FAST_PATH_GRACE)
-        for args in args_list
+    """Record `task(*args)` in the caller's transaction; it is published once that commits."""
+    message = OutboxMessage.objects.create(
+        task=task, args=list(args), available_at=timezone.now() + FAST_PATH_GRACE
     )
-    if messages:
-        transaction.on_commit(lambda: _publish_committed(messages), robust=True)
-    return messages
+    transaction.on_commit(lambda: _publish_committed(message), robust=True)
+    return message
 
 
-def _publish_committed(messages: list[OutboxMessage]) -> None:
+def _publish_committed(message: OutboxMessage) -> None:
     """The fast path, right after the commit: publish, then mark sent in one UPDATE.
 
     No transaction or row lock (they cost each write a third of its statements): the periodic
-    relay leaves these messages alone for FAST_PATH_GRACE. What this does not publish, because
-    the broker failed or the process died, the relay publishes after that.
+    relay leaves the message alone for FAST_PATH_GRACE. If the broker fails, or the process
+    dies first, the relay publishes it after that.
     """
-    now = timezone.now()
-    published: list[int] = []
-    for message in messages:
-        try:
-            current_app.send_task(message.task, args=message.args)
-        except Exception as exc:
-            log.warning("Outbox: could not publish %s: %s", message, exc)
-            unpublished = [m.pk for m in messages if m.pk not in published]
-            OutboxMessage.objects.filter(pk__in=unpublished).update(
-                attempts=1, available_at=now + _backoff(1), last_error=str(exc)[:1000]
-            )
-            break
-        published.append(message.pk)
-    OutboxMessage.objects.filter(pk__in=published).update(sent_at=now)
+    try:
+        current_app.send_task(message.task, args=message.args)
+    except Exception as exc:
+        log.warning("Outbox: could not publish %s: %s", message, exc)
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            attempts=1, available_at=timezone.now() + _backoff(1), last_error=str(exc)[:1000]
+        )
+        return
+    OutboxMessage.objects.filter(pk=message.pk).update(sent_at=timezone.now())
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db import InterfaceError, OperationalError
 
 from audit.chain import audit_seal
@@ -57,17 +58,26 @@ def execute_request(self, request_id: int, batch: list[int] | None = None) -> No
 
 
 @shared_task(bind=True, acks_late=True, max_retries=8, ignore_result=True)
-def send_notice(self, notice_id: int) -> None:
-    """Send one notice; the service sends it at most once, whatever the redeliveries."""
+def send_notices(self, notice_ids: list[int]) -> None:
+    """Send one event's notices in turn over one mail connection, each at most once whatever
+    the redeliveries (the service locks and marks each). A mail error retries the rest."""
+    remaining = list(notice_ids)
     try:
-        notice_deliver(notice_id=notice_id)
+        with get_connection() as connection:
+            while remaining:
+                notice_deliver(notice_id=remaining[0], connection=connection)
+                remaining.pop(0)
     except (*TRANSIENT_MAIL_ERRORS, *TRANSIENT) as exc:
         if self.request.retries >= self.max_retries:
-            notice_failed(
-                notice_id=notice_id, error=f"Gave up after {self.max_retries + 1} tries: {exc}"
-            )
+            for notice_id in remaining:
+                notice_failed(
+                    notice_id=notice_id,
+                    error=f"Gave up after {self.max_retries + 1} tries: {exc}",
+                )
             return
-        raise self.retry(exc=exc, countdown=min(600, 2 ** (self.request.retries + 1))) from exc
+        raise self.retry(
+            args=[remaining], exc=exc, countdown=min(600, 2 ** (self.request.retries + 1))
+        ) from exc
 
 
 @shared_task(

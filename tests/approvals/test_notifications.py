@@ -7,7 +7,7 @@ from approvals.models import ApprovalRequest, Notice, NoticeStatus, OutboxMessag
 from approvals.notifications import notice_deliver, notices_for
 from approvals.reminders import requests_due_reminder
 from approvals.services import request_approve, request_reject, requests_expire_due
-from approvals.tasks import send_notice
+from approvals.tasks import send_notices
 from rbac.models import NotificationKind
 from tests import factories as f
 from tests.conftest import activate_policy, request_wipe
@@ -105,8 +105,8 @@ def test_a_failing_mail_server_is_retried_then_shown_failed_to_the_requestor(
     request = request_wipe(tenant)
     notice = Notice.objects.filter(request=request).first()
     # Eagerly applied, the task's retries run in a row instead of after their backoff.
-    send_notice.apply(args=[notice.pk])
-    assert FailingBackend.attempts == send_notice.max_retries + 1
+    send_notices.apply(args=[[notice.pk]])
+    assert FailingBackend.attempts == send_notices.max_retries + 1
     notice.refresh_from_db()
     assert notice.status == NoticeStatus.FAILED and "mail server unavailable" in notice.detail
     assert ApprovalRequest.objects.get(pk=request.pk).status == RequestStatus.NEEDS_APPROVAL
@@ -136,7 +136,7 @@ def test_a_broker_outage_loses_no_notice_and_no_execution(
     assert request.status == RequestStatus.COMPLETED and request.execution_status == "queued"
     waiting = OutboxMessage.objects.filter(sent_at__isnull=True)
     tasks = set(waiting.values_list("task", flat=True))
-    assert tasks == {"approvals.tasks.send_notice", "approvals.tasks.execute_request"}
+    assert tasks == {"approvals.tasks.send_notices", "approvals.tasks.execute_request"}
     assert all("broker unavailable" in m.last_error for m in waiting.exclude(attempts=0))
 
     published = []
