@@ -220,7 +220,12 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 BROKER_VISIBILITY_SECONDS = int(os.environ.get("BROKER_VISIBILITY_SECONDS", "600"))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_SECONDS}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": BROKER_VISIBILITY_SECONDS,
+        # A worker that consumes several queues takes from the first of CELERY_QUEUE_NAMES
+        # that has work, not from each in turn: a flood of emails waits behind the wipes.
+        "queue_order_strategy": "priority",
+    }
 else:
     _broker_dir = VAR_DIR / "celery"
     for _sub in ("queue", "processed", "control"):
@@ -242,9 +247,16 @@ else:
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "maa-portal")
 CELERY_QUEUES_BY_ROLE = {
     role: f"{CELERY_TASK_DEFAULT_QUEUE}.{role}"
-    for role in ("executions", "notifications", "periodic")
+    for role in ("periodic", "executions", "notifications")
 }
-CELERY_QUEUE_NAMES = [CELERY_TASK_DEFAULT_QUEUE, *CELERY_QUEUES_BY_ROLE.values()]
+# In the order a worker consuming several of them serves them (Redis): the periodic tasks
+# (short: sealing, the outbox relay, recovery), executions, the rest, emails last.
+CELERY_QUEUE_NAMES = [
+    CELERY_QUEUES_BY_ROLE["periodic"],
+    CELERY_QUEUES_BY_ROLE["executions"],
+    CELERY_TASK_DEFAULT_QUEUE,
+    CELERY_QUEUES_BY_ROLE["notifications"],
+]
 CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
 CELERY_TASK_ROUTES = {
     "approvals.tasks.execute_request": {"queue": CELERY_QUEUES_BY_ROLE["executions"]},

@@ -4,7 +4,13 @@ import threading
 
 import pytest
 
-from approvals.models import ApprovalRequest, ExecutionStatus, PolicyStatus, RequestStatus
+from approvals.models import (
+    ApprovalRequest,
+    ExecutionStatus,
+    Notice,
+    PolicyStatus,
+    RequestStatus,
+)
 from approvals.services import (
     ApprovalError,
     request_approve,
@@ -13,6 +19,7 @@ from approvals.services import (
 )
 from devices.models import Device, ManagementState
 from devices.tasks import simulated_check_in
+from tests import factories as f
 from tests.concurrency import in_threads
 from tests.conftest import activate_policy, build_tenant, policy_state, request_wipe, submit_policy
 from tests.worker import celery_worker, wait_until
@@ -112,3 +119,36 @@ def test_the_article_story_with_a_real_worker():
     wait_until(lambda: any("completed" in m["subject"] for m in worker.mails()), what="mail")
     recipients = {m["to"] for m in worker.mails()}
     assert {tenant.approver2.email, tenant.hazel.email} <= recipients
+
+
+def test_a_worker_serves_executions_before_the_emails_queued_ahead_of_them():
+    """One worker on every queue (the demo's, a small site's) takes the wipes first."""
+    from celery import current_app
+
+    tenant = build_tenant()
+    activate_policy(tenant, "device.wipe")
+    current_app.control.purge()
+    requests = []
+    for name in ("PC-1", "PC-2", "PC-3"):
+        # Filing and approving each queue emails (published at each commit) before its
+        # execution is queued.
+        request = request_wipe(tenant, device=f.device(name))
+        request_approve(request_id=request.pk, approver=tenant.approver)
+        requests.append(request_complete(request_id=request.pk, actor=tenant.hazel))
+    with celery_worker(purge=False) as worker:
+
+        def all_done() -> bool:
+            wiped = ApprovalRequest.objects.filter(
+                pk__in=[r.pk for r in requests], execution_status="succeeded"
+            )
+            pending = Notice.objects.filter(request__in=requests, status="pending")
+            return wiped.count() == len(requests) and not pending.exists()
+
+        wait_until(all_done, what="the worker to run the wipes and send the emails")
+    done = [
+        "wipe" if "execute_request" in line else "email"
+        for line in worker.log
+        if " succeeded in " in line and ("execute_request" in line or "send_notices" in line)
+    ]
+    # Six emails were queued ahead of the wipes (submitted, approved); the wipes ran first.
+    assert done[:3] == ["wipe", "wipe", "wipe"] and done.count("email") >= 6, done
