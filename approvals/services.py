@@ -416,16 +416,17 @@ def executions_claim(*, request_ids, fill: int = 0) -> list[int]:
     the ids to pass to executions_run.
 
     Committed on its own, so that a worker dying in executions_run leaves them Running for the
-    sweeper to count (executions_recover). The given ones wait for their row lock; the others
-    are taken only if no one holds them (SKIP LOCKED), oldest first. A given one already
-    Running is passed on untouched: either its run died (a redelivered or recovered task;
-    executions_run runs it again) or it is in another worker's batch (executions_run waits for
-    that batch's lock and finds it done). Only Queued ones are taken as fill: a Running one
-    may be a recovered run that kills its worker, so it runs alone.
+    sweeper to count (executions_recover). Rows another worker holds are skipped (SKIP LOCKED),
+    the given ones too: that worker is claiming or running them, and waiting for its batch
+    left this worker idle behind it. If it dies, the lease brings them back. The others are
+    taken oldest first. A given one already Running and free is passed on untouched: its run
+    died (a redelivered or recovered task), and executions_run runs it again. Only Queued ones
+    are taken as fill: a Running one may be a recovered run that kills its worker, so it runs
+    alone.
     """
     with transaction.atomic():
         claimed = list(
-            ApprovalRequest.objects.select_for_update()
+            ApprovalRequest.objects.select_for_update(skip_locked=True)
             .filter(pk__in=request_ids, execution_status__in=IN_FLIGHT)
             .order_by("pk")
         )

@@ -1,7 +1,10 @@
 """A burst of Completes runs in batches: one task runs several queued executions, each once."""
 
+import threading
+import time
+
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 
 from approvals.models import ApprovalRequest, ExecutionStatus, Notice
@@ -108,3 +111,29 @@ def test_a_burst_run_by_two_real_workers_runs_each_operation_once(tenant):
     assert per_device.count() == 30 and {row["n"] for row in per_device} == {1}
     requests = ApprovalRequest.objects.filter(pk__in=[r.pk for r in burst])
     assert set(requests.values_list("execution_attempts", flat=True)) == {1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_passes_over_its_request_while_another_worker_holds_it(tenant):
+    """Its request is in another worker's batch: it takes the next ones instead of waiting."""
+    held, other = _completed_wipes(tenant, 2)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        with transaction.atomic():
+            ApprovalRequest.objects.select_for_update().get(pk=held.pk)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        started = time.monotonic()
+        assert executions_claim(request_ids=[held.pk], fill=5) == [other.pk]
+        assert time.monotonic() - started < 2
+    finally:
+        release.set()
+        thread.join()
+    assert _status(held) == ExecutionStatus.QUEUED
