@@ -9,13 +9,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import (
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
-    connection,
-    transaction,
-)
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from audit.chain import audit_event, audit_record, audit_record_all
@@ -376,39 +370,6 @@ def _execution_event(request: ApprovalRequest, before: str, action: str, note: s
 
 
 IN_FLIGHT = (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)
-# What a batch's transitions change; one UPDATE writes them for the whole batch.
-_EXECUTION_FIELDS = [
-    "execution_status",
-    "execution_error",
-    "execution_result",
-    "execution_attempts",
-    "execution_lease_until",
-    "updated_at",
-]
-
-
-def _save_executions(requests: list[ApprovalRequest]) -> None:
-    """save_state for a batch, in one round trip: the rows' values differ (results, attempts),
-    and bulk_update's CASE expressions cost more to build than the executions they save."""
-    if not requests:
-        return
-    now = timezone.now()
-    fields = [ApprovalRequest._meta.get_field(name) for name in _EXECUTION_FIELDS]
-    rows = []
-    for request in requests:
-        request.updated_at = now  # auto_now, as save() would
-        rows.append(
-            [
-                field.get_db_prep_save(getattr(request, field.attname), connection)
-                for field in fields
-            ]
-            + [request.pk]
-        )
-    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {ApprovalRequest._meta.db_table} SET {assignments} WHERE id = %s", rows
-        )
 
 
 def executions_claim(*, request_ids, fill: int = 0) -> list[int]:
@@ -440,7 +401,7 @@ def executions_claim(*, request_ids, fill: int = 0) -> list[int]:
         starting = [r for r in claimed if r.execution_status == ExecutionStatus.QUEUED]
         for request in starting:
             request.start_execution()
-        _save_executions(starting)
+        ApprovalRequest.save_states(starting)
         audit_record_all(
             [_execution_event(r, ExecutionStatus.QUEUED, "execution.running") for r in starting]
         )
@@ -496,7 +457,7 @@ def executions_run(*, request_ids) -> list[ApprovalRequest]:
                 )
             )
             notices.append((request, "completed" if succeeded else "execution_failed"))
-        _save_executions(requests)
+        ApprovalRequest.save_states(requests)
         audit_record_all(events)
         notices_queue_each(notices)
     return requests
