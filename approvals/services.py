@@ -64,7 +64,7 @@ class StartResult:
 
 
 def _notify(request: ApprovalRequest, event: str) -> None:
-    """The event's emails are written now, in the event's transaction, and sent by a worker."""
+    """The event's emails are queued in the event's transaction; workers write and send them."""
     notices_queue(request, event)
 
 

@@ -11,7 +11,7 @@ from audit.chain import audit_seal
 
 from .api.idempotency import idempotency_purge
 from .audit_checkpoints import audit_checkpoint_publish
-from .notifications import TRANSIENT_MAIL_ERRORS, notice_deliver, notice_failed
+from .notifications import TRANSIENT_MAIL_ERRORS, notice_deliver, notice_failed, notices_write
 from .outbox import outbox_relay
 from .reminders import requests_due_reminder
 from .services import (
@@ -55,6 +55,15 @@ def execute_request(self, request_id: int, batch: list[int] | None = None) -> No
         log.exception("Execution of requests %s failed", claimed)
         for pk in claimed:
             request_execution_failed(request_id=pk, error=f"Unexpected error: {exc}")
+
+
+@shared_task(
+    acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8, ignore_result=True
+)
+def write_notices(events: list[list]) -> None:
+    """Write the notices of request events ([request id, event, event key] each) and queue
+    them; a redelivery writes nothing twice."""
+    notices_write(events=events)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=8, ignore_result=True)

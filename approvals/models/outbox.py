@@ -42,14 +42,17 @@ class NoticeStatus(models.TextChoices):
 class Notice(models.Model):
     """One email about one request event to one person, sent at most once.
 
-    Created with the event (so an outage loses none); the send re-checks that it still applies
-    (an approver is not asked to decide a request cancelled meanwhile).
+    Written by a worker from the outbox message the event left in its own transaction (so an
+    outage loses none); the send re-checks that it still applies (an approver is not asked to
+    decide a request cancelled meanwhile).
     """
 
     request = models.ForeignKey(
         "approvals.ApprovalRequest", on_delete=models.CASCADE, related_name="notices"
     )
     event = models.CharField(max_length=32)
+    # Which occurrence of the event: a redelivered outbox message writes its notices once.
+    event_key = models.UUIDField(null=True, blank=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=32)
     subject = models.CharField(max_length=400)
@@ -64,6 +67,9 @@ class Notice(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event_key", "user"], name="notice_once_per_event")
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} to {self.user_id} ({self.get_status_display()})"

@@ -1,16 +1,23 @@
 from datetime import timedelta
 
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from approvals.models import ApprovalRequest, Notice, NoticeStatus, OutboxMessage, RequestStatus
-from approvals.notifications import notice_deliver, notices_for
+from approvals.notifications import (
+    WRITE_NOTICES_TASK,
+    notice_deliver,
+    notices_for,
+    notices_write,
+)
 from approvals.reminders import requests_due_reminder
 from approvals.services import request_approve, request_reject, requests_expire_due
 from approvals.tasks import send_notices
 from rbac.models import NotificationKind
 from tests import factories as f
-from tests.conftest import activate_policy, request_wipe
+from tests.conftest import activate_policy, request_wipe, write_notices
 
 
 def _recipients(request, event):
@@ -18,7 +25,8 @@ def _recipients(request, event):
 
 
 def _send_all(request, event):
-    """Deliver what the event queued (the worker's job), once each."""
+    """Write and deliver what the event queued (the worker's job), once each."""
+    write_notices()
     for notice in Notice.objects.filter(request=request, event=event):
         notice_deliver(notice_id=notice.pk)
 
@@ -103,6 +111,7 @@ def test_a_failing_mail_server_is_retried_then_shown_failed_to_the_requestor(
     settings.EMAIL_BACKEND = "tests.failing_mail.FailingBackend"
     FailingBackend.attempts = 0
     request = request_wipe(tenant)
+    write_notices()
     notice = Notice.objects.filter(request=request).first()
     # Eagerly applied, the task's retries run in a row instead of after their backoff.
     send_notices.apply(args=[[notice.pk]])
@@ -136,7 +145,7 @@ def test_a_broker_outage_loses_no_notice_and_no_execution(
     assert request.status == RequestStatus.COMPLETED and request.execution_status == "queued"
     waiting = OutboxMessage.objects.filter(sent_at__isnull=True)
     tasks = set(waiting.values_list("task", flat=True))
-    assert tasks == {"approvals.tasks.send_notices", "approvals.tasks.execute_request"}
+    assert tasks == {"approvals.tasks.write_notices", "approvals.tasks.execute_request"}
     assert all("broker unavailable" in m.last_error for m in waiting.exclude(attempts=0))
 
     published = []
@@ -147,3 +156,30 @@ def test_a_broker_outage_loses_no_notice_and_no_execution(
     assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
     assert len(published) == backlog
     assert "approvals.tasks.execute_request" in published
+
+
+def test_an_events_notices_are_written_once_whatever_the_redeliveries(tenant, wipe_policy):
+    request = request_wipe(tenant)
+    assert not Notice.objects.filter(request=request).exists()  # the worker writes them
+    messages = OutboxMessage.objects.filter(task=WRITE_NOTICES_TASK)
+    (events,) = [m.args[0] for m in messages if m.args[0][0][0] == request.pk]
+    assert len(notices_write(events=events)) == 2
+    assert notices_write(events=events) == []  # a redelivery
+    write_notices()
+    assert Notice.objects.filter(request=request).count() == 2
+
+
+def test_a_decisions_queries_do_not_grow_with_the_approver_group(tenant, wipe_policy):
+    def approve_counting_queries():
+        request = request_wipe(tenant, device=f.device())
+        with CaptureQueriesContext(connection) as queries:
+            request_approve(request_id=request.pk, approver=tenant.approver)
+        return request, len(queries)
+
+    _, with_two = approve_counting_queries()
+    tenant.approvers.auth_group.user_set.add(*(f.user(f"extra-{i}") for i in range(20)))
+    request, with_twenty_two = approve_counting_queries()
+    assert with_twenty_two == with_two
+    write_notices()
+    released = Notice.objects.filter(request=request, kind=NotificationKind.NO_LONGER_NEEDED)
+    assert released.count() == 21  # approver2 and the 20 new members

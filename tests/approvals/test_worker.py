@@ -130,7 +130,7 @@ def test_a_worker_serves_executions_before_the_emails_queued_ahead_of_them():
     current_app.control.purge()
     requests = []
     for name in ("PC-1", "PC-2", "PC-3"):
-        # Filing and approving each queue emails (published at each commit) before its
+        # Filing and approving each queue its emails (published at each commit) before its
         # execution is queued.
         request = request_wipe(tenant, device=f.device(name))
         request_approve(request_id=request.pk, approver=tenant.approver)
@@ -141,14 +141,17 @@ def test_a_worker_serves_executions_before_the_emails_queued_ahead_of_them():
             wiped = ApprovalRequest.objects.filter(
                 pk__in=[r.pk for r in requests], execution_status="succeeded"
             )
-            pending = Notice.objects.filter(request__in=requests, status="pending")
-            return wiped.count() == len(requests) and not pending.exists()
+            notices = Notice.objects.filter(request__in=requests)
+            told = notices.filter(event="completed").count() == len(requests)
+            pending = notices.filter(status="pending").exists()
+            return wiped.count() == len(requests) and told and not pending
 
         wait_until(all_done, what="the worker to run the wipes and send the emails")
     done = [
         "wipe" if "execute_request" in line else "email"
         for line in worker.log
-        if " succeeded in " in line and ("execute_request" in line or "send_notices" in line)
+        if " succeeded in " in line and ("execute_request" in line or "_notices" in line)
     ]
-    # Six emails were queued ahead of the wipes (submitted, approved); the wipes ran first.
-    assert done[:3] == ["wipe", "wipe", "wipe"] and done.count("email") >= 6, done
+    # Six events' emails were queued ahead of the wipes (submitted, approved), each written
+    # then sent by a task; the wipes ran first.
+    assert done[:3] == ["wipe", "wipe", "wipe"] and done.count("email") >= 12, done
