@@ -2,6 +2,7 @@ from django import forms
 
 from approvals.forms import JustificationMixin
 from rbac.models import ScopeTag
+from utilities.fields import ModelChoiceField
 from utilities.widgets import QuickSelect
 
 from .models import Compliance, DeviceCategory, ManagementState, OperatingSystem, Ownership
@@ -34,7 +35,7 @@ class DeviceFilterForm(forms.Form):
         choices=_with_all("Any state", ManagementState.choices),
         widget=QuickSelect,
     )
-    tag = forms.ModelChoiceField(
+    tag = ModelChoiceField(
         required=False,
         queryset=ScopeTag.objects.all(),
         empty_label="Any tag",
@@ -57,6 +58,9 @@ class CategoryForm(JustificationMixin):
 
 
 class DeviceCategoryForm(forms.Form):
-    category = forms.ModelChoiceField(
-        queryset=DeviceCategory.objects.all(), required=False, empty_label="No category"
+    category = ModelChoiceField(
+        queryset=DeviceCategory.objects.all(),
+        required=False,
+        empty_label="No category",
+        widget=QuickSelect,
     )

@@ -52,3 +52,24 @@ def test_quick_select_matches_django_select_for_model_choices():
     )
     assert _tags(quick) == _tags(plain)
     assert " required" in quick and "Milan &amp; Rome" in quick
+
+
+@pytest.mark.django_db
+def test_model_choices_are_read_in_one_plain_query():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from utilities.fields import ModelChoiceField
+
+    ScopeTag.objects.create(name="Milan")
+
+    class Quick(forms.Form):
+        choice = ModelChoiceField(queryset=ScopeTag.objects.all(), widget=QuickSelect)
+
+    class Plain(forms.Form):
+        choice = forms.ModelChoiceField(queryset=ScopeTag.objects.all(), widget=QuickSelect)
+
+    with CaptureQueriesContext(connection) as queries:
+        quick = str(Quick()["choice"])
+    assert len(queries) == 1 and not queries[0]["sql"].startswith("DECLARE")
+    assert quick == str(Plain()["choice"]) and "Milan" in quick

@@ -1,4 +1,4 @@
-"""Widgets of the list pages' filter forms."""
+"""Widgets of the pages' forms: the list filters, the device page's category."""
 
 from django import forms
 from django.utils.html import escape
