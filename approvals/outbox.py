@@ -25,16 +25,18 @@ BATCH = 500
 FAST_PATH_GRACE = timedelta(seconds=10)
 
 
-def outbox_enqueue(task: str, *args) -> OutboxMessage:
-    """Record `task(*args)` in the caller's transaction; it is published once that commits."""
+def outbox_enqueue(task: str, *args, publish=None) -> OutboxMessage:
+    """Record `task(*args)` in the caller's transaction; it is published once that commits,
+    by `publish(*args)` when given (which may publish something else in its place: see
+    approvals.drainers), and by the relay as `task(*args)` if that fails."""
     message = OutboxMessage.objects.create(
         task=task, args=list(args), available_at=timezone.now() + FAST_PATH_GRACE
     )
-    transaction.on_commit(lambda: _publish_committed(message), robust=True)
+    transaction.on_commit(lambda: _publish_committed(message, publish), robust=True)
     return message
 
 
-def _publish_committed(message: OutboxMessage) -> None:
+def _publish_committed(message: OutboxMessage, publish=None) -> None:
     """The fast path, right after the commit: publish, then mark sent in one UPDATE.
 
     No transaction or row lock (they cost each write a third of its statements): the periodic
@@ -42,7 +44,10 @@ def _publish_committed(message: OutboxMessage) -> None:
     dies first, the relay publishes it after that.
     """
     try:
-        current_app.send_task(message.task, args=message.args)
+        if publish is None:
+            current_app.send_task(message.task, args=message.args)
+        else:
+            publish(*message.args)
     except Exception as exc:
         log.warning("Outbox: could not publish %s: %s", message, exc)
         OutboxMessage.objects.filter(pk=message.pk).update(

@@ -13,8 +13,9 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 
 from audit.chain import audit_event, audit_record, audit_record_all
-from rbac.selectors import user_has_perm
+from rbac.selectors import access_for, user_has_perm
 
+from .drainers import EXECUTE_TASK, drainers_wake
 from .models import (
     ApprovalRequest,
     Decision,
@@ -31,7 +32,6 @@ from .outbox import outbox_enqueue
 from .selectors import approvals_count, covering_policy, decision_refusal
 
 MAX_TEXT = 1024
-EXECUTE_TASK = "approvals.tasks.execute_request"
 log = logging.getLogger(__name__)
 
 
@@ -69,8 +69,9 @@ def _notify(request: ApprovalRequest, event: str) -> None:
 
 
 def _enqueue_execution(request: ApprovalRequest) -> None:
-    # Through the outbox: a broker outage delays the run, it never loses it.
-    outbox_enqueue(EXECUTE_TASK, request.pk)
+    # Through the outbox: a broker outage delays the run, it never loses it. Right after the
+    # commit, a drainer is woken if none is free to take it (approvals.drainers).
+    outbox_enqueue(EXECUTE_TASK, request.pk, publish=drainers_wake)
 
 
 def _check_text(value: str, label: str, *, required: bool) -> str:
@@ -111,6 +112,8 @@ def _requestor_refusal(request: ApprovalRequest) -> str:
     """Approval is not a blank cheque: the requestor must still hold the permission, in scope."""
     operation = request.operation
     permission = operation.start_permission(request.payload)
+    if access_for(request.requestor).is_unscoped(permission):
+        return ""  # held on every object: the object need not be read
     try:
         obj = operation.permission_object(request.payload)
     except OperationError as exc:
@@ -434,6 +437,10 @@ def executions_run(*, request_ids) -> list[ApprovalRequest]:
             .filter(pk__in=request_ids, execution_status=ExecutionStatus.RUNNING)
             .order_by("pk")
         )
+        # One user object per requestor: their access is resolved once for the batch.
+        requestors = {}
+        for request in requests:
+            request.requestor = requestors.setdefault(request.requestor_id, request.requestor)
         events, notices = [], []
         for request in requests:
             try:
@@ -549,6 +556,8 @@ def executions_recover(*, now=None) -> int:
                 "execution.recovered",
                 "No progress within its lease (the worker stopped); queued again",
             ).save()
-            _enqueue_execution(request)
+            # Its own task, not a drainer's wake-up: a recovered run stays Running, so that it
+            # runs alone (it may be what kills workers), and drainers take only Queued ones.
+            outbox_enqueue(EXECUTE_TASK, request.pk)
             recovered += 1
     return recovered

@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers that take ids, call a service and declare their retries."""
 
 import logging
+import time
 
 from celery import shared_task
 from django.conf import settings
@@ -11,6 +12,14 @@ from audit.chain import audit_seal
 
 from .api.idempotency import idempotency_purge
 from .audit_checkpoints import audit_checkpoint_publish
+from .drainers import (
+    DRAIN_SECONDS,
+    drainer_batch,
+    drainer_batch_keep,
+    drainer_hold,
+    drainer_release,
+    drainer_start,
+)
 from .notifications import TRANSIENT_MAIL_ERRORS, notice_deliver, notice_failed, notices_write
 from .outbox import outbox_relay
 from .reminders import requests_due_reminder
@@ -55,6 +64,51 @@ def execute_request(self, request_id: int, batch: list[int] | None = None) -> No
         log.exception("Execution of requests %s failed", claimed)
         for pk in claimed:
             request_execution_failed(request_id=pk, error=f"Unexpected error: {exc}")
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=8,
+    ignore_result=True,
+)
+def drain_executions(self, slot: int) -> None:
+    """Run queued executions in batches until none is left, holding drainer slot `slot`
+    (approvals.drainers).
+
+    The batch in progress is kept under the task's id: run again first by a redelivery (its
+    pool process died) or a retry (a database error), as execute_request runs its own."""
+    deadline = time.monotonic() + DRAIN_SECONDS
+    claimed = executions_claim(request_ids=drainer_batch(self.request.id))
+    while True:
+        if claimed:
+            drainer_batch_keep(self.request.id, claimed)
+            try:
+                executions_run(request_ids=claimed)
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                log.exception("Execution of requests %s failed", claimed)
+                for pk in claimed:
+                    request_execution_failed(request_id=pk, error=f"Unexpected error: {exc}")
+            if time.monotonic() > deadline:
+                # A fresh task goes on, so that this worker serves its other queues meanwhile.
+                drainer_batch_keep(self.request.id, [])
+                drainer_release(slot)
+                drainer_start()
+                return
+        drainer_hold(slot)
+        claimed = executions_claim(request_ids=[], fill=settings.MAA_EXECUTION_BATCH)
+        if not claimed:
+            drainer_release(slot)
+            # A Complete that found this slot held had committed before it looked: this last
+            # look finds its request.
+            claimed = executions_claim(request_ids=[], fill=settings.MAA_EXECUTION_BATCH)
+            if not claimed:
+                drainer_batch_keep(self.request.id, [])
+                return
 
 
 @shared_task(

@@ -436,6 +436,8 @@ def worker_burst() -> list[str]:
         if codes.count(302) != len(ids):
             raise RuntimeError(f"Complete answered {sorted(set(codes))}, not only 302")
         ran_while_paused = succeeded()
+        with app.connection_for_write() as conn:
+            tasks_published = conn.default_channel.client.llen(executions)
         resumed = time.perf_counter()
         _paused(app, executions, False)
         while succeeded() < len(ids) and time.perf_counter() - resumed < 1800:
@@ -455,7 +457,8 @@ def worker_burst() -> list[str]:
             f"Complete POSTs through gunicorn: {post_rate:,.0f}/s "
             f"({codes.count(302):,} of {len(ids):,} answered 302)",
             f"Executions drained: {drain_rate:,.0f}/s = {drain_rate / noop_rate:.2f} of the no-op "
-            f"rate ({len(ids):,} queued; {ran_while_paused} ran before the workers resumed)",
+            f"rate ({len(ids):,} queued as {tasks_published:,} tasks; {ran_while_paused} ran "
+            "before the workers resumed)",
             f"End to end, first POST to last execution: {end_to_end:,.0f}/s; "
             f"{done:,} of {len(ids):,} succeeded, {twice} ran twice",
         ]

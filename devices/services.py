@@ -44,7 +44,7 @@ def _locked_device(device_id: int) -> Device:
     try:
         return Device.objects.select_for_update().get(pk=device_id)
     except Device.DoesNotExist:
-        raise DeviceActionError(f"Device {device_id} does not exist.") from None
+        raise DeviceActionError("The device no longer exists.") from None
 
 
 def device_action_check(device: Device, kind: str, *, in_progress: set[str] | None = None) -> None:

@@ -260,6 +260,7 @@ CELERY_QUEUE_NAMES = [
 CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
 CELERY_TASK_ROUTES = {
     "approvals.tasks.execute_request": {"queue": CELERY_QUEUES_BY_ROLE["executions"]},
+    "approvals.tasks.drain_executions": {"queue": CELERY_QUEUES_BY_ROLE["executions"]},
     "approvals.tasks.write_notices": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
     "approvals.tasks.send_notices": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
     "approvals.tasks.publish_audit_checkpoint": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
@@ -344,6 +345,11 @@ MAA_EXECUTION_RECOVERIES = int(os.environ.get("MAA_EXECUTION_RECOVERIES", "3"))
 # An execution task runs up to this many queued executions in one transaction (a burst of
 # Completes drains in batches); 1 runs each on its own.
 MAA_EXECUTION_BATCH = int(os.environ.get("MAA_EXECUTION_BATCH", "50"))
+# How many drainers may run queued executions at once (approvals.drainers): a burst of
+# Completes publishes at most this many tasks. Set it to the number of worker processes on the
+# executions queue, or more. 0 publishes a task per Complete, as the demo does: the slots live
+# in the cache, which only Redis shares between processes.
+MAA_EXECUTION_DRAINERS = int(os.environ.get("MAA_EXECUTION_DRAINERS", "4" if REDIS_URL else "0"))
 # Signed checkpoints of the audit chain's head go to this file (and to auditors by email) on a
 # schedule. The key is not in the database; by default it is derived from SECRET_KEY.
 AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "") or SECRET_KEY

@@ -30,6 +30,17 @@ def _checkpoints_in_tmp(settings, tmp_path):
     settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "audit-checkpoints.jsonl")
 
 
+@pytest.fixture(autouse=True)
+def _no_drainer_left():
+    """A drainer slot held by an earlier test's purged task would keep a Complete from waking
+    a drainer for up to half a minute."""
+    from django.core.cache import cache
+
+    from approvals.drainers import drainer_keys
+
+    cache.delete_many(drainer_keys())
+
+
 @pytest.fixture
 def tenant(db) -> Tenant:
     return build_tenant()

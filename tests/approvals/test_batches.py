@@ -94,21 +94,44 @@ def test_a_recovered_run_is_never_taken_into_a_batch(tenant):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_burst_run_by_two_real_workers_runs_each_operation_once(tenant):
-    batch = {"MAA_EXECUTION_BATCH": "8"}
+@pytest.mark.parametrize("drainers", [0, 4])
+def test_a_burst_run_by_two_real_workers_runs_each_operation_once(tenant, settings, drainers):
+    """Completed while no worker runs: with drainers, the 30 Completes publish one task per
+    drainer slot; without, one each. Either way each operation runs once."""
+    from celery import current_app
+    from django.core.cache import cache
+
+    from approvals.drainers import drainer_keys
+
+    settings.MAA_EXECUTION_DRAINERS = drainers
+    batch = {"MAA_EXECUTION_BATCH": "8", "MAA_EXECUTION_DRAINERS": str(drainers)}
+    current_app.control.purge()
+    # The policy's own Complete woke a drainer, purged with the rest: its slot is free again.
+    cache.delete_many(drainer_keys())
+    with transaction.atomic():  # all are published at once, when this commits
+        burst = _completed_wipes(tenant, 30)
     with (
-        celery_worker(prefork=True, env_extra=batch) as one,
+        celery_worker(prefork=True, env_extra=batch, purge=False) as one,
         celery_worker(prefork=True, env_extra=batch, purge=False) as two,
     ):
-        with transaction.atomic():  # all are published at once, when this commits
-            burst = _completed_wipes(tenant, 30)
+
+        def ran(task: str) -> int:
+            return len([line for line in one.log + two.log if task in line and "succeeded" in line])
+
+        published = drainers or len(burst)  # without drainers, every Complete's own task
         wait_until(
-            lambda: all(_status(r) == ExecutionStatus.SUCCEEDED for r in burst),
+            lambda: (
+                all(_status(r) == ExecutionStatus.SUCCEEDED for r in burst)
+                and ran("drain_executions") + ran("execute_request") == published
+            ),
             timeout=60,
-            what="the workers to run the burst",
+            what="the workers to run the burst and every task",
         )
-    ran = [line for line in one.log + two.log if "execute_request" in line and "succeeded" in line]
-    assert len(ran) == 30  # every task ran; those of requests already run did nothing
+    # Those that found their requests run by another's batch did nothing.
+    if drainers:
+        assert ran("drain_executions") == drainers and ran("execute_request") == 0
+    else:
+        assert ran("execute_request") == len(burst) and ran("drain_executions") == 0
     per_device = DeviceAction.objects.values("device_id").annotate(n=Count("pk"))
     assert per_device.count() == 30 and {row["n"] for row in per_device} == {1}
     requests = ApprovalRequest.objects.filter(pk__in=[r.pk for r in burst])
@@ -139,3 +162,48 @@ def test_a_task_passes_over_its_request_while_another_worker_holds_it(tenant):
         release.set()
         thread.join()
     assert _status(held) == ExecutionStatus.QUEUED
+
+
+def test_a_complete_that_finds_every_drainer_at_work_is_run_by_their_last_look(
+    tenant, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """No wake-up is lost. The Complete commits while the drainer, having found nothing, still
+    holds its slot: it publishes nothing, and the drainer's last look after freeing the slot
+    runs it."""
+    from celery import current_app
+    from django.core.cache import cache
+
+    from approvals import tasks
+    from approvals.drainers import drainer_keys
+    from approvals.models import OutboxMessage
+
+    settings.MAA_EXECUTION_DRAINERS = 2
+    published = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append(name))
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    assert cache.add(drainer_keys()[0], 1)  # another drainer is at work
+    release = tasks.drainer_release
+
+    def complete_then_release(slot):
+        if not published and _status(request) == ExecutionStatus.NOT_STARTED:
+            with django_capture_on_commit_callbacks(execute=True):
+                request_complete(request_id=request.pk, actor=tenant.hazel)
+        release(slot)
+
+    monkeypatch.setattr(tasks, "drainer_release", complete_then_release)
+    tasks.drain_executions.apply(args=[1])
+
+    assert published == []
+    execution = OutboxMessage.objects.get(task="approvals.tasks.execute_request", args=[request.pk])
+    assert execution.sent_at is not None  # handed to the drainers, not left to the relay
+    assert _status(request) == ExecutionStatus.SUCCEEDED
+    assert DeviceAction.objects.filter(device=tenant.device, kind="wipe").count() == 1
+    assert cache.get(drainer_keys()[1]) is None and cache.get(drainer_keys()[0]) == 1
+
+    cache.delete(drainer_keys()[0])  # slot 0's drainer is done too: the next Complete wakes one
+    second = request_wipe(tenant, device=f.device("PC-2"))
+    request_approve(request_id=second.pk, approver=tenant.approver)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_complete(request_id=second.pk, actor=tenant.hazel)
+    assert published == ["approvals.tasks.drain_executions"]

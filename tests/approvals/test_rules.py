@@ -248,11 +248,20 @@ def test_completion_refuses_a_tampered_payload(tenant, wipe_policy):
         request_complete(request_id=request.pk, actor=tenant.hazel)
 
 
+@pytest.mark.parametrize(
+    "drainers, task",
+    [
+        (0, ("approvals.tasks.execute_request", "request")),
+        (2, ("approvals.tasks.drain_executions", 0)),
+    ],
+)
 def test_completion_queues_the_execution_only_after_commit(
-    tenant, wipe_policy, django_capture_on_commit_callbacks, monkeypatch
+    tenant, wipe_policy, django_capture_on_commit_callbacks, monkeypatch, settings, drainers, task
 ):
+    """Its own task, or with drainers (approvals.drainers) a drainer on the first slot."""
     from celery import current_app
 
+    settings.MAA_EXECUTION_DRAINERS = drainers
     published = []
     monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append((name, args)))
     request = request_wipe(tenant)
@@ -264,7 +273,8 @@ def test_completion_queues_the_execution_only_after_commit(
     assert request.execution_status == ExecutionStatus.QUEUED
     for callback in callbacks:
         callback()
-    assert ("approvals.tasks.execute_request", [request.pk]) in published
+    name, argument = task
+    assert (name, [request.pk if argument == "request" else argument]) in published
     tenant.device.refresh_from_db()
     assert tenant.device.management_state == ManagementState.MANAGED
 
