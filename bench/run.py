@@ -7,9 +7,10 @@ It creates a scratch PostgreSQL database (maa_bench), fills it (bench/fill.py), 
 with the production settings (DEBUG off) and measures, against a trivial view served by the same
 settings and middleware in the same run (/health/live/): req/s under 16 connections (wrk),
 p50 and p99 under load, one request alone (p50 of sequential requests) and the SQL count.
-Then 100 approvers deciding 100 requests at the same moment, and the worker: a no-op task's
-drain rate, and a burst of 10,000 Completes through the web tier drained by real workers
-(both drains timed from a full queue). It prints one table. Figures are ratios to the
+Then 100 approvers deciding 100 requests at the same moment (the wait for the answer, and
+the server's own time per decision from gunicorn's access log), and the worker: a no-op
+task's drain rate, and a burst of 10,000 Completes through the web tier drained by real
+workers (both drains timed from a full queue). It prints one table. Figures are ratios to the
 trivial view; no test asserts a timing. --queries-only prints the SQL counts and fails if a
 page runs more than 10 queries (CI runs it at N = 2,000).
 """
@@ -347,10 +348,14 @@ def _server_times(access_log: Path, paths: set[str]) -> list[float]:
     return times
 
 
-def _paused(app, queue: str, paused: bool) -> None:
-    """Stop or restart the workers' consuming from `queue` (tasks wait in Redis meanwhile)."""
+def _paused(app, paused: bool) -> None:
+    """Stop or restart the workers' consuming (tasks wait in Redis meanwhile).
+
+    Every queue, restarted in the configured order: a worker serves its queues in the order
+    it consumes them, and a queue added back alone would come last, behind the emails."""
     control = app.control.cancel_consumer if paused else app.control.add_consumer
-    control(queue, reply=True, timeout=5, limit=1)  # one worker: answer as soon as it has
+    for queue in settings.CELERY_QUEUE_NAMES:
+        control(queue, reply=True, timeout=5, limit=1)  # one worker: answer as soon as it has
 
 
 def _drained(app, queue: str) -> None:
@@ -379,11 +384,11 @@ def worker_burst() -> list[str]:
     default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
     executions = settings.CELERY_QUEUES_BY_ROLE["executions"]
     try:
-        _paused(app, default_queue, True)
+        _paused(app, True)
         for _ in range(BURST):
             app.send_task("maa_portal.noop", queue=default_queue)
         started = time.perf_counter()
-        _paused(app, default_queue, False)
+        _paused(app, False)
         _drained(app, default_queue)
         noop_rate = BURST / (time.perf_counter() - started)
 
@@ -424,7 +429,7 @@ def worker_burst() -> list[str]:
             return burst.filter(execution_status="succeeded").count()
 
         codes: list[int] = []
-        _paused(app, executions, True)
+        _paused(app, True)
         started = time.perf_counter()
         threads = [threading.Thread(target=post_all, args=(ids[i::8],)) for i in range(8)]
         for t in threads:
@@ -439,7 +444,7 @@ def worker_burst() -> list[str]:
         with app.connection_for_write() as conn:
             tasks_published = conn.default_channel.client.llen(executions)
         resumed = time.perf_counter()
-        _paused(app, executions, False)
+        _paused(app, False)
         while succeeded() < len(ids) and time.perf_counter() - resumed < 1800:
             time.sleep(0.5)
         drain_rate = len(ids) / (time.perf_counter() - resumed)
