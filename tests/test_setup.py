@@ -127,3 +127,34 @@ def test_the_demo_broker_keeps_its_runtime_files_under_the_data_directory(tmp_pa
         text=True,
     )
     assert result.stdout.strip() == str(tmp_path / "celery" / "control"), result.stderr
+
+
+def test_drainers_need_the_shared_cache_of_redis(tmp_path):
+    """Drainer slots live in the cache: the demo's is per process, so it publishes a task per
+    Complete (approvals.drainers)."""
+
+    def drainers(redis_url: str) -> str:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup(); from django.conf import settings as s;"
+                "print(s.MAA_EXECUTION_DRAINERS, s.CACHES['default']['BACKEND'])",
+            ],
+            env={
+                **os.environ,
+                "DEBUG": "1",
+                "REDIS_URL": redis_url,
+                "MAA_VAR_DIR": str(tmp_path),
+                "DJANGO_SETTINGS_MODULE": "maa_portal.settings",
+            },
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+
+    assert drainers("") == ["0", "django.core.cache.backends.locmem.LocMemCache"]
+    assert drainers("redis://127.0.0.1:6379/0") == [
+        "4",
+        "django.core.cache.backends.redis.RedisCache",
+    ]
