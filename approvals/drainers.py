@@ -52,12 +52,15 @@ def drainers_wake(request_id: int) -> None:
 
 def drainer_start() -> None:
     """Publish a drainer on the first free slot; none if every slot is held."""
-    for slot in range(settings.MAA_EXECUTION_DRAINERS):
-        if cache.add(_key(slot), 1, timeout=SLOT_SECONDS):
+    # One read for all the slots: during a burst every slot is held, and trying each in turn
+    # cost a Complete one round trip a slot.
+    held = cache.get_many(drainer_keys())
+    for slot, key in enumerate(drainer_keys()):
+        if key not in held and cache.add(key, 1, timeout=SLOT_SECONDS):
             try:
                 current_app.send_task(DRAIN_TASK, args=[slot])
             except Exception:
-                cache.delete(_key(slot))
+                cache.delete(key)
                 raise
             return
 
