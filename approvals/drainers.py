@@ -26,6 +26,7 @@ SLOT_SECONDS = 30
 # A drainer hands over to a fresh task after this long, so that its worker serves the periodic
 # queue (the sweeper, the outbox relay) in between.
 DRAIN_SECONDS = 10
+# How long a drainer's batch in progress is kept for its redelivery or retry.
 BATCH_SECONDS = 3600
 DRAIN_TASK = "approvals.tasks.drain_executions"
 EXECUTE_TASK = "approvals.tasks.execute_request"
@@ -54,8 +55,9 @@ def drainer_start() -> None:
     """Publish a drainer on the first free slot; none if every slot is held."""
     # One read for all the slots: during a burst every slot is held, and trying each in turn
     # cost a Complete one round trip a slot.
-    held = cache.get_many(drainer_keys())
-    for slot, key in enumerate(drainer_keys()):
+    keys = drainer_keys()
+    held = cache.get_many(keys)
+    for slot, key in enumerate(keys):
         if key not in held and cache.add(key, 1, timeout=SLOT_SECONDS):
             try:
                 current_app.send_task(DRAIN_TASK, args=[slot])
