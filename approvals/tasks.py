@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError)
 
 
+def _batch_failed(claimed: list[int], exc: Exception) -> None:
+    """Not an operation's own failure (executions_run records those): fail the batch visibly,
+    with Retry, rather than leave it to the sweeper."""
+    log.exception("Execution of requests %s failed", claimed)
+    for pk in claimed:
+        request_execution_failed(request_id=pk, error=f"Unexpected error: {exc}")
+
+
 @shared_task(bind=True, acks_late=True, max_retries=5, ignore_result=True)
 def execute_request(self, request_id: int, batch: list[int] | None = None) -> None:
     """Run a completed request, and with it up to MAA_EXECUTION_BATCH - 1 other queued ones:
@@ -59,11 +67,7 @@ def execute_request(self, request_id: int, batch: list[int] | None = None) -> No
             countdown=min(300, 5 * 2**self.request.retries),
         ) from exc
     except Exception as exc:
-        # Not an operation's own failure (executions_run records those): fail the batch
-        # visibly, with Retry, rather than leave it to the sweeper.
-        log.exception("Execution of requests %s failed", claimed)
-        for pk in claimed:
-            request_execution_failed(request_id=pk, error=f"Unexpected error: {exc}")
+        _batch_failed(claimed, exc)
 
 
 @shared_task(
@@ -90,9 +94,7 @@ def drain_executions(self, slot: int) -> None:
             except TRANSIENT:
                 raise
             except Exception as exc:
-                log.exception("Execution of requests %s failed", claimed)
-                for pk in claimed:
-                    request_execution_failed(request_id=pk, error=f"Unexpected error: {exc}")
+                _batch_failed(claimed, exc)
             if time.monotonic() > deadline:
                 # A fresh task goes on, so that this worker serves its other queues meanwhile.
                 drainer_batch_keep(self.request.id, [])

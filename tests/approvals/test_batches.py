@@ -207,3 +207,31 @@ def test_a_complete_that_finds_every_drainer_at_work_is_run_by_their_last_look(
     with django_capture_on_commit_callbacks(execute=True):
         request_complete(request_id=second.pk, actor=tenant.hazel)
     assert published == ["approvals.tasks.drain_executions"]
+
+
+def test_a_drainer_fails_a_batch_that_breaks_outside_its_operations_and_goes_on(
+    tenant, monkeypatch, settings
+):
+    """Not an operation's own failure: the batch is marked Failed with the error (and Retry),
+    not left Running for the sweeper; the drainer then takes the next batch."""
+    from approvals import tasks
+
+    first, second = _completed_wipes(tenant, 2)
+    run = tasks.executions_run
+    calls = []
+
+    def breaks_once(*, request_ids):
+        calls.append(list(request_ids))
+        if len(calls) == 1:
+            raise RuntimeError("worker bug")
+        return run(request_ids=request_ids)
+
+    monkeypatch.setattr(tasks, "executions_run", breaks_once)
+    settings.MAA_EXECUTION_BATCH = 1
+    tasks.drain_executions.apply(args=[0])
+
+    failed = ApprovalRequest.objects.get(pk=first.pk)
+    assert failed.execution_status == ExecutionStatus.FAILED
+    assert failed.execution_error == "Unexpected error: worker bug"
+    assert _status(second) == ExecutionStatus.SUCCEEDED
+    assert calls == [[first.pk], [second.pk]]
