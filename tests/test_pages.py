@@ -85,6 +85,33 @@ def test_navigation_shows_only_permitted_sections(client, db):
     assert reverse("tenant_admin:roles") not in body
 
 
+def test_a_stranger_acting_on_a_request_learns_nothing(client, tenant, wipe_policy):
+    """Complete, Cancel and Retry skip the view's read of the request (the service refuses
+    anyone but the requestor); a refusal must still answer 404 to someone who cannot see it,
+    like a request that does not exist, and store no message that would name its status."""
+    from approvals.models import ApprovalRequest
+
+    request = request_wipe(tenant)
+    client.force_login(f.user("stranger"))
+    for pk in (request.pk, request.pk + 1000):
+        for action in ("approve", "reject", "complete", "cancel", "retry"):
+            url = reverse("approvals:request_action", args=[pk, action])
+            assert client.post(url, {"note": "x"}).status_code == 404, (pk, action)
+    assert "messages" not in client.cookies
+    assert ApprovalRequest.objects.get(pk=request.pk).status == "needs_approval"
+
+    # Someone who sees the request but is not its requestor is refused, not hidden from.
+    client.force_login(tenant.approver)
+    url = reverse("approvals:request_action", args=[request.pk, "cancel"])
+    assert client.post(url).status_code == 403
+    # The requestor sees why: the request is not approved yet.
+    client.force_login(tenant.hazel)
+    url = reverse("approvals:request_action", args=[request.pk, "complete"])
+    response = client.post(url)
+    assert response.status_code == 400
+    assert "only an approved request can be completed" in response.content.decode()
+
+
 def test_a_get_never_changes_a_request(client, tenant, wipe_policy):
     request = request_wipe(tenant)
     client.force_login(tenant.approver)

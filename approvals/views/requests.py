@@ -177,6 +177,9 @@ ACTIONS = {
     "cancel": lambda req_id, user, note: request_cancel(request_id=req_id, actor=user, note=note),
     "retry": lambda req_id, user, note: request_retry(request_id=req_id, actor=user),
 }
+# The service refuses these to anyone but the request's requestor, so the view need not read
+# the request before calling it: one query less on Complete, the busiest of them.
+REQUESTOR_ONLY = {"complete", "cancel", "retry"}
 DONE = {
     "approve": "Your approval was recorded.",
     "reject": "The request was rejected.",
@@ -191,18 +194,24 @@ DONE = {
 def request_action(request, pk, action):
     if action not in ACTIONS:
         raise Http404
-    approval_request = request_visible_to(request.user, pk)
-    form = DecisionForm(request.POST)
-    note = form.data.get("note", "")
+    if action not in REQUESTOR_ONLY:
+        # A decision is checked against the policy's approver groups as they are now; the
+        # request's own grants decide who may see it, and so who may act on it at all.
+        request_visible_to(request.user, pk)
+    note = request.POST.get("note", "")
     try:
-        ACTIONS[action](approval_request.pk, request.user, note)
+        ACTIONS[action](pk, request.user, note)
     except ApprovalDenied as exc:
+        # Only the requestor acts on their own request, and they always see it: the service
+        # refused anyone else. A stranger learns nothing, not even that the request exists.
+        request_visible_to(request.user, pk)
         raise PermissionDenied(str(exc)) from exc
     except ApprovalError as exc:
-        # Render the page again so the approver notes typed are not lost.
-        messages.error(request, str(exc))
+        # Read before the message is stored: a stranger gets a 404 and no message.
         # Fetched again, not refresh_from_db(): that is not thread-safe on django-fsm-2 models.
         approval_request = request_visible_to(request.user, pk)
+        # Render the page again so the approver notes typed are not lost.
+        messages.error(request, str(exc))
         context = request_context(request, approval_request)
         context["decision_form"] = DecisionForm(initial={"note": note})
         return render(request, "approvals/request_detail.html", context, status=400)
