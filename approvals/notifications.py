@@ -193,11 +193,35 @@ def _finish(notice: Notice, status: str, detail: str = "") -> Notice:
     return notice
 
 
+# The status each event left the request in. An email is rendered when it is sent, which can
+# be after the request moved on (the requestor completed before the "approved" email went):
+# it states the event's status, and the current one beside it when they differ.
+EVENT_STATUS = {
+    "submitted": RequestStatus.NEEDS_APPROVAL,
+    "approved": RequestStatus.APPROVED,
+    "rejected": RequestStatus.REJECTED,
+    "cancelled": RequestStatus.CANCELLED,
+    "expired": RequestStatus.EXPIRED,
+    "completed": RequestStatus.COMPLETED,
+    "execution_failed": RequestStatus.COMPLETED,
+}
+
+
+def _status_line(notice: Notice) -> str:
+    request = notice.request
+    now = request.get_status_display()
+    at_event = EVENT_STATUS.get(notice.event)
+    if at_event is None or at_event == request.status:
+        return now  # a reminder is about the request as it is
+    return f"{at_event.label} (now {now})"
+
+
 def _message(notice: Notice, connection=None) -> EmailMultiAlternatives:
     request, user = notice.request, notice.user
     context = {
         "user": user,
         "request": request,
+        "status": _status_line(notice),
         "headline": notice.headline,
         "request_url": settings.PORTAL_BASE_URL
         + reverse("approvals:request_detail", args=[request.pk]),

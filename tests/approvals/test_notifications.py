@@ -74,6 +74,29 @@ def test_decisions_tell_the_requestor_with_the_notes_and_the_others_they_are_not
     assert "rejected" in to_hazel.subject and "Wrong PC" in to_hazel.body
 
 
+def test_an_email_sent_after_the_request_moved_on_states_the_events_status(tenant, wipe_policy):
+    """The "approved" email can leave after the requestor has already completed: it must not
+    tell them to Complete a request whose status line says Completed, unexplained."""
+    from approvals.services import request_complete
+
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    _send_all(request, "submitted")  # before the approval: nothing for the approvers to send
+    request_complete(request_id=request.pk, actor=tenant.hazel)
+    mail.outbox.clear()
+    _send_all(request, "approved")
+    to_hazel = next(m for m in mail.outbox if m.to == [tenant.hazel.email])
+    assert "Status: Approved (now Completed)" in to_hazel.body
+    assert "<td>Approved (now Completed)</td>" in to_hazel.alternatives[0][0]
+    # Unchanged since the event: the status alone.
+    request = request_reject(
+        request_id=request_wipe(tenant).pk, approver=tenant.approver, note="No"
+    )
+    mail.outbox.clear()
+    _send_all(request, "rejected")
+    assert "Status: Rejected\n" in mail.outbox[0].body
+
+
 def test_an_opted_out_user_gets_no_mail(tenant, wipe_policy):
     tenant.approver.muted_notifications = [NotificationKind.NEW_REQUEST]
     tenant.approver.save()
