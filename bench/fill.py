@@ -115,16 +115,23 @@ def _requests(count: int) -> None:
     have = ApprovalRequest.objects.count()
     hazel = User.objects.get(username="hazel")
     others = list(User.objects.filter(username__in=["helpdesk2", "policyadmin", "globaladmin"]))
+    # Someone who filed the oldest 2 % and nothing since: their My requests must not walk
+    # every newer request to find their own.
+    old_timer = User.objects.get(username="roleadmin")
     devices = list(Device.objects.order_by("pk"))
     for start in range(have, count, BATCH):
         rows = []
         for i in range(start, min(count, start + BATCH)):
             # One open request per device: the first pass over the devices holds the open ones.
             open_now = i < len(devices) and i % 3 == 0
+            if i < count // 50:
+                requestor = old_timer
+            else:
+                requestor = hazel if i % 2 else others[i % len(others)]
             rows.append(
                 {
                     "device": devices[i % len(devices)],
-                    "requestor": hazel if i % 2 else others[i % len(others)],
+                    "requestor": requestor,
                     "status": "needs_approval" if open_now else CLOSED[i % 4],
                     "age": count - i,
                     "justification": f"Bench request {i}",

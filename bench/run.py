@@ -109,6 +109,9 @@ def pages() -> list[tuple[str, str, str]]:
     deep_macs = deep_cursor(macs, 200 * 50)
     return [
         ("Trivial view (/health/live/)", "", "/health/live/"),
+        # A reference, not a goal: a template and a form, no session, no user, no SQL. What
+        # the same server and middleware give a page with nothing to look up.
+        ("Sign-in page (anonymous)", "", "/login/"),
         ("Received requests, page 1", "approver", "/tenant/maa/received/?status="),
         (
             "Received requests, 50,000 deep",
@@ -118,6 +121,7 @@ def pages() -> list[tuple[str, str, str]]:
         ("Received requests, Needs my decision", "approver", "/tenant/maa/received/"),
         ("Admin tasks (approver)", "approver", "/tenant/admin-tasks/"),
         ("My requests (requestor of N/2)", "hazel", "/tenant/maa/mine/"),
+        ("My requests (requestor of the oldest N/50)", "roleadmin", "/tenant/maa/mine/"),
         ("Devices, page 1", "hazel", "/devices/"),
         ("Devices, search ?q=", "hazel", "/devices/?q=BENCH-0999"),
         (
