@@ -2,7 +2,8 @@
 
 Devices and requests go in with bulk_create; each request gets the django-guardian rows that
 request_permissions_grant writes (view and decide for the approver group; view, cancel and
-complete for the requestor). Used by bench/run.py and by the query-count test.
+complete for the requestor), and the audit trail its status implies, sealed. Used by
+bench/run.py and by the query-count test.
 """
 
 from datetime import timedelta
@@ -21,12 +22,28 @@ from approvals.models import (
     RequestUserPermission,
 )
 from approvals.operations.base import digest
+from audit.chain import audit_event, audit_record_all, audit_seal
 from devices.models import Device
 from devices.operations import device_target_key
 from rbac.models import SecurityGroup, User
 
 BATCH = 5000
 CLOSED = ["rejected", "cancelled", "completed", "expired"]
+# The audit trail each status leaves: (action, actor, from state, to state); "approver" is the
+# approver group's first member, "requestor" the request's. The executions' events carry
+# execution states, as the worker writes them.
+TRAIL = {
+    "needs_approval": [("request.submit", "requestor", "", "needs_approval")],
+    "rejected": [("request.reject", "approver", "needs_approval", "rejected")],
+    "cancelled": [("request.cancel", "requestor", "needs_approval", "cancelled")],
+    "expired": [("request.expire", "scheduler", "needs_approval", "expired")],
+    "completed": [
+        ("request.approve", "approver", "needs_approval", "approved"),
+        ("request.complete", "requestor", "approved", "completed"),
+        ("execution.running", "worker", "queued", "running"),
+        ("execution.succeeded", "worker", "running", "succeeded"),
+    ],
+}
 
 
 def _devices(count: int) -> None:
@@ -137,13 +154,37 @@ def _requests(count: int) -> None:
                     "justification": f"Bench request {i}",
                 }
             )
-        requests_create(rows)
+        _audit_trail(requests_create(rows))
+
+
+def _audit_trail(requests: list[ApprovalRequest]) -> None:
+    """The events the services would have recorded for these requests, a second apart."""
+    approver = SecurityGroup.objects.get(name="Intune MAA Approvers").auth_group.user_set.first()
+    events = []
+    for request in requests:
+        steps = TRAIL["needs_approval"] + (
+            TRAIL[request.status] if request.status != "needs_approval" else []
+        )
+        for offset, (action, actor, before, after) in enumerate(steps):
+            actors = {"requestor": request.requestor, "approver": approver}
+            event = audit_event(
+                actor=actors.get(actor, actor),
+                action=action,
+                target=request,
+                from_state=before,
+                to_state=after,
+                request_id=request.pk,
+            )
+            event.created_at = request.created_at + timedelta(seconds=offset)
+            events.append(event)
+    audit_record_all(events)
 
 
 def fill(*, devices: int, requests: int) -> None:
     call_command("seed_demo", devices=60, verbosity=0)
     _devices(devices)
     _requests(requests)
+    audit_seal()  # as the beat's sealer does every second: the trail is chained, not pending
     with connection.cursor() as cursor:
         # What autovacuum does to a database filled over years: statistics for the planner,
         # and the trigram indexes' pending entries merged (a search scans them unmerged).
