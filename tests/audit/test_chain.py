@@ -143,3 +143,35 @@ def test_audit_pages_need_audit_data_read(client, tenant):
     assert client.get(reverse("approvals:audit_export", args=["csv"])).status_code == 403
     client.force_login(tenant.policy_admin)
     assert client.get(reverse("approvals:audit")).status_code == 200
+
+
+def test_the_audit_logs_filters_pick_days_in_the_portals_time_zone_and_text_anywhere(
+    client, tenant, settings
+):
+    """The day filters compare times with the day's bounds (so the created_at index serves
+    them), in the portal's time zone, as created_at__date did."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.urls import reverse
+
+    from audit.chain import audit_event, audit_record_all
+
+    settings.TIME_ZONE = "Europe/Rome"
+    rome = ZoneInfo("Europe/Rome")
+    for label, at in [
+        ("before", datetime(2026, 3, 9, 23, 59, 59, tzinfo=rome)),
+        ("first", datetime(2026, 3, 10, 0, 0, 0, tzinfo=rome)),  # 23:00 UTC the day before
+        ("last", datetime(2026, 3, 10, 23, 59, 59, tzinfo=rome)),
+        ("after", datetime(2026, 3, 11, 0, 0, 0, tzinfo=rome)),
+    ]:
+        event = audit_event(actor=None, action="test.day", target_label=f"PC-{label}-X")
+        event.created_at = at
+        audit_record_all([event])
+    client.force_login(tenant.policy_admin)
+    url = reverse("approvals:audit")
+    body = client.get(url, {"since": "2026-03-10", "until": "2026-03-10"}).content.decode()
+    assert "PC-first-X" in body and "PC-last-X" in body
+    assert "PC-before-X" not in body and "PC-after-X" not in body
+    body = client.get(url, {"target": "c-LAST-x"}).content.decode()
+    assert "PC-last-X" in body and "PC-first-X" not in body
