@@ -131,6 +131,7 @@ def pages() -> list[tuple[str, str, str]]:
         ),
         ("Devices, scoped help desk", "helpdesk2", "/devices/"),
         ("Audit logs, page 1", "auditor", "/tenant/audit/"),
+        ("Audit logs, Target filter", "auditor", "/tenant/audit/?target=BENCH-000017"),
         ("Access policies", "policyadmin", "/tenant/maa/"),
         ("Request page", "approver", f"/tenant/maa/requests/{request.pk}/"),
         ("Device page", "hazel", f"/devices/{device.pk}/"),
