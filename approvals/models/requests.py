@@ -77,7 +77,7 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     execution_lease_until = models.DateTimeField(null=True, blank=True)
     execution_recoveries = models.PositiveSmallIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)  # indexed with the id (Meta)
     updated_at = models.DateTimeField(auto_now=True)
     expires_at = models.DateTimeField(db_index=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -96,6 +96,10 @@ class ApprovalRequest(FSMModelMixin, models.Model):
         indexes = [
             # Admin tasks and expiry walk a status by due time; the id settles ties.
             models.Index(fields=["status", "expires_at", "id"], name="status_due"),
+            # Every request list's order, newest first, ties included: requests imported or
+            # written together can share a time, and with created_at alone PostgreSQL sorted
+            # all of them to draw a page (10,000 alike: 56 ms instead of 25).
+            models.Index(fields=["created_at", "id"], name="request_newest"),
             # A target's history (the device page), newest first.
             models.Index(fields=["target_key", "created_at", "id"], name="target_history"),
             # My requests, newest first. With only created_at, a requestor whose requests are
