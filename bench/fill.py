@@ -52,7 +52,8 @@ def _devices(count: int) -> None:
     template = Device.objects.first()
     rows = [
         Device(
-            name=f"BENCH-{i:06d}",
+            # iOS names a device "iPhone" unless someone renames it: a name shared by many.
+            name="iPhone" if i % 4 == 2 else f"BENCH-{i:06d}",
             serial_number=f"BENCH{i:09d}",
             operating_system=["Windows", "macOS", "iOS", "Android"][i % 4],
             os_version=template.os_version,

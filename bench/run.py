@@ -107,6 +107,8 @@ def pages() -> list[tuple[str, str, str]]:
     deep_received = deep_cursor(received, 2000 * 25)
     macs = device_list(User.objects.get(username="hazel"), filters={"operating_system": "macOS"})
     deep_macs = deep_cursor(macs, 200 * 50)
+    iphones = device_list(User.objects.get(username="hazel"), filters={"operating_system": "iOS"})
+    deep_iphones = deep_cursor(iphones, 200 * 50)
     return [
         ("Trivial view (/health/live/)", "", "/health/live/"),
         # A reference, not a goal: a template and a form, no session, no user, no SQL. What
@@ -128,6 +130,11 @@ def pages() -> list[tuple[str, str, str]]:
             "Devices, filtered, 10,000 deep",
             "hazel",
             f"/devices/?operating_system=macOS&after={deep_macs}",
+        ),
+        (
+            "Devices, N/4 named iPhone, 10,000 deep",
+            "hazel",
+            f"/devices/?operating_system=iOS&after={deep_iphones}",
         ),
         ("Devices, scoped help desk", "helpdesk2", "/devices/"),
         ("Audit logs, page 1", "auditor", "/tenant/audit/"),
