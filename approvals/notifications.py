@@ -193,26 +193,26 @@ def _finish(notice: Notice, status: str, detail: str = "") -> Notice:
     return notice
 
 
-# The status each event left the request in. An email is rendered when it is sent, which can
-# be after the request moved on (the requestor completed before the "approved" email went):
-# it states the event's status, and the current one beside it when they differ.
+# The events that are not named after the status they leave: the rest are ("approved", ...).
 EVENT_STATUS = {
     "submitted": RequestStatus.NEEDS_APPROVAL,
-    "approved": RequestStatus.APPROVED,
-    "rejected": RequestStatus.REJECTED,
-    "cancelled": RequestStatus.CANCELLED,
-    "expired": RequestStatus.EXPIRED,
-    "completed": RequestStatus.COMPLETED,
     "execution_failed": RequestStatus.COMPLETED,
 }
 
 
 def _status_line(notice: Notice) -> str:
+    """The status the notice's event left, and the current one beside it when they differ.
+
+    An email is rendered when it is sent, which can be after the request moved on (the
+    requestor completed before the "approved" email went). A reminder is about the request
+    as it is.
+    """
     request = notice.request
     now = request.get_status_display()
-    at_event = EVENT_STATUS.get(notice.event)
+    event = notice.event
+    at_event = RequestStatus(event) if event in RequestStatus.values else EVENT_STATUS.get(event)
     if at_event is None or at_event == request.status:
-        return now  # a reminder is about the request as it is
+        return now
     return f"{at_event.label} (now {now})"
 
 
