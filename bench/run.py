@@ -157,6 +157,25 @@ def session_cookie(username: str) -> str:
     return f"sessionid={session.session_key}"
 
 
+def machine() -> str:
+    """What the figures ran on, for the README: cores, CPU model, PostgreSQL and Python."""
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo.read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            cpu,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0].split()[0]
+    return f"{os.cpu_count()} cores ({cpu}), PostgreSQL {postgres}, Python {sys.version.split()[0]}"
+
+
 def sql_count(username: str, path: str) -> int:
     client = Client()
     if username:
@@ -517,10 +536,7 @@ def main() -> None:
             rate, p50, p99 = under_load(path, cookie)
             table.append((label, rate, p50, p99, alone_ms(path, cookie), count))
         trivial = table[0][1]
-        print(
-            f"\nN = {N:,}; gunicorn 2 sync workers, wrk -t2 -c16 -d{DURATION}s, "
-            f"{os.cpu_count()} cores\n"
-        )
+        print(f"\nN = {N:,}; gunicorn 2 sync workers, wrk -t2 -c16 -d{DURATION}s; {machine()}\n")
         print("| page | req/s | share of trivial | p50 ms | p99 ms | alone p50 ms | SQL |")
         print("|---|---|---|---|---|---|---|")
         for label, rate, p50, p99, alone, count in table:
