@@ -29,11 +29,12 @@ from rbac.models import SecurityGroup, User
 
 BATCH = 5000
 CLOSED = ["rejected", "cancelled", "completed", "expired"]
-# The audit trail each status leaves: (action, actor, from state, to state); "approver" is the
-# approver group's first member, "requestor" the request's. The executions' events carry
-# execution states, as the worker writes them.
+# The audit trail a request leaves: its submission, then what its status implies. Each step is
+# (action, actor, from state, to state); "approver" is the approver group's first member,
+# "requestor" the request's. The executions' events carry execution states, as the worker
+# writes them.
+SUBMITTED = ("request.submit", "requestor", "", "needs_approval")
 TRAIL = {
-    "needs_approval": [("request.submit", "requestor", "", "needs_approval")],
     "rejected": [("request.reject", "approver", "needs_approval", "rejected")],
     "cancelled": [("request.cancel", "requestor", "needs_approval", "cancelled")],
     "expired": [("request.expire", "scheduler", "needs_approval", "expired")],
@@ -163,11 +164,9 @@ def _audit_trail(requests: list[ApprovalRequest]) -> None:
     approver = SecurityGroup.objects.get(name="Intune MAA Approvers").auth_group.user_set.first()
     events = []
     for request in requests:
-        steps = TRAIL["needs_approval"] + (
-            TRAIL[request.status] if request.status != "needs_approval" else []
-        )
+        actors = {"requestor": request.requestor, "approver": approver}
+        steps = [SUBMITTED, *TRAIL.get(request.status, [])]
         for offset, (action, actor, before, after) in enumerate(steps):
-            actors = {"requestor": request.requestor, "approver": approver}
             event = audit_event(
                 actor=actors.get(actor, actor),
                 action=action,

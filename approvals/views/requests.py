@@ -202,9 +202,10 @@ def request_action(request, pk, action):
     try:
         ACTIONS[action](pk, request.user, note)
     except ApprovalDenied as exc:
-        # Only the requestor acts on their own request, and they always see it: the service
-        # refused anyone else. A stranger learns nothing, not even that the request exists.
-        request_visible_to(request.user, pk)
+        if action in REQUESTOR_ONLY:
+            # Only the requestor acts on their own request, and they always see it: the service
+            # refused anyone else. A stranger learns nothing, not even that the request exists.
+            request_visible_to(request.user, pk)
         raise PermissionDenied(str(exc)) from exc
     except ApprovalError as exc:
         # Read before the message is stored: a stranger gets a 404 and no message.
