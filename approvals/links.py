@@ -54,7 +54,7 @@ def decision_token_read(token: str) -> LinkClaim:
 
 
 def link_request_id(path: str) -> int | None:
-    """The request an approver link points at, for the sign-in page; None for any other path.
+    """The request an approver link points at; None for any other path.
 
     The signature is checked (a forged link names nothing), not the age: an expired link still
     says which request it was for.
@@ -69,3 +69,14 @@ def link_request_id(path: str) -> int | None:
         return int(signing.loads(match.kwargs["token"], salt=_SALT)["r"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
+
+
+def link_sign_in_hint(path: str) -> str:
+    """What the sign-in page says to an approver arriving from an email link."""
+    request_id = link_request_id(path)
+    if request_id is None:
+        return ""
+    return (
+        f"Sign in to review approval request #{request_id}, from the link in your email. "
+        "Nothing is decided until you press Approve or Reject."
+    )

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from audit.chain import audit_event, audit_record, audit_record_all
 from rbac.selectors import access_for, user_has_perm
+from utilities.digests import digest
 
 from .drainers import EXECUTE_TASK, drainers_wake
 from .models import (
@@ -27,7 +28,6 @@ from .models.requests import OPEN_STATUSES
 from .notifications import notices_queue, notices_queue_each
 from .object_permissions import request_permissions_grant
 from .operations import OperationError, reads_shared, registry
-from .operations.base import digest
 from .outbox import outbox_enqueue
 from .selectors import approvals_count, covering_policy, decision_refusal
 

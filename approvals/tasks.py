@@ -8,10 +8,6 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.db import InterfaceError, OperationalError
 
-from audit.chain import audit_seal
-
-from .api.idempotency import idempotency_purge
-from .audit_checkpoints import audit_checkpoint_publish
 from .drainers import (
     DRAIN_SECONDS,
     drainer_batch,
@@ -145,13 +141,6 @@ def send_notices(self, notice_ids: list[int]) -> None:
         ) from exc
 
 
-@shared_task(
-    autoretry_for=TRANSIENT_MAIL_ERRORS, retry_backoff=True, max_retries=5, ignore_result=True
-)
-def publish_audit_checkpoint() -> int:
-    return audit_checkpoint_publish().seq
-
-
 @shared_task(ignore_result=True)
 def relay_outbox() -> int:
     return outbox_relay()
@@ -170,13 +159,3 @@ def expire_requests() -> int:
 @shared_task(ignore_result=True)
 def send_reminders() -> int:
     return len(requests_due_reminder())
-
-
-@shared_task(ignore_result=True)
-def seal_audit_chain() -> int:
-    return audit_seal()
-
-
-@shared_task(ignore_result=True)
-def purge_idempotency_keys() -> int:
-    return idempotency_purge()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, links, mail, policies, requests
+from .views import links, mail, policies, requests
 
 app_name = "approvals"
 urlpatterns = [
@@ -18,7 +18,5 @@ urlpatterns = [
     path("maa/requests/<int:pk>/<str:action>/", requests.request_action, name="request_action"),
     path("maa/link/<str:token>/", links.decision_link, name="decision_link"),
     path("admin-tasks/", requests.admin_tasks, name="admin_tasks"),
-    path("audit/", audit.audit_index, name="audit"),
-    path("audit/export.<str:fmt>", audit.audit_export, name="audit_export"),
     path("dev/mail/", mail.sent_mail, name="sent_mail"),
 ]

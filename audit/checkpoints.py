@@ -12,8 +12,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core import signing
+from django.core.mail import send_mail
 from django.utils import timezone
 
+from .access import audit_reader_emails
 from .chain import audit_seal
 from .models import AuditEvent
 
@@ -76,3 +78,29 @@ def checkpoint_latest() -> Checkpoint | None:
     if not lines:
         return None
     return checkpoint_read(json.loads(lines[-1])["signed"])
+
+
+def checkpoint_publish() -> Checkpoint:
+    """Make a checkpoint, append it to the checkpoint file and email it to the audit readers.
+
+    Their mailboxes are outside the database, so a cut tail can be shown with
+    `manage.py verify_audit --checkpoint <token from the email>`.
+    """
+    checkpoint = checkpoint_make()
+    path = checkpoint_write(checkpoint)
+    readers = audit_reader_emails()
+    if readers:
+        send_mail(
+            subject=f"[MAA Portal] Audit log checkpoint: event #{checkpoint.seq}",
+            message=(
+                f"The audit log's newest event at {checkpoint.at} is #{checkpoint.seq} "
+                f"(hash {checkpoint.hash}).\n\n"
+                "Keep this email. To check that no event was removed or changed since, run\n"
+                "  manage.py verify_audit --checkpoint <the signed checkpoint below>\n\n"
+                f"Signed checkpoint:\n{checkpoint.signed()}\n\n"
+                f"(Also appended to {path} on the portal's server.)\n"
+            ),
+            from_email=None,
+            recipient_list=readers,
+        )
+    return checkpoint

@@ -21,11 +21,11 @@ from approvals.models import (
     RequestGroupPermission,
     RequestUserPermission,
 )
-from approvals.operations.base import digest
 from audit.chain import audit_event, audit_record_all, audit_seal
 from devices.models import Device
 from devices.operations import device_target_key
 from rbac.models import SecurityGroup, User
+from utilities.digests import digest
 
 BATCH = 5000
 CLOSED = ["rejected", "cancelled", "completed", "expired"]

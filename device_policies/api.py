@@ -2,8 +2,8 @@
 
 from rest_framework import serializers
 
-from approvals.api.routes import router
 from devices.assignable_api import AssignableViewSet, AssignmentsField, assignable_schema
+from utilities.api.routes import router
 
 from .models import DevicePolicy
 from .operations import COMPLIANCE, CONFIGURATION

@@ -6,11 +6,11 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
-from approvals.api.base import ApiViewSet
-from approvals.api.routes import router
+from approvals.api.base import ProtectedViewSet
 from devices.assignable_api import AssignmentsField
 from rbac.catalogue import Perm
 from rbac.selectors import user_has_perm
+from utilities.api.routes import router
 
 from .models import MAX_SCRIPT_BYTES, Platform, RunAs, Schedule, Script, ScriptKind
 from .operations import ScriptAssign, ScriptCreate, ScriptDelete, ScriptEdit
@@ -57,7 +57,7 @@ ScriptAssignment = inline_serializer(
 )
 
 
-class ScriptViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class ScriptViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Platform scripts and remediations (`kind`). Writes are protected by the Scripts
     workload."""
 

@@ -6,12 +6,12 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from approvals.api.base import ApiViewSet
-from approvals.api.errors import ApiError
-from approvals.api.fields import EnumField
-from approvals.api.routes import router
+from approvals.api.base import ProtectedViewSet
 from rbac.catalogue import Perm
 from rbac.selectors import user_has_perm
+from utilities.api.errors import ApiError
+from utilities.api.fields import EnumField
+from utilities.api.routes import router
 
 from .models import ActionKind, Device, DeviceCategory, ManagementState
 from .selectors import categories_with_counts, devices_visible_to
@@ -53,7 +53,7 @@ FILTERS = {
 }
 
 
-class DeviceViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class DeviceViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Managed devices in the caller's scope. Filters: ?operatingSystem=, ?complianceState=,
     ?managementState=, ?ownership=, ?search= (name or serial number)."""
 
@@ -118,7 +118,7 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "device_count"]
 
 
-class CategoryViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class CategoryViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Device categories (Tenant configuration): every write is a protected operation."""
 
     serializer_class = CategorySerializer

@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
-from approvals.api.base import ApiViewSet
+from approvals.api.base import ProtectedViewSet
 from rbac.selectors import user_has_perm
 
 from .assignable import Assignable
@@ -47,7 +47,7 @@ def assignment_serializer(spec: Assignable) -> type[serializers.Serializer]:
     return inline_serializer(f"{spec.prefix.capitalize()}Assignment", {"groups": groups})
 
 
-class AssignableViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class AssignableViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Subclasses set spec, serializer_class (reads) and write_serializer (the content)."""
 
     spec: Assignable

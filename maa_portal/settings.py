@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "oauth2_provider",
+    "utilities",
     "audit",
     "rbac",
     "approvals",
@@ -263,7 +264,7 @@ CELERY_TASK_ROUTES = {
     "approvals.tasks.drain_executions": {"queue": CELERY_QUEUES_BY_ROLE["executions"]},
     "approvals.tasks.write_notices": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
     "approvals.tasks.send_notices": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
-    "approvals.tasks.publish_audit_checkpoint": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
+    "audit.tasks.publish_audit_checkpoint": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
     **{
         task: {"queue": CELERY_QUEUES_BY_ROLE["periodic"]}
         for task in (
@@ -271,8 +272,8 @@ CELERY_TASK_ROUTES = {
             "approvals.tasks.recover_executions",
             "approvals.tasks.expire_requests",
             "approvals.tasks.send_reminders",
-            "approvals.tasks.purge_idempotency_keys",
-            "approvals.tasks.seal_audit_chain",
+            "utilities.tasks.purge_idempotency_keys",
+            "audit.tasks.seal_audit_chain",
             "devices.tasks.simulated_check_in",
         )
     },
@@ -292,13 +293,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 # One schedule in the database (django-celery-beat), safe with several workers as long as one
-# beat runs. These entries are written to it by a migration and again whenever beat starts.
+# beat runs. Beat writes these entries into it whenever it starts (django-celery-beat itself).
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "approvals.tasks.relay_outbox", "schedule": 5.0},
     # Links audited events into the hash chain (audit.chain): appends never wait for a lock.
     "seal-audit-chain": {
-        "task": "approvals.tasks.seal_audit_chain",
+        "task": "audit.tasks.seal_audit_chain",
         "schedule": float(os.environ.get("AUDIT_SEAL_SECONDS", "1")),
     },
     "recover-executions": {
@@ -307,12 +308,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "expire-requests": {"task": "approvals.tasks.expire_requests", "schedule": 60.0},
     "audit-checkpoint": {
-        "task": "approvals.tasks.publish_audit_checkpoint",
+        "task": "audit.tasks.publish_audit_checkpoint",
         "schedule": 60.0 * float(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "60")),
     },
     "send-reminders": {"task": "approvals.tasks.send_reminders", "schedule": 300.0},
     "purge-idempotency-keys": {
-        "task": "approvals.tasks.purge_idempotency_keys",
+        "task": "utilities.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
     },
     "simulated-device-check-in": {
@@ -356,6 +357,9 @@ AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "") or SECRET_KEY
 AUDIT_CHECKPOINT_FILE = os.environ.get(
     "AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")
 )
+# Who reads the audit log and gets its checkpoints: decided by RBAC, which stands above audit.
+AUDIT_MAY_READ = "rbac.selectors.audit_may_read"
+AUDIT_READERS = "rbac.selectors.audit_readers"
 # The simulated check-in stands in for real devices; turn it off where a device channel exists.
 DEVICE_CHECK_IN_SIMULATION = env_bool("DEVICE_CHECK_IN_SIMULATION", True)
 
@@ -371,7 +375,7 @@ API_RATE = os.environ.get("API_RATE", "600/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Machine clients: OAuth 2.0 client credentials; people: their portal session (CSRF).
-        "approvals.api.authentication.ApplicationAuthentication",
+        "utilities.api.authentication.ApplicationAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -380,11 +384,11 @@ REST_FRAMEWORK = {
         "djangorestframework_camel_case.render.CamelCaseBrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "approvals.api.pagination.NextLinkPagination",
+    "DEFAULT_PAGINATION_CLASS": "utilities.api.pagination.NextLinkPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_THROTTLE_CLASSES": ["approvals.api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["utilities.api.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": API_RATE},
-    "EXCEPTION_HANDLER": "approvals.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "utilities.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 JSON_CAMEL_CASE = {

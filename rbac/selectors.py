@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .access_cache import TIMEOUT, access_key
-from .catalogue import PERMISSION_CODES
+from .catalogue import PERMISSION_CODES, Perm
 from .models import DirectoryRole, Role, RoleAssignment, SecurityGroup, User
 
 
@@ -176,3 +176,13 @@ def assignment_list() -> QuerySet:
     return RoleAssignment.objects.select_related("role").prefetch_related(
         "members", "scope_groups", "scope_tags"
     )
+
+
+def audit_may_read(user) -> bool:
+    """settings.AUDIT_MAY_READ: the audit log's readers hold Audit data: Read."""
+    return user_has_perm(user, Perm.AUDIT_READ)
+
+
+def audit_readers() -> QuerySet:
+    """settings.AUDIT_READERS: who gets each signed checkpoint of the audit chain."""
+    return users_with_permission(Perm.AUDIT_READ)

@@ -4,16 +4,16 @@ from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 
-from approvals.api.base import ApiViewSet
-from approvals.api.errors import ApiError
-from approvals.api.routes import router
+from approvals.api.base import ProtectedViewSet
 from rbac.catalogue import PERMISSION_CODES, Perm
 from rbac.selectors import assignment_list, group_list, role_list, user_has_perm
+from utilities.api.errors import ApiError
+from utilities.api.routes import router
 
 from .operations import ASSIGNMENT_OP, ROLE_OP
 
 
-class _ReadGuarded(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class _ReadGuarded(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Readable with `read_permission`; subclasses give the rows in `rows()`."""
 
     read_permission = ""

@@ -38,8 +38,8 @@ def pages(tenant, wipe_policy):
         reverse("approvals:policy_edit", args=[wipe_policy.pk]): "policyadmin",
         reverse("approvals:policy_delete", args=[wipe_policy.pk]): "policyadmin",
         reverse("approvals:request_detail", args=[request.pk]): "approver",
-        reverse("approvals:audit"): "policyadmin",
-        reverse("approvals:audit_export", args=["csv"]): "policyadmin",
+        reverse("audit:index"): "policyadmin",
+        reverse("audit:export", args=["csv"]): "policyadmin",
     }
 
 
@@ -81,7 +81,7 @@ def test_navigation_shows_only_permitted_sections(client, db):
     client.force_login(app_manager)
     body = client.get(reverse("approvals:admin_tasks")).content.decode()
     assert reverse("devices:list") in body
-    assert reverse("approvals:audit") not in body
+    assert reverse("audit:index") not in body
     assert reverse("tenant_admin:roles") not in body
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
 from devices.models import Device
@@ -90,19 +91,36 @@ def test_the_models_need_no_new_migration(db):
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 
 
-def test_the_periodic_tasks_live_in_the_database_schedule(db):
-    from importlib import import_module
-
-    from django.apps import apps
+@pytest.mark.django_db(transaction=True)  # the scheduler closes the connection it is given
+def test_beat_writes_the_periodic_tasks_into_the_database_schedule():
+    """django-celery-beat's DatabaseScheduler writes settings.CELERY_BEAT_SCHEDULE when it
+    starts: no migration of ours copies it."""
+    from celery import current_app
     from django.conf import settings
     from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
 
-    migration = import_module("maa_portal.migrations.0001_beat_schedule")
-    migration.create_schedule(apps, None)
-    tasks = dict(PeriodicTask.objects.values_list("name", "task"))
+    assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert not PeriodicTask.objects.filter(name__in=settings.CELERY_BEAT_SCHEDULE).exists()
+    DatabaseScheduler(app=current_app)
+    tasks = dict(
+        PeriodicTask.objects.filter(name__in=settings.CELERY_BEAT_SCHEDULE).values_list(
+            "name", "task"
+        )
+    )
     assert tasks == {name: entry["task"] for name, entry in settings.CELERY_BEAT_SCHEDULE.items()}
-    assert settings.CELERY_BEAT_SCHEDULER.startswith("django_celery_beat")
     assert "approvals.tasks.recover_executions" in tasks.values()
+
+
+def test_every_scheduled_and_routed_task_exists():
+    """A task moved to another app keeps its schedule entry and its queue."""
+    from celery import current_app
+    from django.conf import settings
+
+    current_app.loader.import_default_modules()
+    named = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    named |= set(settings.CELERY_TASK_ROUTES)
+    assert named - set(current_app.tasks) == set()
 
 
 def test_the_demo_broker_keeps_its_runtime_files_under_the_data_directory(tmp_path):

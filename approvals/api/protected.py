@@ -12,9 +12,12 @@ from django.core.exceptions import PermissionDenied
 from rest_framework import status
 from rest_framework.response import Response
 
+from utilities.api.errors import ApiError
+from utilities.api.fields import camel_value
+from utilities.digests import call_digest, digest
+
 from ..models import ApprovalRequest
 from ..operations import OperationError
-from ..operations.base import digest
 from ..services import (
     ApprovalDenied,
     ApprovalError,
@@ -23,16 +26,9 @@ from ..services import (
     operation_start,
     request_complete,
 )
-from .errors import ApiError
-from .fields import camel_value
 
 JUSTIFICATION = "X-Approval-Justification"
 REQUEST_ID = "X-Approval-Request-Id"
-
-
-def call_digest(request) -> str:
-    """What "the identical call" means: method, path and body (its JSON, canonical)."""
-    return digest({"method": request.method, "path": request.path, "body": request.data})
 
 
 def request_body(req: ApprovalRequest) -> dict:

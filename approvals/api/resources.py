@@ -8,6 +8,9 @@ from rest_framework.response import Response
 
 from rbac.catalogue import Perm
 from rbac.selectors import user_has_perm
+from utilities.api.errors import ApiError
+from utilities.api.fields import EnumField
+from utilities.api.routes import router
 
 from ..models import AccessPolicy, ApprovalRequest, Decision
 from ..operations.access_policies import CODE as POLICY_CODE
@@ -20,11 +23,8 @@ from ..services import (
     request_complete,
     request_reject,
 )
-from .base import ApiViewSet
-from .errors import ApiError
-from .fields import EnumField
+from .base import ProtectedViewSet
 from .protected import request_body
-from .routes import router
 
 
 class DecisionSerializer(serializers.ModelSerializer):
@@ -84,7 +84,7 @@ NoteSerializer = inline_serializer("DecisionNote", {"note": serializers.CharFiel
 VIEWS = {"received": requests_received_by, "mine": requests_of}
 
 
-class ApprovalRequestViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Received requests (?view=received, the default) and my requests (?view=mine)."""
 
     serializer_class = ApprovalRequestSerializer
@@ -191,7 +191,7 @@ class AccessPolicyWriteSerializer(serializers.Serializer):
         return {**data, **exclusions_state(excluded)}
 
 
-class AccessPolicyViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class AccessPolicyViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Access policies protect themselves: every create, update and delete is a request."""
 
     serializer_class = AccessPolicySerializer

@@ -1,4 +1,3 @@
-from .api import IdempotencyRecord
 from .outbox import Notice, NoticeStatus, OutboxMessage
 from .permissions import RequestGroupPermission, RequestUserPermission
 from .policies import AccessPolicy, PolicyStatus
@@ -13,7 +12,6 @@ from .requests import (
 )
 
 __all__ = [
-    "IdempotencyRecord",
     "RequestGroupPermission",
     "RequestUserPermission",
     "Notice",

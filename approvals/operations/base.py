@@ -5,12 +5,11 @@ A domain plugs a type in with one class in its own `operations.py` (found at sta
 """
 
 import contextvars
-import hashlib
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rbac.catalogue import Workload
+from utilities.digests import digest
 
 
 class OperationError(Exception):
@@ -66,14 +65,6 @@ def read_once(key, read):
     if key not in shared:
         shared[key] = read()
     return shared[key]
-
-
-def canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def digest(value) -> str:
-    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
 def change_payload(obj, state: dict) -> dict:

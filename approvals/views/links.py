@@ -1,10 +1,9 @@
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
 from django.shortcuts import render
 
 from audit.chain import audit_record
 
-from ..links import LinkExpired, LinkInvalid, decision_token_read, link_request_id
+from ..links import LinkExpired, LinkInvalid, decision_token_read
 from ..models import ApprovalRequest, RequestStatus
 from .requests import request_context
 
@@ -74,14 +73,3 @@ def decision_link(request, token):
         "approvals/request_detail.html",
         request_context(request, approval_request, link_claim=claim),
     )
-
-
-class PortalLoginView(LoginView):
-    """Sign-in; arriving from an approver's email link, it says which request it is for."""
-
-    redirect_authenticated_user = True
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["link_request_id"] = link_request_id(self.get_redirect_url())
-        return context

@@ -370,8 +370,8 @@ def test_every_workload_creates_through_the_approval_flow(api_tenant, path, body
 
 
 def test_answers_are_kept_a_day_then_purged(api_tenant):
-    from approvals.api.idempotency import idempotency_purge
-    from approvals.models import IdempotencyRecord
+    from utilities.api.idempotency import idempotency_purge
+    from utilities.models import IdempotencyRecord
 
     api = as_app(api_tenant.bot)
     api.post(f"/api/v1/managedDevices/{api_tenant.device.pk}/syncDevice", HTTP_IDEMPOTENCY_KEY="k1")

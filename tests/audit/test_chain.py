@@ -124,12 +124,12 @@ def test_exports_hold_the_filtered_events_with_their_hashes(client, tenant, wipe
     request_wipe(tenant)
     client.force_login(tenant.policy_admin)
     audit_seal()
-    url = reverse("approvals:audit_export", args=["csv"])
+    url = reverse("audit:export", args=["csv"])
     text = b"".join(client.get(url, {"action": "request."}).streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows and all(r["action"].startswith("request.") for r in rows)
     assert {"hash", "prev_hash", "seq"} <= set(rows[0])
-    url = reverse("approvals:audit_export", args=["jsonl"])
+    url = reverse("audit:export", args=["jsonl"])
     lines = b"".join(client.get(url).streaming_content).decode().splitlines()
     events = [json.loads(line) for line in lines]
     assert len(events) == AuditEvent.objects.count()
@@ -139,10 +139,10 @@ def test_exports_hold_the_filtered_events_with_their_hashes(client, tenant, wipe
 
 def test_audit_pages_need_audit_data_read(client, tenant):
     client.force_login(f.user("nobody"))
-    assert client.get(reverse("approvals:audit")).status_code == 403
-    assert client.get(reverse("approvals:audit_export", args=["csv"])).status_code == 403
+    assert client.get(reverse("audit:index")).status_code == 403
+    assert client.get(reverse("audit:export", args=["csv"])).status_code == 403
     client.force_login(tenant.policy_admin)
-    assert client.get(reverse("approvals:audit")).status_code == 200
+    assert client.get(reverse("audit:index")).status_code == 200
 
 
 def test_the_audit_logs_filters_pick_days_in_the_portals_time_zone_and_text_anywhere(
@@ -169,7 +169,7 @@ def test_the_audit_logs_filters_pick_days_in_the_portals_time_zone_and_text_anyw
         event.created_at = at
         audit_record_all([event])
     client.force_login(tenant.policy_admin)
-    url = reverse("approvals:audit")
+    url = reverse("audit:index")
     body = client.get(url, {"since": "2026-03-10", "until": "2026-03-10"}).content.decode()
     assert "PC-first-X" in body and "PC-last-X" in body
     assert "PC-before-X" not in body and "PC-after-X" not in body

@@ -9,9 +9,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from approvals.audit_checkpoints import audit_checkpoint_publish
 from audit.chain import audit_record, audit_seal, audit_verify
-from audit.checkpoints import CheckpointInvalid, checkpoint_latest, checkpoint_read
+from audit.checkpoints import (
+    CheckpointInvalid,
+    checkpoint_latest,
+    checkpoint_publish,
+    checkpoint_read,
+)
 from tests import factories as f
 
 
@@ -43,7 +47,7 @@ def test_the_database_refuses_truncate(chain):
 def test_a_checkpoint_goes_to_the_file_and_to_every_auditor(chain, settings):
     f.assign(f.builtin("Application Manager"), [f.group("Apps", [f.user("casey")])])
     f.assign(f.role("Audit readers", ["audit_data.read"]), [f.group("Audit", [f.user("ana")])])
-    checkpoint = audit_checkpoint_publish()
+    checkpoint = checkpoint_publish()
     lines = Path(settings.AUDIT_CHECKPOINT_FILE).read_text().splitlines()
     from audit.models import AuditEvent
 
@@ -56,7 +60,7 @@ def test_a_checkpoint_goes_to_the_file_and_to_every_auditor(chain, settings):
 
 
 def test_verify_audit_reports_a_tail_cut_after_the_checkpoint(chain):
-    checkpoint = audit_checkpoint_publish()
+    checkpoint = checkpoint_publish()
     audit_record(actor=None, action="test.event", note="after the checkpoint")
     call_command("verify_audit")  # longer than the checkpoint: fine
     _cut_tail(keep=3)
@@ -68,7 +72,7 @@ def test_verify_audit_reports_a_tail_cut_after_the_checkpoint(chain):
 
 
 def test_a_forged_checkpoint_is_refused(chain):
-    token = audit_checkpoint_publish().signed()
+    token = checkpoint_publish().signed()
     forged = token.replace(token.split(":")[0], "eyJzZXEiOjEsImhhc2giOiIiLCJhdCI6IngifQ")
     with pytest.raises(CheckpointInvalid):
         checkpoint_read(forged)

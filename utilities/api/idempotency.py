@@ -11,10 +11,9 @@ from django.utils import timezone
 from rest_framework import status
 from rest_framework.response import Response
 
+from ..digests import call_digest, digest
 from ..models import IdempotencyRecord
-from ..operations.base import digest
 from .errors import ApiError
-from .protected import JUSTIFICATION, REQUEST_ID, call_digest
 
 HEADER = "Idempotency-Key"
 KEPT = timedelta(hours=24)
@@ -26,13 +25,15 @@ def _key(request) -> str:
     return request.headers.get(HEADER, "").strip()[:255]
 
 
-def _fingerprint(request) -> str:
-    headers = {name: request.headers.get(name, "") for name in (JUSTIFICATION, REQUEST_ID)}
-    return digest({"call": call_digest(request), "headers": headers})
+def _fingerprint(request, headers) -> str:
+    values = {name: request.headers.get(name, "") for name in headers}
+    return digest({"call": call_digest(request), "headers": values})
 
 
-def idempotency_claim(request) -> Response | None:
-    """The stored answer for a repeat; None when this call is the first (the key is claimed)."""
+def idempotency_claim(request, *, headers=()) -> Response | None:
+    """The stored answer for a repeat; None when this call is the first (the key is claimed).
+
+    `headers`: those that change what the call does; they belong to its fingerprint."""
     key = _key(request)
     if not key:
         return None
@@ -46,12 +47,12 @@ def idempotency_claim(request) -> Response | None:
                 key=key,
                 method=request.method,
                 path=request.path,
-                fingerprint=_fingerprint(request),
+                fingerprint=_fingerprint(request, headers),
             )
         return None
     except IntegrityError:
         record = IdempotencyRecord.objects.get(principal=request.user, key=key)
-    if record.fingerprint != _fingerprint(request):
+    if record.fingerprint != _fingerprint(request, headers):
         raise ApiError(
             status.HTTP_422_UNPROCESSABLE_ENTITY,
             "IdempotencyKeyReused",

@@ -22,6 +22,8 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        # Moved here from approvals with its rows: the table keeps its name.
+        db_table = "approvals_idempotencyrecord"
         constraints = [
             models.UniqueConstraint(fields=["principal", "key"], name="one_answer_per_key")
         ]

@@ -4,4 +4,4 @@ from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitSchem
 
 
 class ApplicationAuthenticationScheme(DjangoOAuthToolkitScheme):
-    target_class = "approvals.api.authentication.ApplicationAuthentication"
+    target_class = "utilities.api.authentication.ApplicationAuthentication"

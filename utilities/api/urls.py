@@ -7,11 +7,12 @@ from drf_spectacular.views import (
 )
 from oauth2_provider import urls as oauth2_urls
 
-from . import resources, schema  # noqa: F401  (they register themselves)
+from . import schema  # noqa: F401  (it registers itself with drf-spectacular)
 from .errors import not_found
 from .routes import router
 
-# Each domain's api.py registers its resources on the router, as operations.py does.
+# Each app's api module (approvals' own included) registers its resources on the router, as
+# operations modules register their operations.
 autodiscover_modules("api")
 
 urlpatterns = [

@@ -1,16 +1,30 @@
 import csv
 import json
 from datetime import date, datetime, time, timedelta
+from functools import wraps
 
 from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from audit.models import AuditEvent
-from rbac.catalogue import Perm
-from rbac.decorators import permission_required
 from utilities.paginator import paginate
+
+from .access import audit_may_read
+from .models import AuditEvent
+
+
+def audit_reader_required(view):
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not audit_may_read(request.user):
+            raise PermissionDenied("You need the permission Audit data: Read.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 class AuditFilterForm(forms.Form):
@@ -45,10 +59,10 @@ def _filtered(request):
     return form, qs
 
 
-@permission_required(Perm.AUDIT_READ)
+@audit_reader_required
 def audit_index(request):
     form, qs = _filtered(request)
-    return render(request, "approvals/audit_list.html", {"form": form, **paginate(request, qs, 50)})
+    return render(request, "audit/audit_list.html", {"form": form, **paginate(request, qs, 50)})
 
 
 FIELDS = [
@@ -80,7 +94,7 @@ class _Echo:
         return value
 
 
-@permission_required(Perm.AUDIT_READ)
+@audit_reader_required
 def audit_export(request, fmt):
     _, qs = _filtered(request)
     events = qs.order_by("id").iterator(chunk_size=2000)
