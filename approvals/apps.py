@@ -7,12 +7,16 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Multi Admin Approval"
 
     def ready(self):
-        # The engine's own protected type; every domain's types come from its `operations`
-        # module, the way Celery finds `tasks` modules.
         from rbac.signin import sign_in_hint_register
 
+        # The engine's own protected type; every domain's types come from its `operations`
+        # module, the way Celery finds `tasks` modules.
+        from . import access_policies  # noqa: F401
         from .links import link_sign_in_hint
-        from .operations import access_policies  # noqa: F401
+        from .models import AccessPolicy, ApprovalRequest
+        from .operations import registry
 
         autodiscover_modules("operations")
+        # The models reach the registry through this, and never import the operations.
+        ApprovalRequest.registry = AccessPolicy.registry = registry
         sign_in_hint_register(link_sign_in_hint)

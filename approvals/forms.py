@@ -5,7 +5,7 @@ from utilities.widgets import QuickSelect
 
 from .models import AccessPolicy, RequestStatus
 from .operations import registry
-from .operations.access_policies import exclusions_state
+from .policy_services import exclusions_state
 from .services import MAX_TEXT
 
 

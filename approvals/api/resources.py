@@ -12,9 +12,9 @@ from utilities.api.errors import ApiError
 from utilities.api.fields import EnumField
 from utilities.api.routes import router
 
+from ..access_policies import CODE as POLICY_CODE
 from ..models import AccessPolicy, ApprovalRequest, Decision
-from ..operations.access_policies import CODE as POLICY_CODE
-from ..operations.access_policies import exclusions_state
+from ..policy_services import exclusions_state
 from ..selectors import policy_list, request_visible_to, requests_of, requests_received_by
 from ..services import (
     ApprovalError,

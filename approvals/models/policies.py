@@ -21,6 +21,9 @@ class AccessPolicy(FSMModelMixin, models.Model):
     edits and deletion are requests too, so the row changes only when those complete.
     """
 
+    # Set by approvals.apps at start-up, as on ApprovalRequest: models never import operations.
+    registry = None
+
     name = models.CharField(max_length=128)
     description = models.TextField(max_length=1024, blank=True)
     # A workload ("scripts") or, for device actions, one action ("device.wipe"): see
@@ -68,9 +71,7 @@ class AccessPolicy(FSMModelMixin, models.Model):
 
     @property
     def policy_type_label(self) -> str:
-        from approvals.operations import registry
-
-        return registry.policy_type_label(self.policy_type)
+        return self.registry.policy_type_label(self.policy_type)
 
     @transition(field=status, source=P.PENDING, target=P.ACTIVE)
     def activate(self):

@@ -39,6 +39,10 @@ class Verdict(models.TextChoices):
 class ApprovalRequest(FSMModelMixin, models.Model):
     """A protected operation waiting for approvers, pinned to exactly what will run."""
 
+    # The operation registry, set by approvals.apps at start-up: the operations stand above
+    # the models they read, so the models never import them.
+    registry = None
+
     operation_type = models.CharField(max_length=40, db_index=True)
     policy = models.ForeignKey(
         "approvals.AccessPolicy",
@@ -128,9 +132,7 @@ class ApprovalRequest(FSMModelMixin, models.Model):
 
     @property
     def operation(self):
-        from approvals.operations import registry
-
-        return registry.get(self.operation_type)
+        return self.registry.get(self.operation_type)
 
     @property
     def title(self) -> str:
@@ -151,11 +153,9 @@ class ApprovalRequest(FSMModelMixin, models.Model):
 
     @cached_property
     def target_url(self) -> str:
-        from approvals.operations import OperationError
-
         try:
             return self.operation.target(self.payload).url
-        except OperationError:
+        except self.registry.error:
             return ""
 
     @property

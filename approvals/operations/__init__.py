@@ -1,7 +1,8 @@
 """The operation contract and registry. Domains register their types from `<app>/operations.py`.
 
-The engine's own type (access policies) is registered by `approvals/operations/access_policies`,
-imported when `approvals.apps` discovers every app's `operations` module.
+The engine's own type (access policies) is registered by `approvals/access_policies.py`,
+imported by `approvals.apps` before it discovers every app's `operations` module. This
+package is the contract only: it imports nothing of the engine.
 """
 
 from .base import (

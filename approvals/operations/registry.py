@@ -4,6 +4,9 @@ from .base import Operation, OperationError
 class Registry:
     """Every protected operation type, registered by the domains' `operations` modules."""
 
+    # What get() raises for an unknown type; an operation's own refusals are the same class.
+    error = OperationError
+
     def __init__(self):
         self._operations: dict[str, Operation] = {}
 

@@ -5,11 +5,11 @@ from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 
+from ..access_policies import CODE as POLICY_OP
+from ..access_policies import policy_target_key
 from ..forms import AccessPolicyForm, JustificationForm
 from ..models import AccessPolicy, PolicyStatus
 from ..operations import change_payload
-from ..operations.access_policies import CODE as POLICY_OP
-from ..operations.access_policies import policy_target_key
 from ..selectors import policies_health, policy_list, policy_problems, requests_for_target
 from .starting import StartOperationView
 

@@ -1,17 +1,22 @@
-"""Access policies protect themselves: every create, edit and delete is a request."""
+"""The engine's own protected type: access policies protect themselves, so every create, edit
+and delete is a request. The writes it runs are services (approvals.policy_services); this is
+the plug-in, as a domain's operations.py is."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.urls import reverse
 
-from audit.chain import audit_record
 from rbac.catalogue import Perm, Workload
 from rbac.models import SecurityGroup, User
 
-from ..models import AccessPolicy, PolicyStatus
-from ..object_permissions import policy_requests_regrant
-from ..selectors import approver_setup_problems
-from .base import Change, Operation, OperationError, Target
-from .registry import registry
+from .models import AccessPolicy, PolicyStatus
+from .operations import Change, Operation, OperationError, Target, registry
+from .policy_services import (
+    policy_change_apply,
+    policy_create_pending,
+    policy_discard_pending,
+    policy_state,
+)
+from .selectors import approver_setup_problems
 
 CODE = "maa.policy"
 VERBS = {"create": "Create", "update": "Edit", "delete": "Delete"}
@@ -21,30 +26,11 @@ def policy_target_key(policy_id: int) -> str:
     return f"policy:{policy_id}"
 
 
-def _policy(payload: dict, *, lock: bool = False) -> AccessPolicy:
-    qs = AccessPolicy.objects.select_for_update() if lock else AccessPolicy.objects
+def _policy(payload: dict) -> AccessPolicy:
     try:
-        return qs.get(pk=payload["object_id"])
+        return AccessPolicy.objects.get(pk=payload["object_id"])
     except AccessPolicy.DoesNotExist:
         raise OperationError("The access policy no longer exists.") from None
-
-
-def policy_state(policy: AccessPolicy) -> dict:
-    return {
-        "name": policy.name,
-        "description": policy.description,
-        "policy_type": policy.policy_type,
-        "approver_groups": sorted(policy.approver_groups.values_list("pk", flat=True)),
-        "approvals_required": policy.approvals_required,
-        "status": policy.status,
-        # Listed only when there are some, so policies without exclusions keep the state
-        # (and open requests the fingerprint) they had before exclusions existed.
-        **exclusions_state(sorted(policy.excluded_applications.values_list("pk", flat=True))),
-    }
-
-
-def exclusions_state(ids) -> dict:
-    return {"excluded_applications": list(ids)} if ids else {}
 
 
 def _readable(state: dict) -> dict:
@@ -65,18 +51,6 @@ def _readable(state: dict) -> dict:
         )
         or "none",
     }
-
-
-def _apply(policy: AccessPolicy, state: dict) -> None:
-    policy.name = state["name"]
-    policy.description = state["description"]
-    policy.policy_type = state["policy_type"]
-    policy.approvals_required = state["approvals_required"]
-    policy.save()
-    policy.approver_groups.set(SecurityGroup.objects.filter(pk__in=state["approver_groups"]))
-    policy.excluded_applications.set(
-        User.objects.filter(pk__in=state.get("excluded_applications", []), is_application=True)
-    )
 
 
 class AccessPolicyOperation(Operation):
@@ -162,59 +136,27 @@ class AccessPolicyOperation(Operation):
     def prepare(self, payload: dict, actor) -> dict:
         if payload["action"] != "create":
             return payload
-        policy = AccessPolicy(created_by=actor)
         try:
-            with transaction.atomic():
-                _apply(policy, payload["state"])
+            policy = policy_create_pending(actor=actor, state=payload["state"])
         except IntegrityError:
             # A concurrent submission for the same type won the race: the same answer as if
             # it had come first.
             self.validate(payload, actor)
             raise
-        audit_record(actor=actor, action="policy.pending", target=policy, to_state=policy.status)
         return {**payload, "object_id": policy.pk}
 
     def execute(self, payload: dict, actor, origin: str) -> str:
-        policy = _policy(payload, lock=True)
-        before = policy.status
-        action = payload["action"]
-        if action == "create":
-            policy.activate()
-            policy.save()
-        elif action == "update":
-            _apply(policy, payload["state"])
-            policy_requests_regrant(policy)
-        else:
-            policy.remove()
-            policy.save()
-        audit_record(
+        return policy_change_apply(
+            policy_id=payload["object_id"],
+            action=payload["action"],
+            state=payload.get("state"),
             actor=actor,
-            action=f"policy.{action}",
-            target=policy,
-            from_state=before,
-            to_state=policy.status,
-            note=origin,
-            data=policy_state(policy),
-        )
-        return (
-            f"Access policy {policy.name} {action}d"
-            if action != "create"
-            else (f"Access policy {policy.name} is active")
+            origin=origin,
         )
 
     def closed_without_completion(self, payload: dict) -> None:
         if payload["action"] == "create":
-            policy = _policy(payload, lock=True)
-            if policy.status == PolicyStatus.PENDING:
-                policy.discard()
-                policy.save()
-                audit_record(
-                    actor=None,
-                    action="policy.discard",
-                    target=policy,
-                    from_state="pending",
-                    to_state=policy.status,
-                )
+            policy_discard_pending(policy_id=payload["object_id"])
 
 
 registry.register(AccessPolicyOperation())

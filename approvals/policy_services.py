@@ -1,0 +1,103 @@
+"""Every write of an access policy. The access-policy operation (approvals.access_policies)
+calls these when its request is filed, completed or closed; nothing else writes a policy."""
+
+from django.db import transaction
+
+from audit.chain import audit_record
+from rbac.models import SecurityGroup, User
+
+from .models import AccessPolicy, PolicyStatus
+from .object_permissions import policy_requests_regrant
+from .operations import OperationError
+
+
+def exclusions_state(ids) -> dict:
+    return {"excluded_applications": list(ids)} if ids else {}
+
+
+def policy_state(policy: AccessPolicy) -> dict:
+    return {
+        "name": policy.name,
+        "description": policy.description,
+        "policy_type": policy.policy_type,
+        "approver_groups": sorted(policy.approver_groups.values_list("pk", flat=True)),
+        "approvals_required": policy.approvals_required,
+        "status": policy.status,
+        # Listed only when there are some, so policies without exclusions keep the state
+        # (and open requests the fingerprint) they had before exclusions existed.
+        **exclusions_state(sorted(policy.excluded_applications.values_list("pk", flat=True))),
+    }
+
+
+def _locked(policy_id: int) -> AccessPolicy:
+    try:
+        return AccessPolicy.objects.select_for_update().get(pk=policy_id)
+    except AccessPolicy.DoesNotExist:
+        raise OperationError("The access policy no longer exists.") from None
+
+
+def _apply(policy: AccessPolicy, state: dict) -> None:
+    policy.name = state["name"]
+    policy.description = state["description"]
+    policy.policy_type = state["policy_type"]
+    policy.approvals_required = state["approvals_required"]
+    policy.save()
+    policy.approver_groups.set(SecurityGroup.objects.filter(pk__in=state["approver_groups"]))
+    policy.excluded_applications.set(
+        User.objects.filter(pk__in=state.get("excluded_applications", []), is_application=True)
+    )
+
+
+def policy_create_pending(*, actor, state: dict) -> AccessPolicy:
+    """The policy a creation request is filed for: Pending, protecting nothing until the
+    request completes. Raises IntegrityError when a policy for the same type won a race."""
+    policy = AccessPolicy(created_by=actor)
+    with transaction.atomic():
+        _apply(policy, state)
+        audit_record(actor=actor, action="policy.pending", target=policy, to_state=policy.status)
+    return policy
+
+
+def policy_change_apply(*, policy_id: int, action: str, state: dict | None, actor, origin: str):
+    """A completed request's change: activate a created policy, apply an edit, or delete."""
+    with transaction.atomic():
+        policy = _locked(policy_id)
+        before = policy.status
+        if action == "create":
+            policy.activate()
+            policy.save()
+        elif action == "update":
+            _apply(policy, state)
+            policy_requests_regrant(policy)
+        else:
+            policy.remove()
+            policy.save()
+        audit_record(
+            actor=actor,
+            action=f"policy.{action}",
+            target=policy,
+            from_state=before,
+            to_state=policy.status,
+            note=origin,
+            data=policy_state(policy),
+        )
+    if action == "create":
+        return f"Access policy {policy.name} is active"
+    return f"Access policy {policy.name} {action}d"
+
+
+def policy_discard_pending(*, policy_id: int) -> None:
+    """A creation request ended without completion: its pending policy is discarded."""
+    with transaction.atomic():
+        policy = _locked(policy_id)
+        if policy.status != PolicyStatus.PENDING:
+            return
+        policy.discard()
+        policy.save()
+        audit_record(
+            actor=None,
+            action="policy.discard",
+            target=policy,
+            from_state="pending",
+            to_state=policy.status,
+        )
