@@ -9,6 +9,7 @@ and audited.
 import smtplib
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
@@ -137,8 +138,10 @@ def notices_write(*, events) -> list[int]:
             requests = ApprovalRequest.objects.select_related("requestor", "policy").in_bulk(
                 {request_id for request_id, _, _ in events}
             )
+            lease_until = timezone.now() + settings.MAA_NOTICE_LEASE
             notices = Notice.objects.bulk_create(
                 Notice(
+                    lease_until=lease_until,
                     request=requests[request_id],
                     event=event,
                     event_key=key,
@@ -160,6 +163,34 @@ def notices_write(*, events) -> list[int]:
     except IntegrityError:
         # A redelivery of the same message, running at the same moment, wrote them first.
         return []
+
+
+def notices_lease(*, notice_ids, seconds: float = 0) -> None:
+    """Leave these pending notices to the task that holds them for `seconds` (a retry's wait)
+    more than the lease."""
+    until = timezone.now() + settings.MAA_NOTICE_LEASE + timedelta(seconds=seconds)
+    Notice.objects.filter(pk__in=notice_ids, status=NoticeStatus.PENDING).update(lease_until=until)
+
+
+def notices_recover(*, now=None, batch: int = 100) -> int:
+    """Publish again the pending notices whose lease ran out: their task was lost after it was
+    published, or never ran. Each is still sent at most once (notice_deliver locks it and
+    checks its status). Returns how many."""
+    now = now or timezone.now()
+    recovered = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Notice.objects.select_for_update(skip_locked=True)
+                .filter(status=NoticeStatus.PENDING, lease_until__lt=now)
+                .order_by("lease_until")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                return recovered
+            Notice.objects.filter(pk__in=ids).update(lease_until=now + settings.MAA_NOTICE_LEASE)
+            outbox_enqueue(SEND_NOTICES_TASK, ids)
+        recovered += len(ids)
 
 
 def _no_longer_applies(notice: Notice) -> str:

@@ -16,7 +16,14 @@ from .drainers import (
     drainer_release,
     drainer_start,
 )
-from .notifications import TRANSIENT_MAIL_ERRORS, notice_deliver, notice_failed, notices_write
+from .notifications import (
+    TRANSIENT_MAIL_ERRORS,
+    notice_deliver,
+    notice_failed,
+    notices_lease,
+    notices_recover,
+    notices_write,
+)
 from .outbox import outbox_relay
 from .reminders import requests_due_reminder
 from .services import (
@@ -136,9 +143,10 @@ def send_notices(self, notice_ids: list[int]) -> None:
                     error=f"Gave up after {self.max_retries + 1} tries: {exc}",
                 )
             return
-        raise self.retry(
-            args=[remaining], exc=exc, countdown=min(600, 2 ** (self.request.retries + 1))
-        ) from exc
+        countdown = min(600, 2 ** (self.request.retries + 1))
+        # The retry holds them: the sweeper leaves them alone until it is due.
+        notices_lease(notice_ids=remaining, seconds=countdown)
+        raise self.retry(args=[remaining], exc=exc, countdown=countdown) from exc
 
 
 @shared_task(ignore_result=True)
@@ -149,6 +157,11 @@ def relay_outbox() -> int:
 @shared_task(ignore_result=True)
 def recover_executions() -> int:
     return executions_recover()
+
+
+@shared_task(ignore_result=True)
+def recover_notices() -> int:
+    return notices_recover()
 
 
 @shared_task(ignore_result=True)

@@ -270,6 +270,7 @@ CELERY_TASK_ROUTES = {
         for task in (
             "approvals.tasks.relay_outbox",
             "approvals.tasks.recover_executions",
+            "approvals.tasks.recover_notices",
             "approvals.tasks.expire_requests",
             "approvals.tasks.send_reminders",
             "utilities.tasks.purge_idempotency_keys",
@@ -304,6 +305,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "recover-executions": {
         "task": "approvals.tasks.recover_executions",
+        "schedule": float(os.environ.get("MAA_RECOVERY_SWEEP_SECONDS", "30")),
+    },
+    "recover-notices": {
+        "task": "approvals.tasks.recover_notices",
         "schedule": float(os.environ.get("MAA_RECOVERY_SWEEP_SECONDS", "30")),
     },
     "expire-requests": {"task": "approvals.tasks.expire_requests", "schedule": 60.0},
@@ -342,6 +347,9 @@ MAA_REMINDER_AT = float(os.environ.get("MAA_REMINDER_AT", "0.5"))
 # An execution that has not finished this long after it was queued or started is queued again
 # by the sweeper (its worker died); after MAA_EXECUTION_RECOVERIES tries it fails, with Retry.
 MAA_EXECUTION_LEASE = timedelta(seconds=float(os.environ.get("MAA_EXECUTION_LEASE_SECONDS", "60")))
+# A pending email not sent within this after its last publish is published again: its task may
+# have been lost (a broker restarted empty). Sending stays at most once per recipient and event.
+MAA_NOTICE_LEASE = timedelta(seconds=float(os.environ.get("MAA_NOTICE_LEASE_SECONDS", "120")))
 MAA_EXECUTION_RECOVERIES = int(os.environ.get("MAA_EXECUTION_RECOVERIES", "3"))
 # An execution task runs up to this many queued executions in one transaction (a burst of
 # Completes drains in batches); 1 runs each on its own.

@@ -64,11 +64,19 @@ class Notice(models.Model):
     detail = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # A pending notice must be handled by then; past it the sweeper publishes it again (its
+    # task may have been lost after it was published: a broker restarted empty).
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["event_key", "user"], name="notice_once_per_event")
+        ]
+        indexes = [
+            models.Index(
+                fields=["lease_until"], condition=models.Q(status="pending"), name="notice_pending"
+            )
         ]
 
     def __str__(self) -> str:
