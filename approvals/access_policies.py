@@ -14,6 +14,7 @@ from .policy_services import (
     policy_change_apply,
     policy_create_pending,
     policy_discard_pending,
+    policy_get,
     policy_state,
 )
 from .selectors import approver_setup_problems
@@ -27,10 +28,7 @@ def policy_target_key(policy_id: int) -> str:
 
 
 def _policy(payload: dict) -> AccessPolicy:
-    try:
-        return AccessPolicy.objects.get(pk=payload["object_id"])
-    except AccessPolicy.DoesNotExist:
-        raise OperationError("The access policy no longer exists.") from None
+    return policy_get(payload["object_id"])
 
 
 def _readable(state: dict) -> dict:

@@ -20,14 +20,13 @@ from django.utils import timezone
 
 from audit.chain import audit_record
 from rbac.models import NotificationKind, User
+from utilities.mail import TRANSIENT_MAIL_ERRORS
 
 from .links import decision_url
 from .models import ApprovalRequest, Decision, ExecutionStatus, Notice, NoticeStatus, RequestStatus
 from .outbox import outbox_enqueue
 from .selectors import request_approvers
 
-# Worth retrying: the mail server or the network, not the message.
-TRANSIENT_MAIL_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)
 SEND_NOTICES_TASK = "approvals.tasks.send_notices"
 WRITE_NOTICES_TASK = "approvals.tasks.write_notices"
 

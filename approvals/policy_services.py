@@ -29,9 +29,10 @@ def policy_state(policy: AccessPolicy) -> dict:
     }
 
 
-def _locked(policy_id: int) -> AccessPolicy:
+def policy_get(policy_id: int, *, lock: bool = False) -> AccessPolicy:
+    qs = AccessPolicy.objects.select_for_update() if lock else AccessPolicy.objects
     try:
-        return AccessPolicy.objects.select_for_update().get(pk=policy_id)
+        return qs.get(pk=policy_id)
     except AccessPolicy.DoesNotExist:
         raise OperationError("The access policy no longer exists.") from None
 
@@ -61,7 +62,7 @@ def policy_create_pending(*, actor, state: dict) -> AccessPolicy:
 def policy_change_apply(*, policy_id: int, action: str, state: dict | None, actor, origin: str):
     """A completed request's change: activate a created policy, apply an edit, or delete."""
     with transaction.atomic():
-        policy = _locked(policy_id)
+        policy = policy_get(policy_id, lock=True)
         before = policy.status
         if action == "create":
             policy.activate()
@@ -89,7 +90,7 @@ def policy_change_apply(*, policy_id: int, action: str, state: dict | None, acto
 def policy_discard_pending(*, policy_id: int) -> None:
     """A creation request ended without completion: its pending policy is discarded."""
     with transaction.atomic():
-        policy = _locked(policy_id)
+        policy = policy_get(policy_id, lock=True)
         if policy.status != PolicyStatus.PENDING:
             return
         policy.discard()

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.db import InterfaceError, OperationalError
 
+from utilities.mail import TRANSIENT_MAIL_ERRORS
+
 from .drainers import (
     DRAIN_SECONDS,
     drainer_batch,
@@ -17,7 +19,6 @@ from .drainers import (
     drainer_start,
 )
 from .notifications import (
-    TRANSIENT_MAIL_ERRORS,
     notice_deliver,
     notice_failed,
     notices_lease,

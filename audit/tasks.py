@@ -1,8 +1,8 @@
 """The audit log's periodic tasks: thin, found by Celery's autodiscovery."""
 
-import smtplib
-
 from celery import shared_task
+
+from utilities.mail import TRANSIENT_MAIL_ERRORS
 
 from .chain import audit_seal
 from .checkpoints import checkpoint_publish
@@ -14,7 +14,7 @@ def seal_audit_chain() -> int:
 
 
 @shared_task(
-    autoretry_for=(smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError),
+    autoretry_for=TRANSIENT_MAIL_ERRORS,
     retry_backoff=True,
     max_retries=5,
     ignore_result=True,
