@@ -5,7 +5,7 @@ the plug-in, as a domain's operations.py is."""
 from django.db import IntegrityError
 from django.urls import reverse
 
-from rbac.catalogue import Perm, Workload
+from rbac.catalogue import Perm
 from rbac.models import SecurityGroup, User
 
 from .models import AccessPolicy, PolicyStatus
@@ -18,6 +18,7 @@ from .policy_services import (
     policy_state,
 )
 from .selectors import approver_setup_problems
+from .workload import ACCESS_POLICIES
 
 CODE = "maa.policy"
 VERBS = {"create": "Create", "update": "Edit", "delete": "Delete"}
@@ -54,7 +55,7 @@ def _readable(state: dict) -> dict:
 class AccessPolicyOperation(Operation):
     code = CODE
     label = "Access policy change"
-    workload = Workload.ACCESS_POLICIES
+    workload = ACCESS_POLICIES
     read_permission = Perm.MAA_APPROVE
     needs_maa_approval_permission = True
     always_protected = True

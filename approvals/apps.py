@@ -5,13 +5,14 @@ from django.utils.module_loading import autodiscover_modules
 class ApprovalsConfig(AppConfig):
     name = "approvals"
     verbose_name = "Multi Admin Approval"
+    url_prefix = "tenant/"
 
     def ready(self):
         from rbac.signin import sign_in_hint_register
 
         # The engine's own protected type; every domain's types come from its `operations`
         # module, the way Celery finds `tasks` modules.
-        from . import access_policies  # noqa: F401
+        from . import access_policies, workload  # noqa: F401
         from .links import link_sign_in_hint
         from .models import AccessPolicy, ApprovalRequest
         from .operations import registry

@@ -7,7 +7,7 @@ new value ("Not configured" when a setting is added or removed).
 
 from approvals.operations import Change
 from devices.assignable import Assignable, register_assignable
-from rbac.catalogue import Perm, Workload
+from rbac.catalogue import Workload
 
 from .models import AssignmentMode, DevicePolicy, Family
 from .services import (
@@ -20,6 +20,7 @@ from .services import (
     policy_update,
 )
 from .settings import NOT_CONFIGURED, PolicyPlatform
+from .workload import COMPLIANCE, CONFIGURATION, CompliancePerm, ConfigurationPerm
 
 
 def _rows(family: str):
@@ -93,25 +94,25 @@ def _spec(family: str, prefix: str, workload: Workload, perms: dict) -> Assignab
 COMPLIANCE = _spec(
     Family.COMPLIANCE,
     "compliance",
-    Workload.COMPLIANCE,
+    COMPLIANCE,
     {
-        "read": Perm.COMPLIANCE_READ,
-        "create": Perm.COMPLIANCE_CREATE,
-        "update": Perm.COMPLIANCE_UPDATE,
-        "delete": Perm.COMPLIANCE_DELETE,
-        "assign": Perm.COMPLIANCE_ASSIGN,
+        "read": CompliancePerm.READ,
+        "create": CompliancePerm.CREATE,
+        "update": CompliancePerm.UPDATE,
+        "delete": CompliancePerm.DELETE,
+        "assign": CompliancePerm.ASSIGN,
     },
 )
 CONFIGURATION = _spec(
     Family.CONFIGURATION,
     "configuration",
-    Workload.CONFIGURATION,
+    CONFIGURATION,
     {
-        "read": Perm.CONFIGURATION_READ,
-        "create": Perm.CONFIGURATION_CREATE,
-        "update": Perm.CONFIGURATION_UPDATE,
-        "delete": Perm.CONFIGURATION_DELETE,
-        "assign": Perm.CONFIGURATION_ASSIGN,
+        "read": ConfigurationPerm.READ,
+        "create": ConfigurationPerm.CREATE,
+        "update": ConfigurationPerm.UPDATE,
+        "delete": ConfigurationPerm.DELETE,
+        "assign": ConfigurationPerm.ASSIGN,
     },
 )
 SPECS = {Family.COMPLIANCE: COMPLIANCE, Family.CONFIGURATION: CONFIGURATION}

@@ -3,10 +3,10 @@
 from django.db.models import Count, Q, QuerySet
 
 from devices.assignable import groups_by_mode
-from rbac.catalogue import Perm
 from rbac.selectors import user_has_perm
 
 from .models import AssignmentMode, DevicePolicy, DeviceStatus, Family, PolicyDeviceState
+from .workload import CompliancePerm, ConfigurationPerm
 
 STATUSES = {
     Family.COMPLIANCE: [
@@ -17,7 +17,7 @@ STATUSES = {
     ],
     Family.CONFIGURATION: [DeviceStatus.SUCCEEDED, DeviceStatus.CONFLICT, DeviceStatus.PENDING],
 }
-READ = {Family.COMPLIANCE: Perm.COMPLIANCE_READ, Family.CONFIGURATION: Perm.CONFIGURATION_READ}
+READ = {Family.COMPLIANCE: CompliancePerm.READ, Family.CONFIGURATION: ConfigurationPerm.READ}
 
 
 def policy_groups(policy: DevicePolicy) -> dict[str, list[int]]:

@@ -8,13 +8,13 @@ from rest_framework.decorators import action
 
 from approvals.api.base import ProtectedViewSet
 from devices.assignable_api import AssignmentsField
-from rbac.catalogue import Perm
 from rbac.selectors import user_has_perm
 from utilities.api.routes import router
 
 from .models import MAX_SCRIPT_BYTES, Platform, RunAs, Schedule, Script, ScriptKind
 from .operations import ScriptAssign, ScriptCreate, ScriptDelete, ScriptEdit
 from .services import CONTENT_FIELDS, script_state
+from .workload import ScriptPerm
 
 
 class ScriptSerializer(serializers.ModelSerializer):
@@ -64,8 +64,8 @@ class ScriptViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     serializer_class = ScriptSerializer
 
     def get_queryset(self):
-        if not user_has_perm(self.request.user, Perm.SCRIPTS_READ):
-            raise PermissionDenied(f"You need the permission {Perm.SCRIPTS_READ}.")
+        if not user_has_perm(self.request.user, ScriptPerm.READ):
+            raise PermissionDenied(f"You need the permission {ScriptPerm.READ}.")
         return Script.objects.prefetch_related("assignments")
 
     def _state(self, script=None) -> tuple[str, dict]:

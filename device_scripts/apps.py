@@ -4,6 +4,7 @@ from django.apps import AppConfig
 class DeviceScriptsConfig(AppConfig):
     name = "device_scripts"
     verbose_name = "Scripts and remediations"
+    url_prefix = "devices/scripts/"
 
     def ready(self):
         from devices.extensions import (
@@ -13,6 +14,7 @@ class DeviceScriptsConfig(AppConfig):
             DevicePanel,
         )
 
+        from . import workload  # noqa: F401  (its workload, permissions and sidebar entry)
         from .selectors import device_panel_context, devices_with_pending_runs
         from .services import scripts_check_in
 

@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from approvals.operations import Change, Operation, OperationError, Target, registry
 from devices.assignable import group_names
-from rbac.catalogue import Perm, Workload
 from rbac.models import SecurityGroup
 
 from .models import AssignmentMode, Platform, RunAs, Schedule, Script, ScriptKind
@@ -24,6 +23,7 @@ from .services import (
     script_state,
     script_update,
 )
+from .workload import SCRIPTS, ScriptPerm
 
 INCLUDE, EXCLUDE = AssignmentMode.INCLUDE.value, AssignmentMode.EXCLUDE.value
 _CHOICES = {"platform": Platform, "run_as": RunAs, "schedule": Schedule}
@@ -81,8 +81,8 @@ def _reach(platform: str, groups: dict) -> int:
 
 
 class ScriptOperation(Operation):
-    workload = Workload.SCRIPTS
-    read_permission = Perm.SCRIPTS_READ
+    workload = SCRIPTS
+    read_permission = ScriptPerm.READ
     action = ""
     verb = ""
     permission = ""
@@ -148,7 +148,7 @@ class ScriptOperation(Operation):
 
 
 class ScriptCreate(ScriptOperation):
-    action, verb, permission = "create", "Create", Perm.SCRIPTS_CREATE
+    action, verb, permission = "create", "Create", ScriptPerm.CREATE
 
     def target(self, payload: dict) -> Target:
         name = payload["state"]["name"]
@@ -175,7 +175,7 @@ class ScriptCreate(ScriptOperation):
 
 
 class ScriptEdit(ScriptOperation):
-    action, verb, permission = "edit", "Edit", Perm.SCRIPTS_UPDATE
+    action, verb, permission = "edit", "Edit", ScriptPerm.UPDATE
 
     def changes(self, payload: dict) -> list[Change]:
         script = self._own(payload)
@@ -198,7 +198,7 @@ class ScriptEdit(ScriptOperation):
 
 
 class ScriptDelete(ScriptOperation):
-    action, verb, permission = "delete", "Delete", Perm.SCRIPTS_DELETE
+    action, verb, permission = "delete", "Delete", ScriptPerm.DELETE
 
     def changes(self, payload: dict) -> list[Change]:
         script = self._own(payload)
@@ -222,7 +222,7 @@ class ScriptDelete(ScriptOperation):
 
 
 class ScriptAssign(ScriptOperation):
-    action, verb, permission = "assign", "Assign", Perm.SCRIPTS_ASSIGN
+    action, verb, permission = "assign", "Assign", ScriptPerm.ASSIGN
 
     def changes(self, payload: dict) -> list[Change]:
         script = self._own(payload)

@@ -4,10 +4,10 @@ from django.db.models import Count, Q, QuerySet
 
 from devices import assignable
 from devices.models import OperatingSystem
-from rbac.catalogue import Perm
 from rbac.selectors import user_has_perm
 
 from .models import AssignmentMode, Platform, RunStatus, Script, ScriptRun
+from .workload import ScriptPerm
 
 # A Windows script runs on Windows devices only, a shell script on Macs only.
 OPERATING_SYSTEM = {
@@ -64,7 +64,7 @@ def devices_with_pending_runs() -> QuerySet:
 
 def device_panel_context(device, user) -> dict | None:
     """The device page's "Scripts and remediations" panel, for those who may read scripts."""
-    if not user_has_perm(user, Perm.SCRIPTS_READ):
+    if not user_has_perm(user, ScriptPerm.READ):
         return None
     runs = ScriptRun.objects.filter(device=device).select_related("script").order_by("script")
     return {"script_runs": runs}

@@ -5,7 +5,6 @@ from django.urls import reverse
 from approvals.forms import JustificationForm
 from approvals.selectors import open_request_for, requests_for_target
 from approvals.views.starting import StartOperationView
-from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 from utilities.paginator import CappedPaginator, paginate
@@ -14,11 +13,12 @@ from .forms import AssignForm, ScriptFilterForm, ScriptForm
 from .models import AssignmentMode, Script, ScriptKind
 from .operations import ScriptAssign, ScriptCreate, ScriptDelete, ScriptEdit, script_target_key
 from .selectors import run_counts, script_list, script_runs
+from .workload import ScriptPerm
 
 PAGE_SIZE = 50
 
 
-@permission_required(Perm.SCRIPTS_READ)
+@permission_required(ScriptPerm.READ)
 def script_index(request):
     form = ScriptFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -34,12 +34,12 @@ def script_index(request):
         {
             "form": form,
             **paginate(request, scripts, PAGE_SIZE),
-            "can_create": user_has_perm(user, Perm.SCRIPTS_CREATE),
+            "can_create": user_has_perm(user, ScriptPerm.CREATE),
         },
     )
 
 
-@permission_required(Perm.SCRIPTS_READ)
+@permission_required(ScriptPerm.READ)
 def script_detail(request, pk):
     script = get_object_or_404(Script, pk=pk)
     user = request.user
@@ -62,9 +62,9 @@ def script_detail(request, pk):
             ),
             "open_request": open_request_for(key),
             "history": requests_for_target(key)[:20],
-            "can_update": user_has_perm(user, Perm.SCRIPTS_UPDATE),
-            "can_assign": user_has_perm(user, Perm.SCRIPTS_ASSIGN),
-            "can_delete": user_has_perm(user, Perm.SCRIPTS_DELETE),
+            "can_update": user_has_perm(user, ScriptPerm.UPDATE),
+            "can_assign": user_has_perm(user, ScriptPerm.ASSIGN),
+            "can_delete": user_has_perm(user, ScriptPerm.DELETE),
         },
     )
 
@@ -92,7 +92,7 @@ class ScriptChangeView(StartOperationView):
 
 
 class ScriptCreateView(ScriptChangeView):
-    permission = Perm.SCRIPTS_CREATE
+    permission = ScriptPerm.CREATE
     form_class = ScriptForm
     operation_class = ScriptCreate
 
@@ -113,7 +113,7 @@ class ScriptCreateView(ScriptChangeView):
 
 
 class ScriptEditView(ScriptChangeView):
-    permission = Perm.SCRIPTS_UPDATE
+    permission = ScriptPerm.UPDATE
     form_class = ScriptForm
     operation_class = ScriptEdit
 
@@ -131,7 +131,7 @@ class ScriptEditView(ScriptChangeView):
 
 
 class ScriptAssignView(ScriptChangeView):
-    permission = Perm.SCRIPTS_ASSIGN
+    permission = ScriptPerm.ASSIGN
     form_class = AssignForm
     operation_class = ScriptAssign
 
@@ -146,7 +146,7 @@ class ScriptAssignView(ScriptChangeView):
 
 
 class ScriptDeleteView(ScriptChangeView):
-    permission = Perm.SCRIPTS_DELETE
+    permission = ScriptPerm.DELETE
     form_class = JustificationForm
     operation_class = ScriptDelete
     submit = "Delete"

@@ -16,6 +16,7 @@ from utilities.api.routes import router
 from .models import ActionKind, Device, DeviceCategory, ManagementState
 from .selectors import categories_with_counts, devices_visible_to
 from .services import DeviceActionError, device_action_run
+from .workload import DevicePerm
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -60,7 +61,7 @@ class DeviceViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     serializer_class = DeviceSerializer
 
     def get_queryset(self):
-        if not user_has_perm(self.request.user, Perm.DEVICES_READ):
+        if not user_has_perm(self.request.user, DevicePerm.READ):
             raise PermissionDenied("You need the permission Managed devices: Read.")
         qs = devices_visible_to(self.request.user).select_related("category")
         params = self.request.query_params
@@ -101,8 +102,8 @@ class DeviceViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["post"], url_path="syncDevice")
     def sync(self, request, pk=None):
         device = self.get_object()
-        if not user_has_perm(request.user, Perm.SYNC, device):
-            raise PermissionDenied(f"You need the permission {Perm.SYNC} on {device.name}.")
+        if not user_has_perm(request.user, DevicePerm.SYNC, device):
+            raise PermissionDenied(f"You need the permission {DevicePerm.SYNC} on {device.name}.")
         try:
             device_action_run(actor=request.user, device_id=device.pk, kind=ActionKind.SYNC)
         except DeviceActionError as exc:

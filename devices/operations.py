@@ -12,7 +12,7 @@ from approvals.operations import (
     read_once,
     registry,
 )
-from rbac.catalogue import Perm, Workload
+from rbac.catalogue import Perm
 
 from .models import ActionKind, ActionStatus, Device, DeviceAction, DeviceCategory
 from .services import (
@@ -27,6 +27,7 @@ from .services import (
     device_action_check,
     device_action_run,
 )
+from .workload import DEVICE_ACTIONS, TENANT_CONFIGURATION, DevicePerm
 
 
 def device_target_key(device_id: int) -> str:
@@ -45,8 +46,8 @@ def _device(payload: dict) -> Device:
 
 
 class DeviceActionOperation(Operation):
-    workload = Workload.DEVICE_ACTIONS
-    read_permission = Perm.DEVICES_READ
+    workload = DEVICE_ACTIONS
+    read_permission = DevicePerm.READ
 
     def __init__(self, kind: str, permission: str, intro: str):
         self.kind = kind
@@ -144,17 +145,17 @@ class DeviceActionOperation(Operation):
 DEVICE_ACTIONS = [
     DeviceActionOperation(
         ActionKind.WIPE,
-        Perm.WIPE,
+        DevicePerm.WIPE,
         "Wipe restores the device to its factory settings and removes all data.",
     ),
     DeviceActionOperation(
         ActionKind.RETIRE,
-        Perm.RETIRE,
+        DevicePerm.RETIRE,
         "Retire removes company data and apps and takes the device out of management.",
     ),
     DeviceActionOperation(
         ActionKind.DELETE,
-        Perm.DEVICES_DELETE,
+        DevicePerm.DELETE,
         "Delete removes the device from management; its history is kept.",
     ),
 ]
@@ -180,7 +181,7 @@ class CategoryOperation(Operation):
     Payloads: create {"state": {...}}; edit {"category_id", "state"}; delete {"category_id"}.
     """
 
-    workload = Workload.TENANT_CONFIGURATION
+    workload = TENANT_CONFIGURATION
     read_permission = Perm.ORGANIZATION_READ
 
     def start_permission(self, payload: dict) -> str:

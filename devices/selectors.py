@@ -1,10 +1,10 @@
 from django.db.models import Count, Q, QuerySet
 
-from rbac.catalogue import Perm
 from rbac.models import User
 from rbac.selectors import scope_filter
 
 from .models import ActionStatus, Device, DeviceAction, DeviceCategory, ManagementState
+from .workload import DevicePerm
 
 OPEN_ACTION = [ActionStatus.PENDING, ActionStatus.SENT, ActionStatus.ACKNOWLEDGED]
 
@@ -12,7 +12,7 @@ OPEN_ACTION = [ActionStatus.PENDING, ActionStatus.SENT, ActionStatus.ACKNOWLEDGE
 USER_MATCHES = 500
 
 
-def devices_visible_to(user, code: str = Perm.DEVICES_READ) -> QuerySet:
+def devices_visible_to(user, code: str = DevicePerm.READ) -> QuerySet:
     """The only way a page gets devices: the rows this user may `code`, in scope."""
     return Device.objects.filter(scope_filter(user, code, Device)).select_related("primary_user")
 

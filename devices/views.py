@@ -38,11 +38,12 @@ from .services import (
     device_action_run,
     device_set_category,
 )
+from .workload import DevicePerm
 
 PAGE_SIZE = 50
 
 
-@permission_required(Perm.DEVICES_READ)
+@permission_required(DevicePerm.READ)
 def device_index(request):
     form = DeviceFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -63,7 +64,7 @@ def _visible_device(request, pk):
     return get_object_or_404(devices_visible_to(request.user), pk=pk)
 
 
-@permission_required(Perm.DEVICES_READ)
+@permission_required(DevicePerm.READ)
 def device_detail(request, pk):
     device = _visible_device(request, pk)
     actions, busy = device_page_actions(device, newest=50)
@@ -73,7 +74,7 @@ def device_detail(request, pk):
         if user_has_perm(request.user, op.permission, device)
         and device_action_possible(device, op.kind, in_progress=busy)
     ]
-    can_sync = user_has_perm(request.user, Perm.SYNC, device) and device_action_possible(
+    can_sync = user_has_perm(request.user, DevicePerm.SYNC, device) and device_action_possible(
         device, ActionKind.SYNC, in_progress=busy
     )
     # The open request, if any, is the newest of the device's requests.
@@ -89,7 +90,7 @@ def device_detail(request, pk):
             "can_sync": can_sync and not device.is_deleted,
             "panels": device_panels(device, request.user),
             "category_form": DeviceCategoryForm(initial={"category": device.category_id})
-            if user_has_perm(request.user, Perm.DEVICES_UPDATE, device) and not device.is_deleted
+            if user_has_perm(request.user, DevicePerm.UPDATE, device) and not device.is_deleted
             else None,
             "open_request": open_request,
             "history": history,
@@ -103,7 +104,7 @@ def device_detail(request, pk):
 class DeviceActionView(StartOperationView):
     """Wipe, retire or delete one device (protected when a policy covers the action)."""
 
-    permission = Perm.DEVICES_READ
+    permission = DevicePerm.READ
     danger = True
 
     def get_object(self):
@@ -138,11 +139,11 @@ class DeviceActionView(StartOperationView):
 
 
 @require_POST
-@permission_required(Perm.SYNC)
+@permission_required(DevicePerm.SYNC)
 def device_sync(request, pk):
     device = _visible_device(request, pk)
-    if not user_has_perm(request.user, Perm.SYNC, device):
-        raise PermissionDenied(f"You need the permission {Perm.SYNC} on {device.name}.")
+    if not user_has_perm(request.user, DevicePerm.SYNC, device):
+        raise PermissionDenied(f"You need the permission {DevicePerm.SYNC} on {device.name}.")
     try:
         device_action_run(actor=request.user, device_id=device.pk, kind=ActionKind.SYNC)
     except DeviceActionError as exc:
@@ -153,11 +154,11 @@ def device_sync(request, pk):
 
 
 @require_POST
-@permission_required(Perm.DEVICES_UPDATE)
+@permission_required(DevicePerm.UPDATE)
 def device_category(request, pk):
     device = _visible_device(request, pk)
-    if not user_has_perm(request.user, Perm.DEVICES_UPDATE, device):
-        raise PermissionDenied(f"You need the permission {Perm.DEVICES_UPDATE} on {device.name}.")
+    if not user_has_perm(request.user, DevicePerm.UPDATE, device):
+        raise PermissionDenied(f"You need the permission {DevicePerm.UPDATE} on {device.name}.")
     form = DeviceCategoryForm(request.POST)
     if form.is_valid():
         category = form.cleaned_data["category"]

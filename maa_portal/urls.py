@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -11,14 +12,16 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="approvals:admin_tasks"), name="home"),
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("devices/scripts/", include("device_scripts.urls")),
-    path("devices/", include("device_policies.urls")),
-    path("apps/", include("mobile_apps.urls")),
-    path("devices/", include("devices.urls")),
-    path("tenant/", include("tenant_admin.urls")),
-    path("tenant/", include("rbac.urls")),
-    path("tenant/", include("approvals.urls")),
-    path("tenant/", include("audit.urls")),
+    # Every app that has pages names where they live (AppConfig.url_prefix), so a new workload
+    # adds its pages from its own folder; the longer prefix first, "devices/scripts/" before
+    # "devices/".
+    *(
+        path(app.url_prefix, include(f"{app.name}.urls"))
+        for app in sorted(
+            (app for app in apps.get_app_configs() if getattr(app, "url_prefix", None)),
+            key=lambda app: -len(app.url_prefix),
+        )
+    ),
     path("admin/", admin.site.urls),
     path("", include("utilities.api.urls")),
     path("health/live/", health.live, name="health_live"),

@@ -6,7 +6,6 @@ intent and how many devices that reaches.
 
 from approvals.operations import Change
 from devices.assignable import Assignable, register_assignable
-from rbac.catalogue import Perm, Workload
 
 from .models import APP_TYPE_SYSTEMS, AppType, Intent, MobileApp
 from .services import (
@@ -20,6 +19,7 @@ from .services import (
     app_update,
     field_shown,
 )
+from .workload import APPS, AppPerm
 
 
 def setting_rows(before: dict, after: dict, only_changed: bool) -> list[Change]:
@@ -35,13 +35,13 @@ def setting_rows(before: dict, after: dict, only_changed: bool) -> list[Change]:
 APPS = Assignable(
     prefix="app",
     noun="app",
-    workload=Workload.APPS,
+    workload=APPS,
     permissions={
-        "read": Perm.APPS_READ,
-        "create": Perm.APPS_CREATE,
-        "update": Perm.APPS_UPDATE,
-        "delete": Perm.APPS_DELETE,
-        "assign": Perm.APPS_ASSIGN,
+        "read": AppPerm.READ,
+        "create": AppPerm.CREATE,
+        "update": AppPerm.UPDATE,
+        "delete": AppPerm.DELETE,
+        "assign": AppPerm.ASSIGN,
     },
     model=MobileApp,
     detail_url="mobile_apps:detail",

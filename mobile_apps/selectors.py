@@ -3,10 +3,10 @@
 from django.db.models import Count, Q, QuerySet
 
 from devices.assignable import groups_by_mode
-from rbac.catalogue import Perm
 from rbac.selectors import user_has_perm
 
 from .models import AppInstall, InstallStatus, Intent, MobileApp
+from .workload import AppPerm
 
 
 def app_groups(app: MobileApp) -> dict[str, list[int]]:
@@ -48,7 +48,7 @@ def devices_with_pending_installs() -> QuerySet:
 
 def device_panel_context(device, user) -> dict | None:
     """The device page's "Apps" panel, for those who may read apps."""
-    if not user_has_perm(user, Perm.APPS_READ):
+    if not user_has_perm(user, AppPerm.READ):
         return None
     installs = AppInstall.objects.filter(device=device).select_related("app").order_by("app")
     return {"app_installs": installs}

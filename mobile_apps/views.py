@@ -2,7 +2,6 @@ from django.shortcuts import get_object_or_404, render
 
 from approvals.selectors import open_request_for, requests_for_target
 from devices.assignable_views import AssignableCreateView, AssignableEditView
-from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 from utilities.paginator import CappedPaginator, paginate
@@ -12,11 +11,12 @@ from .models import AppType, Intent, MobileApp
 from .operations import APPS
 from .selectors import app_installs, app_list, install_counts
 from .services import FIELD_LABELS, app_fields, field_shown
+from .workload import AppPerm
 
 PAGE_SIZE = 50
 
 
-@permission_required(Perm.APPS_READ)
+@permission_required(AppPerm.READ)
 def app_index(request):
     form = AppFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -28,12 +28,12 @@ def app_index(request):
             "form": form,
             **paginate(request, apps, PAGE_SIZE),
             "app_types": AppType.choices,
-            "can_create": user_has_perm(request.user, Perm.APPS_CREATE),
+            "can_create": user_has_perm(request.user, AppPerm.CREATE),
         },
     )
 
 
-@permission_required(Perm.APPS_READ)
+@permission_required(AppPerm.READ)
 def app_detail(request, pk):
     app = get_object_or_404(MobileApp, pk=pk)
     user = request.user
@@ -59,9 +59,9 @@ def app_detail(request, pk):
             ],
             "open_request": open_request_for(key),
             "history": requests_for_target(key)[:20],
-            "can_update": user_has_perm(user, Perm.APPS_UPDATE),
-            "can_assign": user_has_perm(user, Perm.APPS_ASSIGN),
-            "can_delete": user_has_perm(user, Perm.APPS_DELETE),
+            "can_update": user_has_perm(user, AppPerm.UPDATE),
+            "can_assign": user_has_perm(user, AppPerm.ASSIGN),
+            "can_delete": user_has_perm(user, AppPerm.DELETE),
         },
     )
 

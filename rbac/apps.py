@@ -33,6 +33,7 @@ def _watch_access_inputs() -> None:
 class RbacConfig(AppConfig):
     name = "rbac"
     verbose_name = "Roles and groups"
+    url_prefix = "tenant/"
 
     def ready(self):
         post_migrate.connect(_sync_catalogue, sender=self)

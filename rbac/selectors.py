@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .access_cache import TIMEOUT, access_key
-from .catalogue import PERMISSION_CODES, Perm
+from .catalogue import Perm, catalogue
 from .models import DirectoryRole, Role, RoleAssignment, SecurityGroup, User
 
 
@@ -89,7 +89,7 @@ def _assignment_ids_of(user):
 
 def user_has_perm(user, code: str, obj=None) -> bool:
     """May this user do `code`, on `obj` when given (objects in scope only)?"""
-    if code not in PERMISSION_CODES:
+    if not catalogue.knows(code):
         raise ValueError(f"Unknown permission {code!r}")
     access = access_for(user)
     if not access.has(code):

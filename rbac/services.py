@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from audit.chain import audit_record
 
-from .catalogue import BUILTIN_ROLES, PERMISSIONS
+from .catalogue import catalogue
 from .models import Permission, Role, RoleAssignment, ScopeTag, SecurityGroup, User
 from .models.groups import GROUP_NAME_MAX
 
@@ -24,13 +24,14 @@ class RbacError(Exception):
 def catalogue_sync() -> None:
     """Keep the permission rows and the built-in roles equal to rbac.catalogue."""
     with transaction.atomic():
-        for spec in PERMISSIONS:
+        specs = catalogue.permission_specs()
+        for spec in specs:
             Permission.objects.update_or_create(
                 code=spec.code, defaults={"category": spec.category, "name": spec.name}
             )
-        Permission.objects.exclude(code__in=[s.code for s in PERMISSIONS]).delete()
+        Permission.objects.exclude(code__in=[s.code for s in specs]).delete()
         by_code = {p.code: p for p in Permission.objects.all()}
-        for builtin in BUILTIN_ROLES:
+        for builtin in catalogue.builtin_roles():
             role, _ = Role.objects.update_or_create(
                 name=builtin.name,
                 defaults={"description": builtin.description, "is_builtin": True},

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 
 from approvals.api.base import ProtectedViewSet
-from rbac.catalogue import PERMISSION_CODES, Perm
+from rbac.catalogue import Perm, catalogue
 from rbac.selectors import assignment_list, group_list, role_list, user_has_perm
 from utilities.api.errors import ApiError
 from utilities.api.routes import router
@@ -61,7 +61,7 @@ class RoleSerializer(serializers.Serializer):
         return data
 
     def validate_permissions(self, codes):
-        unknown = sorted(set(codes) - PERMISSION_CODES)
+        unknown = sorted(set(codes) - catalogue.codes())
         if unknown:
             raise serializers.ValidationError(f"Unknown permissions: {', '.join(unknown)}.")
         return sorted(set(codes))

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from approvals.operations import Change, Operation, OperationError, Target, registry
 from approvals.rails import rails_dry_run, rails_guard
-from rbac.catalogue import Perm, Workload
+from rbac.catalogue import Perm
 from rbac.models import Role, RoleAssignment, ScopeTag, SecurityGroup
 from rbac.services import (
     RbacError,
@@ -22,6 +22,8 @@ from rbac.services import (
     role_update,
 )
 
+from .workload import RBAC
+
 ROLE_OP = "rbac.role"
 ASSIGNMENT_OP = "rbac.assignment"
 VERBS = {"create": "Create", "update": "Edit", "delete": "Delete"}
@@ -30,7 +32,7 @@ VERBS = {"create": "Create", "update": "Edit", "delete": "Delete"}
 class RbacChangeOperation(Operation):
     """Payload: {"action": "create"|"update"|"delete", "object_id": id or None, ...}."""
 
-    workload = Workload.RBAC
+    workload = RBAC
     noun = ""
 
     def title(self, payload: dict) -> str:

@@ -23,5 +23,6 @@ DEVICE_CHECK_IN_SIMULATION = True
 # The suite empties tables between transactional tests with TRUNCATE, which the audit log's
 # trigger refuses unless the session says so (audit migration 0003).
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c maa.allow_audit_truncate=on"  # noqa: F405
-# A test-only protected operation that runs long enough to kill its worker in mid-run.
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.slowop"]  # noqa: F405
+# Test-only apps: a protected operation that runs long enough to kill its worker in mid-run, and
+# a whole workload (printers) that plugs in from its own folder.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.slowop", "tests.printers"]  # noqa: F405

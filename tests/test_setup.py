@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from devices.models import Device
+from devices.workload import DevicePerm
 from rbac.catalogue import Perm
 from rbac.models import SecurityGroup, User
 from rbac.selectors import user_has_perm
@@ -29,7 +30,7 @@ def test_seed_demo_builds_the_article_tenant_and_is_idempotent(db, capsys):
     approver = User.objects.get(username="approver")
     assert user_has_perm(approver, Perm.MAA_APPROVE)
     hazel = User.objects.get(username="hazel")
-    assert user_has_perm(hazel, Perm.WIPE) and not user_has_perm(hazel, Perm.MAA_APPROVE)
+    assert user_has_perm(hazel, DevicePerm.WIPE) and not user_has_perm(hazel, Perm.MAA_APPROVE)
     assert User.objects.get(username="policyadmin").directory_role == "intune_admin"
 
 

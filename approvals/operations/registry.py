@@ -26,9 +26,7 @@ class Registry:
 
     def all(self) -> list[Operation]:
         # Stable: within a workload, the order the domain registered its operations in.
-        return sorted(
-            self._operations.values(), key=lambda op: list(type(op.workload)).index(op.workload)
-        )
+        return sorted(self._operations.values(), key=lambda op: op.workload.order)
 
     def choices(self) -> list[tuple[str, str]]:
         return [(op.code, op.label) for op in self.all()]

@@ -1,6 +1,7 @@
 from django import template
 
 from approvals.models import ExecutionStatus, PolicyStatus, RequestStatus
+from rbac.selectors import access_for
 
 register = template.Library()
 
@@ -26,6 +27,12 @@ _STATES = {
     **dict(ExecutionStatus.choices),
     **dict(PolicyStatus.choices),
 }
+
+
+@register.filter
+def may(user, code: str) -> bool:
+    """{% if user|may:"maa.read_access_policy" %}: holds the permission somewhere."""
+    return access_for(user).has(code)
 
 
 @register.filter

@@ -28,6 +28,7 @@ from approvals.services import (
 )
 from devices.models import ManagementState
 from devices.services import device_action_run
+from devices.workload import DevicePerm
 from rbac.catalogue import Perm
 from rbac.models import DirectoryRole
 from tests import factories as f
@@ -113,7 +114,7 @@ def test_a_member_without_read_cannot_approve(tenant, wipe_policy):
     f.assign(f.role("Approve only", [Perm.MAA_APPROVE]), [thin])
     wipe_policy.approver_groups.add(thin)
     request = request_wipe(tenant)
-    with pytest.raises(ApprovalDenied, match=Perm.DEVICES_READ):
+    with pytest.raises(ApprovalDenied, match=DevicePerm.READ):
         request_approve(request_id=request.pk, approver=no_read)
 
 
@@ -400,7 +401,7 @@ def test_role_change_that_would_disarm_a_policy_is_refused(tenant, wipe_policy):
     role = f.approver_role()
     with pytest.raises(OperationError, match="deadlock"):
         _update_role(tenant.policy_admin, role, [Perm.ORGANIZATION_READ])
-    assert Perm.DEVICES_READ in role.permissions.values_list("code", flat=True)
+    assert DevicePerm.READ in role.permissions.values_list("code", flat=True)
 
 
 def test_removing_the_approver_groups_assignment_is_refused(tenant, wipe_policy):
@@ -415,28 +416,28 @@ def test_removing_the_approver_groups_assignment_is_refused(tenant, wipe_policy)
 
 
 def test_a_harmless_role_change_runs_directly_without_a_policy(tenant):
-    role = f.role("Custom", [Perm.DEVICES_READ])
-    outcome = _update_role(tenant.policy_admin, role, [Perm.DEVICES_READ, Perm.SYNC])
+    role = f.role("Custom", [DevicePerm.READ])
+    outcome = _update_role(tenant.policy_admin, role, [DevicePerm.READ, DevicePerm.SYNC])
     assert not outcome.needs_approval
     assert sorted(role.permissions.values_list("code", flat=True)) == [
-        Perm.DEVICES_READ,
-        Perm.SYNC,
+        DevicePerm.READ,
+        DevicePerm.SYNC,
     ]
 
 
 def test_a_protected_role_change_waits_and_shows_before_and_after(tenant):
     activate_policy(tenant, "rbac")
-    role = f.role("Custom", [Perm.DEVICES_READ])
+    role = f.role("Custom", [DevicePerm.READ])
     request = _update_role(
-        tenant.policy_admin, role, [Perm.DEVICES_READ, Perm.WIPE], "Let them wipe"
+        tenant.policy_admin, role, [DevicePerm.READ, DevicePerm.WIPE], "Let them wipe"
     ).request
     added = next(row for row in request.summary if row["label"] == "Permissions added")
-    assert added["after"] == Perm.WIPE
-    assert Perm.WIPE not in role.permissions.values_list("code", flat=True)
+    assert added["after"] == DevicePerm.WIPE
+    assert DevicePerm.WIPE not in role.permissions.values_list("code", flat=True)
     request_approve(request_id=request.pk, approver=tenant.approver)
     request_complete(request_id=request.pk, actor=tenant.policy_admin)
     request_execute(request_id=request.pk)
-    assert Perm.WIPE in role.permissions.values_list("code", flat=True)
+    assert DevicePerm.WIPE in role.permissions.values_list("code", flat=True)
 
 
 def _update_policy(tenant, policy, state: dict, justification: str):

@@ -4,7 +4,8 @@ import pytest
 
 from devices.models import Device
 from devices.selectors import devices_visible_to
-from rbac.catalogue import BUILTIN_ROLES, PERMISSION_CODES, Perm
+from devices.workload import DevicePerm
+from rbac.catalogue import Perm, catalogue
 from rbac.models import Role
 from rbac.selectors import access_for, user_has_perm, users_with_permission
 from rbac.services import RbacError, role_delete, role_update
@@ -27,7 +28,7 @@ def cities(db):
 
 def test_a_user_without_assignments_can_do_nothing(db):
     nobody = f.user()
-    assert not any(user_has_perm(nobody, code) for code in PERMISSION_CODES)
+    assert not any(user_has_perm(nobody, code) for code in catalogue.codes())
 
 
 def test_permissions_are_the_union_over_two_groups(db):
@@ -36,13 +37,13 @@ def test_permissions_are_the_union_over_two_groups(db):
     f.assign(f.builtin("Intune Role Administrator"), [f.group("Roles", [person])])
     assert user_has_perm(person, "mobile_apps.assign")
     assert user_has_perm(person, Perm.ROLES_ASSIGN)
-    assert not user_has_perm(person, Perm.WIPE)
+    assert not user_has_perm(person, DevicePerm.WIPE)
 
 
 @pytest.mark.parametrize("role", ["global_admin", "intune_admin"])
 def test_directory_roles_grant_every_permission(db, role):
     admin = f.user(directory_role=role)
-    assert all(user_has_perm(admin, code) for code in PERMISSION_CODES)
+    assert all(user_has_perm(admin, code) for code in catalogue.codes())
 
 
 def test_a_scoped_help_desk_operator_sees_only_devices_in_scope(cities):
@@ -54,8 +55,8 @@ def test_a_scoped_help_desk_operator_sees_only_devices_in_scope(cities):
     )
     visible = set(devices_visible_to(operator))
     assert visible == {cities["milan_device"]}
-    assert user_has_perm(operator, Perm.WIPE, cities["milan_device"])
-    assert not user_has_perm(operator, Perm.WIPE, cities["london_device"])
+    assert user_has_perm(operator, DevicePerm.WIPE, cities["milan_device"])
+    assert not user_has_perm(operator, DevicePerm.WIPE, cities["london_device"])
 
 
 def test_scope_tags_limit_an_assignment_to_tagged_devices(cities):
@@ -75,7 +76,7 @@ def test_a_second_unscoped_assignment_widens_the_scope(cities):
     f.assign(f.builtin("Read Only Operator"), [f.group("Readers", [operator])])
     assert set(devices_visible_to(operator)) == set(Device.objects.all())
     # Reading everything does not extend the scoped wipe permission.
-    assert not user_has_perm(operator, Perm.WIPE, cities["london_device"])
+    assert not user_has_perm(operator, DevicePerm.WIPE, cities["london_device"])
 
 
 def test_access_is_computed_once_per_user_object(db, django_assert_num_queries):
@@ -83,14 +84,14 @@ def test_access_is_computed_once_per_user_object(db, django_assert_num_queries):
     f.assign(f.builtin("Read Only Operator"), [f.group("Readers", [person])])
     access_for(person)
     with django_assert_num_queries(0):
-        for code in PERMISSION_CODES:
+        for code in catalogue.codes():
             user_has_perm(person, code)
 
 
 def test_users_with_permission_counts_directory_roles_and_assignments(db):
     admin, reader, nobody = f.global_admin(), f.user(), f.user()
     f.assign(f.builtin("Read Only Operator"), [f.group("Readers", [reader])])
-    holders = set(users_with_permission(Perm.DEVICES_READ))
+    holders = set(users_with_permission(DevicePerm.READ))
     assert {admin, reader} <= holders
     assert nobody not in holders
 
@@ -105,42 +106,43 @@ def test_builtin_roles_cannot_be_edited_or_deleted(db):
 
 def test_builtin_roles_match_intune_and_hold_no_maa_permission(db):
     assert set(Role.objects.filter(is_builtin=True).values_list("name", flat=True)) == {
-        r.name for r in BUILTIN_ROLES
+        r.name for r in catalogue.builtin_roles()
     }
     for role in Role.objects.filter(is_builtin=True):
         codes = set(role.permissions.values_list("code", flat=True))
-        assert codes <= PERMISSION_CODES
+        assert codes <= catalogue.codes()
         assert not any(code.startswith("maa.") for code in codes), role.name
-    assert Perm.WIPE in f.builtin("Help Desk Operator").permissions.values_list("code", flat=True)
+    assert DevicePerm.WIPE in f.builtin("Help Desk Operator").permissions.values_list(
+        "code", flat=True
+    )
     read_only = set(f.builtin("Read Only Operator").permissions.values_list("code", flat=True))
     assert all(code.endswith(".read") for code in read_only)
 
 
 def test_a_role_still_assigned_cannot_be_deleted(db):
-    custom = f.role("Custom", [Perm.DEVICES_READ])
+    custom = f.role("Custom", [DevicePerm.READ])
     f.assign(custom, [f.group()])
     with pytest.raises(RbacError, match="still assigned"):
         role_delete(actor=None, role_id=custom.pk)
 
 
 def test_cached_access_follows_every_kind_of_rbac_change(tenant, django_assert_num_queries):
-    from rbac.catalogue import Perm
     from rbac.models import User
     from rbac.selectors import user_has_perm
 
     def hazel():  # a fresh object, as each HTTP request loads one
         return User.objects.get(pk=tenant.hazel.pk)
 
-    assert user_has_perm(hazel(), Perm.WIPE)
+    assert user_has_perm(hazel(), DevicePerm.WIPE)
     user = hazel()
     with django_assert_num_queries(0):  # resolved once, then read from the cache
-        assert user_has_perm(user, Perm.WIPE)
+        assert user_has_perm(user, DevicePerm.WIPE)
     tenant.helpdesk.auth_group.user_set.remove(tenant.hazel)
-    assert not user_has_perm(hazel(), Perm.WIPE)
+    assert not user_has_perm(hazel(), DevicePerm.WIPE)
     tenant.helpdesk.auth_group.user_set.add(tenant.hazel)
-    assert user_has_perm(hazel(), Perm.WIPE)
-    role = f.role("Wiper", [Perm.WIPE])
+    assert user_has_perm(hazel(), DevicePerm.WIPE)
+    role = f.role("Wiper", [DevicePerm.WIPE])
     f.assign(role, [f.group("Wipers", [tenant.approver])])
-    assert user_has_perm(User.objects.get(pk=tenant.approver.pk), Perm.WIPE)
+    assert user_has_perm(User.objects.get(pk=tenant.approver.pk), DevicePerm.WIPE)
     role.permissions.clear()
-    assert not user_has_perm(User.objects.get(pk=tenant.approver.pk), Perm.WIPE)
+    assert not user_has_perm(User.objects.get(pk=tenant.approver.pk), DevicePerm.WIPE)

@@ -4,14 +4,14 @@ import time
 
 from approvals.operations import Change, Operation, Target, registry
 from audit.chain import audit_record
-from rbac.catalogue import Perm, Workload
+from devices.workload import DEVICE_ACTIONS, DevicePerm
 
 
 @registry.register
 class SlowOperation(Operation):
     code, label = "test.slow", "Slow test operation"
-    workload = Workload.DEVICE_ACTIONS
-    read_permission = Perm.DEVICES_READ
+    workload = DEVICE_ACTIONS
+    read_permission = DevicePerm.READ
     always_protected = True
 
     @property
@@ -19,7 +19,7 @@ class SlowOperation(Operation):
         return self.code
 
     def start_permission(self, payload: dict) -> str:
-        return Perm.DEVICES_READ
+        return DevicePerm.READ
 
     def target(self, payload: dict) -> Target:
         return Target(key=f"slow:{payload['name']}", label=f"Slow run {payload['name']}")
