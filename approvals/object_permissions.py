@@ -1,15 +1,12 @@
 """django-guardian rows on requests: who may view, decide, cancel and complete each one.
 
 The lists (Received requests, Admin tasks) are built from these rows; the decision rules in
-selectors.decision_refusal still apply on every decision.
+selectors.decision_refusal still apply on every decision; both read approvals.approvers.
 """
 
 from guardian.shortcuts import assign_perm
 
-from rbac.catalogue import Perm
-from rbac.models import RoleAssignment, SecurityGroup
-from rbac.selectors import users_with_permission
-
+from .approvers import ApproverRule
 from .models import ApprovalRequest, RequestGroupPermission
 from .models.requests import OPEN_STATUSES
 
@@ -18,15 +15,12 @@ REQUESTOR_PERMS = ("view_approvalrequest", "cancel_approvalrequest", "complete_a
 
 
 def _approver_groups_and_users(request: ApprovalRequest):
+    rule = ApproverRule.of_request(request)
     if request.policy_id:
-        return request.policy.approver_groups.all(), []
+        return rule.receiving_groups(), []
     # No policy names the approvers (an access-policy change with no policy for that type):
-    # everyone holding the approval permission receives it.
-    holders = RoleAssignment.objects.filter(role__permissions__code=Perm.MAA_APPROVE).values(
-        "members"
-    )
-    users = users_with_permission(Perm.MAA_APPROVE).exclude(directory_role="")
-    return SecurityGroup.objects.filter(pk__in=holders), users
+    # the groups whose roles let them approve, and the directory's administrators.
+    return rule.receiving_groups(), rule.users().exclude(directory_role="")
 
 
 def _grant_approvers(request: ApprovalRequest) -> None:

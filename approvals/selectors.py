@@ -8,8 +8,9 @@ from django.shortcuts import get_object_or_404
 
 from rbac.catalogue import Perm
 from rbac.models import GroupType, SecurityGroup, User
-from rbac.selectors import access_for, permission_holders, user_has_perm, users_with_permission
+from rbac.selectors import access_for, permission_holders
 
+from .approvers import ApproverRule, counted_groups
 from .models import (
     AWAITING_REQUESTOR,
     OPEN_STATUSES,
@@ -51,47 +52,9 @@ def requests_for_target(target_key: str) -> QuerySet:
     return ApprovalRequest.objects.filter(target_key=target_key).select_related("requestor")
 
 
-def _approving_operation(policy_type: str):
-    """The operations of one policy type share what approving them needs; any one tells."""
-    return registry.of_policy_type(policy_type)[0]
-
-
-def _qualified(operation_code: str) -> QuerySet:
-    """Users holding what approving this operation needs, wherever they got it."""
-    operation = registry.get(operation_code)
-    qs = users_with_permission(operation.read_permission)
-    if operation.needs_maa_approval_permission:
-        qs = qs.filter(pk__in=users_with_permission(Perm.MAA_APPROVE).values("pk"))
-    return qs
-
-
-def counted_groups(group_ids) -> QuerySet:
-    """Approver groups whose membership counts: security groups with a role assignment.
-
-    Intune cleans up the members of an approver group without a role assignment, so such a
-    group is never relied on here.
-    """
-    return SecurityGroup.objects.filter(
-        pk__in=group_ids, group_type=GroupType.SECURITY, role_assignments__isnull=False
-    ).distinct()
-
-
-def eligible_approvers(*, operation_code: str, group_ids) -> QuerySet:
-    """Members of the counted approver groups who hold what approving `operation_code` needs."""
-    members = User.objects.filter(groups__security_group__in=counted_groups(group_ids)).values("pk")
-    return _qualified(operation_code).filter(pk__in=members)
-
-
 def request_approvers(request: ApprovalRequest) -> QuerySet:
     """Everyone who may decide this request now; never its requestor."""
-    if request.policy_id:
-        qs = eligible_approvers(
-            operation_code=request.operation_type,
-            group_ids=request.policy.approver_groups.values("pk"),
-        )
-    else:
-        qs = _qualified(request.operation_type)
-    return qs.exclude(pk=request.requestor_id)
+    return ApproverRule.of_request(request).users().exclude(pk=request.requestor_id)
 
 
 def decision_refusal(request: ApprovalRequest, user) -> str | None:
@@ -102,25 +65,8 @@ def decision_refusal(request: ApprovalRequest, user) -> str | None:
         return f"This request is {request.get_status_display()}; there is nothing to decide."
     if request.decisions.filter(approver=user).exists():
         return "You have already decided on this request."
-    operation = request.operation
-    if request.policy_id:
-        # One query: the policy's groups the user is in, and whether any of them counts.
-        member_of = SecurityGroup.objects.filter(
-            access_policies=request.policy_id, auth_group__user=user
-        ).values_list("pk", flat=True)
-        counted = set(counted_groups(member_of).values_list("pk", flat=True))
-        if not counted and not member_of.exists():
-            return f"You are not a member of the approver groups of policy {request.policy.name}."
-        if not counted:
-            return (
-                "Your approver group has no role assignment (or is not a security group), so "
-                "its membership does not count for approvals."
-            )
-    if not user_has_perm(user, operation.read_permission):
-        return f"You need the permission {operation.read_permission} to approve this request."
-    if operation.needs_maa_approval_permission and not user_has_perm(user, Perm.MAA_APPROVE):
-        return "You need the permission Approval for Multi Admin Approval."
-    return None
+    policy_name = request.policy.name if request.policy_id else ""
+    return ApproverRule.of_request(request).refusal(user, policy_name)
 
 
 def approvals_count(request: ApprovalRequest) -> int:
@@ -136,8 +82,8 @@ def setups_problems(setups) -> list[list[str]]:
     """`approver_setup_problems` for many (policy_type, group ids, approvals required) at once,
     in four queries whatever their number: the Access policies page checks every policy.
 
-    Eligible approvers are counted as `eligible_approvers` selects them: members of the
-    counted groups who hold the operation's read permission (and the MAA approval one).
+    Eligible approvers are counted by the same ApproverRule that picks who is asked to decide,
+    from the counted groups' members and the permission holders read once for all setups.
     """
     setups = list(setups)
     groups = {
@@ -151,33 +97,29 @@ def setups_problems(setups) -> list[list[str]]:
             has_members=Exists(User.groups.through.objects.filter(group=OuterRef("auth_group"))),
         )
     }
-    # Which groups count is counted_groups' rule, used here as a subquery.
     members: dict[int, set[int]] = {}
     for group_id, user_id in User.groups.through.objects.filter(
         group__security_group__in=counted_groups(list(groups))
     ).values_list("group__security_group", "user_id"):
         members.setdefault(group_id, set()).add(user_id)
-    operations = [_approving_operation(policy_type) for policy_type, _, _ in setups]
-    codes = {op.read_permission for op in operations} | {Perm.MAA_APPROVE}
-    holders = permission_holders(codes)
-    results = []
-    for operation, (_, group_ids, approvals_required) in zip(operations, setups, strict=True):
-        eligible = set().union(*(members.get(pk, set()) for pk in group_ids))
-        eligible &= holders[operation.read_permission]
-        if operation.needs_maa_approval_permission:
-            eligible &= holders[Perm.MAA_APPROVE]
-        results.append(
-            _problems(
-                operation,
-                [groups[pk] for pk in group_ids if pk in groups],
-                approvals_required,
-                len(eligible),
-            )
+    # The operations of one policy type share what approving them needs; any one tells.
+    rules = [
+        ApproverRule(registry.of_policy_type(policy_type)[0], group_ids)
+        for policy_type, group_ids, _ in setups
+    ]
+    holders = permission_holders({code for rule in rules for code in rule.permissions})
+    return [
+        _problems(
+            rule,
+            [groups[pk] for pk in rule.group_ids if pk in groups],
+            approvals_required,
+            rule.count(members, holders),
         )
-    return results
+        for rule, (_, _, approvals_required) in zip(rules, setups, strict=True)
+    ]
 
 
-def _problems(operation, groups, approvals_required: int, eligible: int) -> list[str]:
+def _problems(rule: ApproverRule, groups, approvals_required: int, eligible: int) -> list[str]:
     problems = []
     if not groups:
         problems.append("Choose at least one approver group.")
@@ -195,12 +137,9 @@ def _problems(operation, groups, approvals_required: int, eligible: int) -> list
         if not group.has_members:
             problems.append(f"{group.name} has no members.")
     if groups and eligible < approvals_required:
-        needs = operation.read_permission
-        if operation.needs_maa_approval_permission and needs != Perm.MAA_APPROVE:
-            needs += f" and {Perm.MAA_APPROVE}"
         problems.append(
             f"Only {eligible} eligible approver(s) for {approvals_required} approval(s) "
-            f"required: approvers need {needs} through a role assignment."
+            f"required: approvers need {rule.needs()} through a role assignment."
         )
     return problems
 

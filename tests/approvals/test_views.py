@@ -3,9 +3,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from approvals.approvers import ApproverRule
 from approvals.models import AccessPolicy, ApprovalRequest, RequestStatus
 from approvals.operations import registry
-from approvals.selectors import approver_setup_problems, eligible_approvers
+from approvals.selectors import approver_setup_problems
 from approvals.services import request_approve
 from tests import factories as f
 from tests.conftest import activate_policy, request_wipe
@@ -82,17 +83,15 @@ def test_access_policies_page_checks_every_policy_in_a_constant_number_of_querie
 
 @pytest.mark.parametrize("policy_type", ["device.wipe", "access_policies"])
 def test_policy_health_counts_the_approvers_requests_are_sent_to(tenant, policy_type):
-    """The health check counts in bulk; it must agree with eligible_approvers, which picks
-    who is actually asked to decide."""
+    """The health check counts in bulk; it must agree with the rule's users, who are actually
+    asked to decide."""
     reader = f.user("devicereader")
     helpers = f.group("Help desk approvers", [reader, f.user("devicereader2")])
     f.assign(f.builtin("Help Desk Operator"), [helpers])  # reads devices, cannot approve MAA
     unassigned = f.group("Unassigned approvers", [f.user("unassigned")])
     groups = [tenant.approvers, helpers, unassigned]
     operation = registry.of_policy_type(policy_type)[0]
-    expected = eligible_approvers(
-        operation_code=operation.code, group_ids=[g.pk for g in groups]
-    ).count()
+    expected = ApproverRule(operation, [g.pk for g in groups]).users().count()
     # Both readers count for a wipe; only the MAA approvers for an access-policy change.
     assert expected == {"device.wipe": 4, "access_policies": 2}[policy_type]
     problems = " ".join(
