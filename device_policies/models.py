@@ -1,5 +1,7 @@
 from django.db import models
 
+from assignments.models import DeviceReport, GroupAssignment
+
 from .settings import PolicyPlatform
 
 
@@ -45,28 +47,16 @@ class DevicePolicy(models.Model):
         return self.family == Family.COMPLIANCE
 
 
-class AssignmentMode(models.TextChoices):
-    INCLUDE = "include", "Included groups"
-    EXCLUDE = "exclude", "Excluded groups"
-
-
-class PolicyAssignment(models.Model):
+class PolicyAssignment(GroupAssignment):
+    object_field = "policy"
     policy = models.ForeignKey(DevicePolicy, on_delete=models.CASCADE, related_name="assignments")
-    group = models.ForeignKey(
-        "rbac.SecurityGroup", on_delete=models.PROTECT, related_name="policy_assignments"
-    )
-    mode = models.CharField(max_length=8, choices=AssignmentMode.choices)
 
-    class Meta:
-        ordering = ["mode", "group__name"]
+    class Meta(GroupAssignment.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["policy", "group"], name="one_policy_assignment_per_group"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.policy} → {self.group} ({self.get_mode_display()})"
 
 
 class DeviceStatus(models.TextChoices):
@@ -78,15 +68,15 @@ class DeviceStatus(models.TextChoices):
     CONFLICT = "conflict", "Conflict"
 
 
-class PolicyDeviceState(models.Model):
+class PolicyDeviceState(DeviceReport):
     """What one device last reported for one policy.
 
     details: compliance {"failed": [{"rule", "required", "actual"}]}; configuration
     {"settings": [{"key", "name", "value", "status", "conflicts_with": [policy names]}]}.
     """
 
+    object_field = "policy"
     policy = models.ForeignKey(DevicePolicy, on_delete=models.CASCADE, related_name="states")
-    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="+")
     policy_version = models.PositiveIntegerField()
     status = models.CharField(
         max_length=16, choices=DeviceStatus.choices, default=DeviceStatus.PENDING, db_index=True
@@ -94,14 +84,8 @@ class PolicyDeviceState(models.Model):
     details = models.JSONField(default=dict)
     # Compliance: when the device first failed a rule of this policy (grace period start).
     failing_since = models.DateTimeField(null=True, blank=True)
-    reported_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["device__name"]
+    class Meta(DeviceReport.Meta):
         constraints = [
             models.UniqueConstraint(fields=["policy", "device"], name="one_state_per_device")
         ]
-        indexes = [models.Index(fields=["device", "status"])]
-
-    def __str__(self) -> str:
-        return f"{self.policy} on {self.device}: {self.get_status_display()}"

@@ -6,10 +6,11 @@ new value ("Not configured" when a setting is added or removed).
 """
 
 from approvals.operations import Change
-from devices.assignable import Assignable, register_assignable
+from assignments.assignable import Assignable, register_assignable
+from assignments.models import AssignmentMode
 from rbac.catalogue import Workload
 
-from .models import AssignmentMode, DevicePolicy, Family
+from .models import DevicePolicy, Family
 from .services import (
     CATALOGS,
     policy_assign,

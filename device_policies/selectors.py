@@ -2,10 +2,11 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from devices.assignable import groups_by_mode
+from assignments.assignable import groups_by_mode
+from assignments.models import AssignmentMode
 from rbac.selectors import user_has_perm
 
-from .models import AssignmentMode, DevicePolicy, DeviceStatus, Family, PolicyDeviceState
+from .models import DevicePolicy, DeviceStatus, Family, PolicyDeviceState
 from .workload import CompliancePerm, ConfigurationPerm
 
 STATUSES = {

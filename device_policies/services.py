@@ -9,13 +9,13 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from assignments.assignable import AssignableError, devices_reached
+from assignments.models import AssignmentMode
 from audit.chain import audit_record
-from devices.assignable import AssignableError, devices_reached
 from devices.models import Compliance, Device
 
 from . import compliance_rules, settings_catalog
 from .models import (
-    AssignmentMode,
     DevicePolicy,
     DeviceStatus,
     Family,

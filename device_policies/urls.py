@@ -1,6 +1,6 @@
 from django.urls import path
 
-from devices.assignable_views import AssignableAssignView, AssignableDeleteView
+from assignments.views import AssignableAssignView, AssignableDeleteView
 from rbac.decorators import permission_required
 
 from . import views

@@ -1,12 +1,13 @@
 from django.shortcuts import get_object_or_404, render
 
 from approvals.selectors import open_request_for, requests_for_target
-from devices.assignable_views import AssignableCreateView, AssignableEditView
+from assignments.models import AssignmentMode
+from assignments.views import AssignableCreateView, AssignableEditView
 from rbac.selectors import user_has_perm
 from utilities.paginator import CappedPaginator, paginate
 
 from .forms import PolicyFilterForm, PolicyForm
-from .models import AssignmentMode, DeviceStatus
+from .models import DeviceStatus
 from .operations import SPECS
 from .selectors import STATUSES, policy_device_states, policy_list, status_counts
 from .services import CATALOGS

@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
 from approvals.api.base import ProtectedViewSet
-from devices.assignable_api import AssignmentsField
+from assignments.api import AssignmentsField
 from rbac.selectors import user_has_perm
 from utilities.api.routes import router
 

@@ -1,9 +1,10 @@
 from django import forms
 
 from approvals.forms import JustificationMixin
+from assignments.models import AssignmentMode
 from rbac.models import SecurityGroup
 
-from .models import MAX_SCRIPT_BYTES, AssignmentMode, Platform, RunAs, Schedule, ScriptKind
+from .models import MAX_SCRIPT_BYTES, Platform, RunAs, Schedule, ScriptKind
 from .services import CONTENT_FIELDS
 
 

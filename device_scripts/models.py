@@ -1,5 +1,7 @@
 from django.db import models
 
+from assignments.models import DeviceReport, GroupAssignment
+
 MAX_SCRIPT_BYTES = 200 * 1024  # Intune's limit for a platform script
 
 
@@ -58,28 +60,16 @@ class Script(models.Model):
         return self.kind == ScriptKind.REMEDIATION
 
 
-class AssignmentMode(models.TextChoices):
-    INCLUDE = "include", "Included"
-    EXCLUDE = "exclude", "Excluded"
-
-
-class ScriptAssignment(models.Model):
+class ScriptAssignment(GroupAssignment):
     """A group a script is assigned to, or excluded from (exclusion wins)."""
 
+    object_field = "script"
     script = models.ForeignKey(Script, on_delete=models.CASCADE, related_name="assignments")
-    group = models.ForeignKey(
-        "rbac.SecurityGroup", on_delete=models.PROTECT, related_name="script_assignments"
-    )
-    mode = models.CharField(max_length=8, choices=AssignmentMode.choices)
 
-    class Meta:
-        ordering = ["mode", "group__name"]
+    class Meta(GroupAssignment.Meta):
         constraints = [
             models.UniqueConstraint(fields=["script", "group"], name="one_assignment_per_group")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.script} → {self.group} ({self.get_mode_display()})"
 
 
 class RunStatus(models.TextChoices):
@@ -88,24 +78,18 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class ScriptRun(models.Model):
+class ScriptRun(DeviceReport):
     """What one device reported for one script: the latest version it was given."""
 
+    object_field = "script"
     script = models.ForeignKey(Script, on_delete=models.CASCADE, related_name="runs")
-    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="+")
     script_version = models.PositiveIntegerField()
     status = models.CharField(
         max_length=16, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True
     )
     output = models.TextField(blank=True)
-    reported_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["device__name"]
+    class Meta(DeviceReport.Meta):
         constraints = [
             models.UniqueConstraint(fields=["script", "device"], name="one_run_per_device")
         ]
-        indexes = [models.Index(fields=["device", "status"])]
-
-    def __str__(self) -> str:
-        return f"{self.script} on {self.device}: {self.get_status_display()}"

@@ -9,10 +9,11 @@ import difflib
 from django.urls import reverse
 
 from approvals.operations import Change, Operation, OperationError, Target, registry
-from devices.assignable import group_names
+from assignments.assignable import group_names
+from assignments.models import AssignmentMode
 from rbac.models import SecurityGroup
 
-from .models import AssignmentMode, Platform, RunAs, Schedule, Script, ScriptKind
+from .models import Platform, RunAs, Schedule, Script, ScriptKind
 from .selectors import devices_reached
 from .services import (
     ScriptError,

@@ -2,11 +2,12 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from devices import assignable
+from assignments import assignable
+from assignments.models import AssignmentMode
 from devices.models import OperatingSystem
 from rbac.selectors import user_has_perm
 
-from .models import AssignmentMode, Platform, RunStatus, Script, ScriptRun
+from .models import Platform, RunStatus, Script, ScriptRun
 from .workload import ScriptPerm
 
 # A Windows script runs on Windows devices only, a shell script on Macs only.

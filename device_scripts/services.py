@@ -9,12 +9,12 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
+from assignments.models import AssignmentMode
 from audit.chain import audit_record
 from rbac.models import SecurityGroup
 
 from .models import (
     MAX_SCRIPT_BYTES,
-    AssignmentMode,
     RunStatus,
     Schedule,
     Script,

@@ -5,12 +5,13 @@ from django.urls import reverse
 from approvals.forms import JustificationForm
 from approvals.selectors import open_request_for, requests_for_target
 from approvals.views.starting import StartOperationView
+from assignments.models import AssignmentMode
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 from utilities.paginator import CappedPaginator, paginate
 
 from .forms import AssignForm, ScriptFilterForm, ScriptForm
-from .models import AssignmentMode, Script, ScriptKind
+from .models import Script, ScriptKind
 from .operations import ScriptAssign, ScriptCreate, ScriptDelete, ScriptEdit, script_target_key
 from .selectors import run_counts, script_list, script_runs
 from .workload import ScriptPerm

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "rbac",
     "approvals",
     "devices",
+    "assignments",
     "device_scripts",
     "mobile_apps",
     "device_policies",

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from devices.assignable_api import AssignableViewSet, AssignmentsField, assignable_schema
+from assignments.api import AssignableViewSet, AssignmentsField, assignable_schema
 from utilities.api.routes import router
 
 from .models import AppType, DetectionType, MobileApp

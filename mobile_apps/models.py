@@ -1,5 +1,6 @@
 from django.db import models
 
+from assignments.models import DeviceReport, GroupAssignment
 from devices.models import OperatingSystem
 
 
@@ -83,21 +84,15 @@ class Intent(models.TextChoices):
 INTENT_PRECEDENCE = [Intent.EXCLUDE, Intent.REQUIRED, Intent.UNINSTALL, Intent.AVAILABLE]
 
 
-class AppAssignment(models.Model):
+class AppAssignment(GroupAssignment):
+    object_field = "app"
     app = models.ForeignKey(MobileApp, on_delete=models.CASCADE, related_name="assignments")
-    group = models.ForeignKey(
-        "rbac.SecurityGroup", on_delete=models.PROTECT, related_name="app_assignments"
-    )
     mode = models.CharField("intent", max_length=12, choices=Intent.choices)
 
-    class Meta:
-        ordering = ["mode", "group__name"]
+    class Meta(GroupAssignment.Meta):
         constraints = [
             models.UniqueConstraint(fields=["app", "group"], name="one_app_assignment_per_group")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.app} → {self.group} ({self.get_mode_display()})"
 
 
 class InstallStatus(models.TextChoices):
@@ -108,25 +103,19 @@ class InstallStatus(models.TextChoices):
     AVAILABLE = "available", "Available"
 
 
-class AppInstall(models.Model):
+class AppInstall(DeviceReport):
     """One app on one device: what its intent asks and what the device last reported."""
 
+    object_field = "app"
     app = models.ForeignKey(MobileApp, on_delete=models.CASCADE, related_name="installs")
-    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="+")
     intent = models.CharField(max_length=12, choices=Intent.choices)
     revision = models.PositiveIntegerField()
     status = models.CharField(
         max_length=16, choices=InstallStatus.choices, default=InstallStatus.PENDING, db_index=True
     )
     detail = models.CharField(max_length=512, blank=True)
-    reported_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["device__name"]
+    class Meta(DeviceReport.Meta):
         constraints = [
             models.UniqueConstraint(fields=["app", "device"], name="one_install_per_device")
         ]
-        indexes = [models.Index(fields=["device", "status"])]
-
-    def __str__(self) -> str:
-        return f"{self.app} on {self.device}: {self.get_status_display()}"

@@ -5,7 +5,7 @@ intent and how many devices that reaches.
 """
 
 from approvals.operations import Change
-from devices.assignable import Assignable, register_assignable
+from assignments.assignable import Assignable, register_assignable
 
 from .models import APP_TYPE_SYSTEMS, AppType, Intent, MobileApp
 from .services import (

@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from devices.assignable import groups_by_mode
+from assignments.assignable import groups_by_mode
 from rbac.selectors import user_has_perm
 
 from .models import AppInstall, InstallStatus, Intent, MobileApp

@@ -7,8 +7,8 @@ through the approval engine, whose executor calls these functions.
 from django.db import transaction
 from django.utils import timezone
 
+from assignments.assignable import AssignableError, devices_reached
 from audit.chain import audit_record
-from devices.assignable import AssignableError, devices_reached
 
 from .models import (
     INTENT_PRECEDENCE,

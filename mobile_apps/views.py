@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404, render
 
 from approvals.selectors import open_request_for, requests_for_target
-from devices.assignable_views import AssignableCreateView, AssignableEditView
+from assignments.views import AssignableCreateView, AssignableEditView
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 from utilities.paginator import CappedPaginator, paginate

@@ -1,4 +1,4 @@
-"""The API of apps and policies (devices.assignable): list, get, create, update, delete and
+"""The API of apps and policies (assignments.assignable): list, get, create, update, delete and
 assign, each write through the approval-header flow."""
 
 from django.core.exceptions import PermissionDenied

@@ -20,10 +20,9 @@ from django.urls import reverse
 
 from approvals.forms import JustificationMixin
 from approvals.operations import Change, Operation, OperationError, Target, registry
+from devices.models import Device, ManagementState
 from rbac.catalogue import Workload
 from rbac.models import SecurityGroup, User
-
-from .models import Device, ManagementState
 
 EXCLUDE = "exclude"
 

@@ -1,4 +1,4 @@
-"""The pages that add, edit, assign and delete an app or a policy (devices.assignable).
+"""The pages that add, edit, assign and delete an app or a policy (assignments.assignable).
 
 Each is a StartOperationView named in the domain's urls with its Assignable, so the flow (needs
 approval or runs, refusals kept on the form) is the portal's one flow.
