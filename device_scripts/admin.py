@@ -4,7 +4,6 @@ from approvals.admin_actions import protected_admin_action
 from audit.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import Script, ScriptAssignment, ScriptRun
-from .operations import ScriptDelete
 
 
 class AssignmentInline(ReadOnlyInline):
@@ -22,8 +21,8 @@ class ScriptAdmin(ReadOnlyAdmin):
     inlines = [AssignmentInline]
     actions = [
         protected_admin_action(
-            lambda script: ScriptDelete.code_for(script.kind),
-            payload_for=lambda script: {"script_id": script.pk},
+            lambda script: f"{script.kind}.delete",
+            payload_for=lambda script: {"object_id": script.pk},
             name="delete_scripts",
             label="Delete",
         )

@@ -12,7 +12,7 @@ from rbac.selectors import user_has_perm
 from utilities.api.routes import router
 
 from .models import MAX_SCRIPT_BYTES, Platform, RunAs, Schedule, Script, ScriptKind
-from .operations import ScriptAssign, ScriptCreate, ScriptDelete, ScriptEdit
+from .operations import SPECS
 from .services import CONTENT_FIELDS, script_state
 from .workload import ScriptPerm
 
@@ -81,18 +81,20 @@ class ScriptViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     @extend_schema(request=ScriptWriteSerializer, responses=dict)
     def create(self, request):
         kind, state = self._state()
-        return self.protected(ScriptCreate.code_for(kind), {"state": state})
+        return self.protected(f"{SPECS[kind].prefix}.create", {"state": state})
 
     @extend_schema(request=ScriptWriteSerializer, responses=dict)
     def partial_update(self, request, pk=None):
         script = self.get_object()
         kind, state = self._state(script)
-        return self.protected(ScriptEdit.code_for(kind), {"script_id": script.pk, "state": state})
+        return self.protected(
+            f"{SPECS[kind].prefix}.edit", {"object_id": script.pk, "state": state}
+        )
 
     @extend_schema(request=None, responses=dict)
     def destroy(self, request, pk=None):
         script = self.get_object()
-        return self.protected(ScriptDelete.code_for(script.kind), {"script_id": script.pk})
+        return self.protected(f"{SPECS[script.kind].prefix}.delete", {"object_id": script.pk})
 
     @extend_schema(request=ScriptAssignment, responses=dict)
     @action(detail=True, methods=["post"])
@@ -100,12 +102,11 @@ class ScriptViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         script = self.get_object()
         serializer = ScriptAssignment(data=request.data)
         serializer.is_valid(raise_exception=True)
-        payload = {
-            "script_id": script.pk,
-            "include": sorted(set(serializer.validated_data["include"])),
-            "exclude": sorted(set(serializer.validated_data["exclude"])),
+        groups = {
+            mode: sorted(set(serializer.validated_data[mode])) for mode in ("include", "exclude")
         }
-        return self.protected(ScriptAssign.code_for(script.kind), payload)
+        payload = {"object_id": script.pk, "groups": groups}
+        return self.protected(f"{SPECS[script.kind].prefix}.assign", payload)
 
 
 router.register("deviceScripts", ScriptViewSet, basename="script")

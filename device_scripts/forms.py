@@ -1,8 +1,6 @@
 from django import forms
 
 from approvals.forms import JustificationMixin
-from assignments.models import AssignmentMode
-from rbac.models import SecurityGroup
 
 from .models import MAX_SCRIPT_BYTES, Platform, RunAs, Schedule, ScriptKind
 from .services import CONTENT_FIELDS
@@ -86,43 +84,6 @@ class ScriptForm(JustificationMixin):
     def initial_for(script) -> dict:
         return {field: getattr(script, field) for field in CONTENT_FIELDS}
 
-
-class AssignForm(JustificationMixin):
-    include = forms.ModelMultipleChoiceField(
-        label="Included groups",
-        queryset=SecurityGroup.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text="Devices whose primary user is in one of these groups receive the script.",
-    )
-    exclude = forms.ModelMultipleChoiceField(
-        label="Excluded groups",
-        queryset=SecurityGroup.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text="Exclusion wins over inclusion.",
-    )
-    field_order = ["include", "exclude", "justification"]
-
-    def clean(self):
-        data = super().clean()
-        both = set(data.get("include") or []) & set(data.get("exclude") or [])
-        if both:
-            names = ", ".join(sorted(g.name for g in both))
-            self.add_error("exclude", f"Included and excluded at once: {names}.")
-        return data
-
-    def payload(self, script) -> dict:
-        return {
-            "script_id": script.pk,
-            "include": sorted(g.pk for g in self.cleaned_data["include"]),
-            "exclude": sorted(g.pk for g in self.cleaned_data["exclude"]),
-        }
-
     @staticmethod
-    def initial_for(script) -> dict:
-        assignments = script.assignments.select_related("group")
-        return {
-            "include": [a.group for a in assignments if a.mode == AssignmentMode.INCLUDE],
-            "exclude": [a.group for a in assignments if a.mode == AssignmentMode.EXCLUDE],
-        }
+    def kwargs_for(script, url_kwargs: dict) -> dict:
+        return {"kind": script.kind if script else url_kwargs["kind"]}

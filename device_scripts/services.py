@@ -9,6 +9,7 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
+from assignments.assignable import AssignableError
 from assignments.models import AssignmentMode
 from audit.chain import audit_record
 from rbac.models import SecurityGroup
@@ -39,7 +40,7 @@ CONTENT_FIELDS = [
 OUTPUT_LIMIT = 500
 
 
-class ScriptError(Exception):
+class ScriptError(AssignableError):
     """A script change the portal refuses, with a message for people."""
 
 
@@ -52,7 +53,7 @@ def script_state(script: Script) -> dict:
     }
 
 
-def script_check(*, kind: str, state: dict, exclude_pk: int | None = None) -> None:
+def script_check(state: dict, *, kind: str, exclude_pk: int | None = None) -> None:
     """Refuse content that could not be saved or run, with the reason."""
     if Script.objects.filter(name__iexact=state["name"]).exclude(pk=exclude_pk).exists():
         raise ScriptError(f"A script named {state['name']!r} already exists.")
@@ -109,7 +110,7 @@ def deliveries_refresh(script: Script, *, rerun: bool) -> int:
 
 def script_create(*, actor, kind: str, state: dict) -> Script:
     with transaction.atomic():
-        script_check(kind=kind, state=state)
+        script_check(state, kind=kind)
         script = Script()
         _apply(script, kind, state)
         script.save()
@@ -122,10 +123,10 @@ def script_create(*, actor, kind: str, state: dict) -> Script:
     return script
 
 
-def script_update(*, actor, script_id: int, state: dict) -> Script:
+def script_update(*, actor, object_id: int, state: dict) -> Script:
     with transaction.atomic():
-        script = Script.objects.select_for_update().get(pk=script_id)
-        script_check(kind=script.kind, state=state, exclude_pk=script.pk)
+        script = Script.objects.select_for_update().get(pk=object_id)
+        script_check(state, kind=script.kind, exclude_pk=script.pk)
         before = script_state(script)
         _apply(script, script.kind, state)
         changed = sorted(f for f in CONTENT_FIELDS if before[f] != getattr(script, f))
@@ -143,10 +144,12 @@ def script_update(*, actor, script_id: int, state: dict) -> Script:
     return script
 
 
-def script_assign(*, actor, script_id: int, include, exclude) -> Script:
-    include, exclude = sorted(set(include)), sorted(set(exclude))
+def script_assign(*, actor, object_id: int, groups: dict[str, list[int]]) -> Script:
+    """`groups`: {"include": [group ids], "exclude": [...]}."""
+    include = sorted(set(groups.get(AssignmentMode.INCLUDE, [])))
+    exclude = sorted(set(groups.get(AssignmentMode.EXCLUDE, [])))
     with transaction.atomic():
-        script = Script.objects.select_for_update().get(pk=script_id)
+        script = Script.objects.select_for_update().get(pk=object_id)
         if set(include) & set(exclude):
             raise ScriptError("A group cannot be both included and excluded.")
         groups = SecurityGroup.objects.filter(pk__in=include + exclude)
@@ -174,9 +177,9 @@ def script_assign(*, actor, script_id: int, include, exclude) -> Script:
     return script
 
 
-def script_delete(*, actor, script_id: int) -> str:
+def script_delete(*, actor, object_id: int) -> str:
     with transaction.atomic():
-        script = Script.objects.select_for_update().get(pk=script_id)
+        script = Script.objects.select_for_update().get(pk=object_id)
         name = script.name
         audit_record(
             actor=actor,

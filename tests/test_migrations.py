@@ -109,3 +109,50 @@ def test_previous_main_database_upgrades_keeping_audit_chain_policies_and_grants
     # The append-only trigger moved with the table.
     with pytest.raises(Exception, match="append-only"), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditevent")
+
+
+def test_script_requests_filed_before_the_shared_machinery_keep_working():
+    """Open script and remediation requests of the previous main take the shared payload shape
+    and keys; their digests still match, so they can still be completed."""
+    from utilities.digests import digest
+
+    old = _migrate(
+        [("approvals", "0017_notice_lease"), ("device_scripts", "0002_shared_assignment_models")]
+    )
+    OldRequest = old.get_model("approvals", "ApprovalRequest")
+    requestor = old.get_model("rbac", "User").objects.create(username="hazel")
+    common = {
+        "target_label": "t",
+        "target_fingerprint": "f",
+        "requestor": requestor,
+        "justification": "j",
+        "expires_at": "2030-01-01T00:00:00Z",
+    }
+    assign = {"script_id": 7, "include": [1, 2], "exclude": [3]}
+    assigned = OldRequest.objects.create(
+        operation_type="remediation.assign",
+        target_key="script:7",
+        payload=assign,
+        payload_digest=digest(assign),
+        **common,
+    )
+    tampered = OldRequest.objects.create(
+        operation_type="script.delete",
+        target_key="script:8",
+        payload={"script_id": 8},
+        payload_digest="not the digest of the payload",
+        **common,
+    )
+
+    executor = MigrationExecutor(connection)
+    _migrate(executor.loader.graph.leaf_nodes())
+
+    from approvals.models import ApprovalRequest
+
+    assigned = ApprovalRequest.objects.get(pk=assigned.pk)
+    assert assigned.payload == {"object_id": 7, "groups": {"include": [1, 2], "exclude": [3]}}
+    assert assigned.target_key == "remediation:7"
+    assert assigned.payload_digest == digest(assigned.payload)
+    tampered = ApprovalRequest.objects.get(pk=tampered.pk)
+    assert (tampered.payload, tampered.target_key) == ({"object_id": 8}, "script:8")
+    assert tampered.payload_digest == "not the digest of the payload"

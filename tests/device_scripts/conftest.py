@@ -29,7 +29,7 @@ def build_script_tenant() -> ScriptTenant:
     ]
     f.device("MAC-ALICE", primary_user=alice, operating_system="macOS")
     script = f.script("Set time zone", body='Set-TimeZone -Id "UTC"\nWrite-Output "done"\n')
-    script_assign(actor=None, script_id=script.pk, include=[employees.pk], exclude=[])
+    script_assign(actor=None, object_id=script.pk, groups={"include": [employees.pk]})
     return ScriptTenant(base, manager, employees, laptops, script)
 
 
@@ -45,7 +45,7 @@ def scripts_policy(st):
 
 def edit_payload(script, **changes) -> dict:
     state = {k: v for k, v in script_state(script).items() if k not in ("kind", "assignments")}
-    return {"script_id": script.pk, "state": {**state, **changes}}
+    return {"object_id": script.pk, "state": {**state, **changes}}
 
 
 def request_edit(st: ScriptTenant, **changes):

@@ -68,7 +68,7 @@ def test_edit_shows_a_line_diff_and_every_changed_setting(st, scripts_policy):
     assert (run_as["before"], run_as["after"]) == ("System", "Signed-in user")
     labels = [row["label"] for row in request.summary]
     assert "Name" not in labels  # unchanged settings are not listed as changes
-    assert _row(request, "Devices that run the new version")["after"] == "2"
+    assert _row(request, "Devices that receive the change")["after"] == "2"
     # Nothing changed yet: the edit waits for approval and Complete.
     assert (
         Script.objects.get(pk=st.script.pk).body == 'Set-TimeZone -Id "UTC"\nWrite-Output "done"\n'
@@ -109,7 +109,7 @@ def test_complete_refuses_when_the_script_changed_after_the_request(st, scripts_
     # Someone with direct access changes the script behind the request's back.
     script_update(
         actor=None,
-        script_id=st.script.pk,
+        object_id=st.script.pk,
         state=edit_payload(st.script, body="Write-Output 'sneaky'\n")["state"],
     )
     with pytest.raises(ApprovalError, match="changed after the request was submitted"):
@@ -135,10 +135,10 @@ def test_deleting_an_assigned_script_shows_its_reach_and_removes_it_from_devices
     request = operation_start(
         actor=st.manager,
         operation_code="script.delete",
-        payload={"script_id": st.script.pk},
+        payload={"object_id": st.script.pk},
         justification="No longer needed",
     ).request
-    assigned = _row(request, "Assigned to (included groups)")
+    assigned = _row(request, "Included groups")
     assert (assigned["before"], assigned["after"]) == ("Milan employees", "none")
     assert _row(request, "Devices reached")["before"] == "2"
     assert ["-", 'Set-TimeZone -Id "UTC"'] in _row(request, "Script")["diff"]
@@ -155,11 +155,11 @@ def test_assign_shows_groups_added_and_removed_and_the_devices_reached(st, scrip
     request = operation_start(
         actor=st.base.hazel,  # Help Desk Operator may assign scripts
         operation_code="script.assign",
-        payload={"script_id": st.script.pk, "include": [london.pk], "exclude": []},
+        payload={"object_id": st.script.pk, "groups": {"include": [london.pk], "exclude": []}},
         justification="Roll out to London",
     ).request
-    assert _row(request, "Included groups: added")["after"] == "London employees"
-    assert _row(request, "Included groups: removed")["after"] == "Milan employees"
+    assert _row(request, "Included groups: groups added")["after"] == "London employees"
+    assert _row(request, "Included groups: groups removed")["after"] == "Milan employees"
     reached = _row(request, "Devices reached")
     assert (reached["before"], reached["after"]) == ("2", "1")
     _approve_and_complete(st, request)
@@ -177,7 +177,7 @@ def test_remediation_runs_the_fix_when_detection_finds_the_issue(st):
     )
     from device_scripts.services import script_assign
 
-    script_assign(actor=None, script_id=remediation.pk, include=[st.employees.pk], exclude=[])
+    script_assign(actor=None, object_id=remediation.pk, groups={"include": [st.employees.pk]})
     device_check_in(device_id=st.laptops[0].pk)
     run = ScriptRun.objects.get(script=remediation, device=st.laptops[0])
     assert run.status == RunStatus.SUCCEEDED

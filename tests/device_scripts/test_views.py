@@ -118,7 +118,7 @@ def test_script_page_counts_device_results_and_the_device_page_lists_them(client
     failing = Script.objects.get(name="Failing")
     from device_scripts.services import script_assign
 
-    script_assign(actor=None, script_id=failing.pk, include=[st.employees.pk], exclude=[])
+    script_assign(actor=None, object_id=failing.pk, groups={"include": [st.employees.pk]})
     device_check_in(device_id=st.laptops[0].pk)
     client.force_login(st.base.approver)
     page = client.get(reverse("device_scripts:detail", args=[failing.pk])).content.decode()

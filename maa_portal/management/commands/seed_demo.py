@@ -264,7 +264,7 @@ class Command(BaseCommand):
             script = script_create(actor=None, kind=kind, state=state)
             if assigned_to:
                 include = [groups[name].pk for name in assigned_to]
-                script_assign(actor=None, script_id=script.pk, include=include, exclude=[])
+                script_assign(actor=None, object_id=script.pk, groups={"include": include})
 
     def _api_application(self, group) -> tuple[str, str] | None:
         """The demo's API client, created once: (client id, secret), or None if it exists."""
