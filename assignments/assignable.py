@@ -16,10 +16,9 @@ from dataclasses import dataclass
 
 from django import forms
 from django.db.models import Model, QuerySet
-from django.urls import reverse
 
 from approvals.forms import JustificationMixin
-from approvals.operations import Change, Operation, OperationError, Target, registry
+from approvals.operations import Change, ModelOperation, OperationError, registry
 from devices.models import Device, ManagementState
 from rbac.catalogue import Workload
 from rbac.models import SecurityGroup, User
@@ -150,68 +149,33 @@ class Assignable:
         return qs.filter(**{self.family[0]: self.family[1]}) if self.family else qs
 
 
-class AssignableOperation(Operation):
-    action = ""
-    verb = ""
+class AssignableOperation(ModelOperation):
+    """The engine's ModelOperation for an Assignable: what it adds is the spec, the reach
+    figures and the assignment's groups."""
+
+    refusals = (AssignableError,)
 
     def __init__(self, spec: Assignable):
         self.spec = spec
-        self.code = f"{spec.prefix}.{self.action}"
-        self.label = f"{self.verb} {spec.noun}"
+        self.prefix, self.noun, self.detail_url = spec.prefix, spec.noun, spec.detail_url
         self.workload = spec.workload
+        self.permissions = spec.permissions
         self.read_permission = spec.permissions["read"]
+        super().__init__()
 
-    def start_permission(self, payload: dict) -> str:
-        return self.spec.permissions[{"edit": "update"}.get(self.action, self.action)]
+    def objects(self) -> QuerySet:
+        return self.spec.objects()
 
-    def _object(self, payload: dict):
-        try:
-            return self.spec.objects().get(pk=payload["object_id"])
-        except self.spec.model.DoesNotExist:
-            raise OperationError(f"The {self.spec.noun} no longer exists.") from None
-
-    def target(self, payload: dict) -> Target:
-        obj = self._object(payload)
-        return Target(
-            key=self.spec.target_key(obj.pk),
-            label=f"{self.spec.noun.capitalize()} {obj}",
-            url=reverse(self.spec.detail_url, args=[obj.pk]),
-        )
-
-    def state(self, payload: dict) -> dict:
-        return self.spec.state(self._object(payload))
-
-    def validate(self, payload: dict, actor) -> None:
-        self._object(payload)
-
-    def execute(self, payload: dict, actor, origin: str) -> str:
-        try:
-            return self.apply(payload, actor)
-        except AssignableError as exc:
-            raise OperationError(str(exc)) from exc
-
-    def apply(self, payload: dict, actor) -> str:
-        raise NotImplementedError
+    def object_state(self, obj) -> dict:
+        return self.spec.state(obj)
 
     def _checked(self, state: dict, exclude_pk=None) -> None:
-        try:
+        with self.refused():
             self.spec.check(state, exclude_pk=exclude_pk)
-        except AssignableError as exc:
-            raise OperationError(str(exc)) from exc
 
 
 class AssignableCreate(AssignableOperation):
-    action, verb = "create", "Add"
-
-    def target(self, payload: dict) -> Target:
-        name = payload["state"]["name"]
-        return Target(
-            key=f"{self.spec.prefix}:new:{name.lower()}", label=f"New {self.spec.noun} {name}"
-        )
-
-    def state(self, payload: dict) -> dict:
-        name = payload["state"]["name"]
-        return {"name_taken": self.spec.objects().filter(name__iexact=name).exists()}
+    action = "create"
 
     def changes(self, payload: dict) -> list[Change]:
         rows = [Change("Change", after=self.label)]
@@ -226,10 +190,10 @@ class AssignableCreate(AssignableOperation):
 
 
 class AssignableEdit(AssignableOperation):
-    action, verb = "edit", "Edit"
+    action = "edit"
 
     def changes(self, payload: dict) -> list[Change]:
-        before = self.spec.state(self._object(payload))
+        before = self.spec.state(self.get_object(payload))
         rows = [Change("Change", after=self.label)]
         rows += self.spec.setting_rows(before, payload["state"], True)
         reached = self.spec.reach(payload["state"], before["assignments"])
@@ -237,7 +201,7 @@ class AssignableEdit(AssignableOperation):
         return rows
 
     def validate(self, payload: dict, actor) -> None:
-        self._checked(payload["state"], exclude_pk=self._object(payload).pk)
+        self._checked(payload["state"], exclude_pk=self.get_object(payload).pk)
 
     def apply(self, payload: dict, actor) -> str:
         obj = self.spec.update(actor=actor, object_id=payload["object_id"], state=payload["state"])
@@ -245,10 +209,10 @@ class AssignableEdit(AssignableOperation):
 
 
 class AssignableDelete(AssignableOperation):
-    action, verb = "delete", "Delete"
+    action = "delete"
 
     def changes(self, payload: dict) -> list[Change]:
-        state = self.spec.state(self._object(payload))
+        state = self.spec.state(self.get_object(payload))
         groups = state["assignments"]
         rows = [Change("Change", after=self.label)]
         rows += self.spec.setting_rows(state, {}, False)
@@ -264,10 +228,10 @@ class AssignableDelete(AssignableOperation):
 
 
 class AssignableAssign(AssignableOperation):
-    action, verb = "assign", "Assign"
+    action = "assign"
 
     def changes(self, payload: dict) -> list[Change]:
-        state = self.spec.state(self._object(payload))
+        state = self.spec.state(self.get_object(payload))
         before, after = state["assignments"], payload["groups"]
         rows = [Change("Change", after=self.label)]
         for mode, label in self.spec.modes:
@@ -284,7 +248,7 @@ class AssignableAssign(AssignableOperation):
         return rows
 
     def validate(self, payload: dict, actor) -> None:
-        self._object(payload)
+        self.get_object(payload)
         unknown = set(payload["groups"]) - {mode for mode, _label in self.spec.modes}
         if unknown:
             raise OperationError(f"Unknown assignment intent: {', '.join(sorted(unknown))}.")

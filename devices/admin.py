@@ -4,7 +4,7 @@ from approvals.admin_actions import protected_admin_action
 from audit.admin import ReadOnlyAdmin
 
 from .models import Device, DeviceAction, DeviceCategory
-from .operations import DEVICE_ACTIONS, CategoryDelete
+from .operations import DEVICE_ACTIONS
 
 
 @admin.register(Device)
@@ -50,8 +50,8 @@ class DeviceCategoryAdmin(ReadOnlyAdmin):
     search_fields = ["name", "description"]
     actions = [
         protected_admin_action(
-            CategoryDelete.code,
-            payload_for=lambda category: {"category_id": category.pk},
+            "category.delete",
+            payload_for=lambda category: {"object_id": category.pk},
             name="delete_categories",
             label="Delete",
         )

@@ -144,12 +144,12 @@ class CategoryViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
     def partial_update(self, request, pk=None):
         category = self.get_object()
         return self.protected(
-            "category.edit", {"category_id": category.pk, "state": self._state(category)}
+            "category.edit", {"object_id": category.pk, "state": self._state(category)}
         )
 
     @extend_schema(request=None, responses=dict)
     def destroy(self, request, pk=None):
-        return self.protected("category.delete", {"category_id": self.get_object().pk})
+        return self.protected("category.delete", {"object_id": self.get_object().pk})
 
 
 router.register("managedDevices", DeviceViewSet, basename="device")

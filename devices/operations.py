@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from approvals.operations import (
     Change,
+    ModelOperation,
     Operation,
     OperationError,
     Step,
@@ -164,48 +165,30 @@ for _operation in DEVICE_ACTIONS:
 DEVICE_ACTION_BY_KIND = {op.kind: op for op in DEVICE_ACTIONS}
 
 
-def category_target_key(category_id: int) -> str:
-    return f"category:{category_id}"
+class CategoryOperation(ModelOperation):
+    """Create, edit or delete a device category (Intune's "Tenant configuration" workload)."""
 
-
-def _category(payload: dict) -> DeviceCategory:
-    try:
-        return DeviceCategory.objects.get(pk=payload["category_id"])
-    except DeviceCategory.DoesNotExist:
-        raise OperationError("The device category no longer exists.") from None
-
-
-class CategoryOperation(Operation):
-    """Create, edit or delete a device category (Intune's "Tenant configuration" workload).
-
-    Payloads: create {"state": {...}}; edit {"category_id", "state"}; delete {"category_id"}.
-    """
-
+    prefix, noun = "category", "device category"
     workload = TENANT_CONFIGURATION
     read_permission = Perm.ORGANIZATION_READ
+    permissions = {
+        "create": Perm.ORGANIZATION_UPDATE,
+        "update": Perm.ORGANIZATION_UPDATE,
+        "delete": Perm.ORGANIZATION_UPDATE,
+    }
+    refusals = (CategoryError,)
 
-    def start_permission(self, payload: dict) -> str:
-        return Perm.ORGANIZATION_UPDATE
+    def objects(self):
+        return DeviceCategory.objects.all()
 
-    def target(self, payload: dict) -> Target:
-        if "category_id" not in payload:
-            name = payload["state"]["name"]
-            return Target(key=f"category:new:{name.lower()}", label=f"New category {name}")
-        category = _category(payload)
-        return Target(
-            key=category_target_key(category.pk),
-            label=f"Device category {category.name}",
-            url=reverse("devices:categories"),
-        )
+    def object_state(self, category) -> dict:
+        return category_state(category)
 
-    def state(self, payload: dict) -> dict:
-        if "category_id" not in payload:
-            name = payload["state"]["name"]
-            return {"name_taken": DeviceCategory.objects.filter(name__iexact=name).exists()}
-        return category_state(_category(payload))
+    def target_url(self, category) -> str:
+        return reverse("devices:categories")
 
     def changes(self, payload: dict) -> list[Change]:
-        before = category_state(_category(payload)) if "category_id" in payload else {}
+        before = category_state(self.get_object(payload)) if "object_id" in payload else {}
         after = payload.get("state", {})
         return [
             Change("Change", after=self.label),
@@ -213,47 +196,48 @@ class CategoryOperation(Operation):
             Change("Description", before.get("description", ""), after.get("description", "")),
         ]
 
-    def _refusal(self, call, **kwargs):
-        try:
-            return call(**kwargs)
-        except CategoryError as exc:
-            raise OperationError(str(exc)) from exc
-
 
 @registry.register
 class CategoryCreate(CategoryOperation):
-    code, label = "category.create", "Create device category"
+    action = "create"
 
     def validate(self, payload: dict, actor) -> None:
-        self._refusal(category_check, name=payload["state"]["name"])
+        with self.refused():
+            category_check(name=payload["state"]["name"])
 
-    def execute(self, payload: dict, actor, origin: str) -> str:
-        category = self._refusal(category_create, actor=actor, **payload["state"])
+    def apply(self, payload: dict, actor) -> str:
+        category = category_create(actor=actor, **payload["state"])
         return f"Device category {category.name} created"
 
 
 @registry.register
 class CategoryEdit(CategoryOperation):
-    code, label = "category.edit", "Edit device category"
+    action = "edit"
 
     def validate(self, payload: dict, actor) -> None:
-        category = _category(payload)
-        self._refusal(category_check, name=payload["state"]["name"], exclude_pk=category.pk)
+        category = self.get_object(payload)
+        with self.refused():
+            category_check(name=payload["state"]["name"], exclude_pk=category.pk)
 
-    def execute(self, payload: dict, actor, origin: str) -> str:
-        category = self._refusal(
-            category_update, actor=actor, category_id=payload["category_id"], **payload["state"]
+    def apply(self, payload: dict, actor) -> str:
+        category = category_update(
+            actor=actor, category_id=payload["object_id"], **payload["state"]
         )
         return f"Device category {category.name} updated"
 
 
 @registry.register
 class CategoryDelete(CategoryOperation):
-    code, label = "category.delete", "Delete device category"
+    action = "delete"
 
     def validate(self, payload: dict, actor) -> None:
-        self._refusal(category_in_use_check, category=_category(payload))
+        with self.refused():
+            category_in_use_check(self.get_object(payload))
 
-    def execute(self, payload: dict, actor, origin: str) -> str:
-        name = self._refusal(category_delete, actor=actor, category_id=payload["category_id"])
+    def apply(self, payload: dict, actor) -> str:
+        name = category_delete(actor=actor, category_id=payload["object_id"])
         return f"Device category {name} deleted"
+
+
+def category_target_key(category_id: int) -> str:
+    return registry.get("category.edit").target_key(category_id)

@@ -20,9 +20,6 @@ from .models import ActionKind, DeviceCategory
 from .operations import (
     DEVICE_ACTION_BY_KIND,
     DEVICE_ACTIONS,
-    CategoryCreate,
-    CategoryDelete,
-    CategoryEdit,
     category_target_key,
     device_target_key,
 )
@@ -202,7 +199,7 @@ class CategoryChangeView(StartOperationView):
 
 
 class CategoryCreateView(CategoryChangeView):
-    operation_code = CategoryCreate.code
+    operation_code = "category.create"
     title = "New device category"
 
     def get_payload(self, form) -> dict:
@@ -210,26 +207,26 @@ class CategoryCreateView(CategoryChangeView):
 
 
 class CategoryEditView(CategoryChangeView):
-    operation_code = CategoryEdit.code
+    operation_code = "category.edit"
 
     def get_initial(self) -> dict:
         return {"name": self.object.name, "description": self.object.description}
 
     def get_payload(self, form) -> dict:
-        return {"category_id": self.object.pk, "state": form.state()}
+        return {"object_id": self.object.pk, "state": form.state()}
 
     def get_context(self) -> dict:
         return {"title": f"Edit device category {self.object.name}"}
 
 
 class CategoryDeleteView(CategoryChangeView):
-    operation_code = CategoryDelete.code
+    operation_code = "category.delete"
     form_class = JustificationForm
     submit = "Delete"
     danger = True
 
     def get_payload(self, form) -> dict:
-        return {"category_id": self.object.pk}
+        return {"object_id": self.object.pk}
 
     def get_context(self) -> dict:
         return {

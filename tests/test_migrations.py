@@ -111,13 +111,17 @@ def test_previous_main_database_upgrades_keeping_audit_chain_policies_and_grants
         cursor.execute("DELETE FROM audit_auditevent")
 
 
-def test_script_requests_filed_before_the_shared_machinery_keep_working():
-    """Open script and remediation requests of the previous main take the shared payload shape
-    and keys; their digests still match, so they can still be completed."""
+def test_requests_filed_before_the_shared_payload_shape_keep_working():
+    """Open category, script and remediation requests of the previous main take the shared
+    payload shape and keys; their digests still match, so they can still be completed."""
     from utilities.digests import digest
 
     old = _migrate(
-        [("approvals", "0017_notice_lease"), ("device_scripts", "0002_shared_assignment_models")]
+        [
+            ("approvals", "0017_notice_lease"),
+            ("device_scripts", "0002_shared_assignment_models"),
+            ("devices", "0007_list_order_indexes"),
+        ]
     )
     OldRequest = old.get_model("approvals", "ApprovalRequest")
     requestor = old.get_model("rbac", "User").objects.create(username="hazel")
@@ -144,11 +148,22 @@ def test_script_requests_filed_before_the_shared_machinery_keep_working():
         **common,
     )
 
+    category = OldRequest.objects.create(
+        operation_type="category.edit",
+        target_key="category:4",
+        payload={"category_id": 4, "state": {"name": "Kiosks"}},
+        payload_digest=digest({"category_id": 4, "state": {"name": "Kiosks"}}),
+        **common,
+    )
+
     executor = MigrationExecutor(connection)
     _migrate(executor.loader.graph.leaf_nodes())
 
     from approvals.models import ApprovalRequest
 
+    category = ApprovalRequest.objects.get(pk=category.pk)
+    assert category.payload == {"object_id": 4, "state": {"name": "Kiosks"}}
+    assert category.payload_digest == digest(category.payload)
     assigned = ApprovalRequest.objects.get(pk=assigned.pk)
     assert assigned.payload == {"object_id": 7, "groups": {"include": [1, 2], "exclude": [3]}}
     assert assigned.target_key == "remediation:7"

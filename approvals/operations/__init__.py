@@ -15,10 +15,12 @@ from .base import (
     read_once,
     reads_shared,
 )
+from .model import ModelOperation
 from .registry import registry
 
 __all__ = [
     "Change",
+    "ModelOperation",
     "Operation",
     "OperationError",
     "Step",

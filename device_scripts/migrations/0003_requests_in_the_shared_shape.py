@@ -1,12 +1,11 @@
 """Requests for scripts and remediations filed before scripts joined the shared assignable
 machinery (assignments.assignable) take its shape: the payload names the script `object_id`,
-an assignment's groups are {"groups": {"include": [...], "exclude": [...]}}, the payload digest
-is that of the new payload (only where it matched the old one, so a tampered payload still
-fails Complete), and a remediation's target key has its own prefix ("remediation:<id>")."""
+an assignment's groups are {"groups": {"include": [...], "exclude": [...]}}, and a
+remediation's target key has its own prefix ("remediation:<id>")."""
 
 from django.db import migrations
 
-from utilities.digests import digest
+from approvals.migration_tools import requests_reshape
 
 CODES = [
     f"{kind}.{action}"
@@ -15,7 +14,7 @@ CODES = [
 ]
 
 
-def _shared_shape(payload: dict) -> dict:
+def _payload(code: str, payload: dict) -> dict:
     payload = dict(payload)
     if "script_id" in payload:
         payload["object_id"] = payload.pop("script_id")
@@ -27,20 +26,14 @@ def _shared_shape(payload: dict) -> dict:
     return payload
 
 
+def _target_key(code: str, key: str) -> str:
+    if code.startswith("remediation.") and key.startswith("script:"):
+        return "remediation:" + key.removeprefix("script:")
+    return key
+
+
 def forwards(apps, schema_editor):
-    ApprovalRequest = apps.get_model("approvals", "ApprovalRequest")
-    requests = ApprovalRequest.objects.filter(operation_type__in=CODES)
-    for pk, operation, key, payload, payload_digest in requests.values_list(
-        "pk", "operation_type", "target_key", "payload", "payload_digest"
-    ).iterator():
-        new_payload = _shared_shape(payload)
-        if operation.startswith("remediation.") and key.startswith("script:"):
-            key = "remediation:" + key.removeprefix("script:")
-        if payload_digest == digest(payload):
-            payload_digest = digest(new_payload)
-        ApprovalRequest.objects.filter(pk=pk).update(
-            payload=new_payload, payload_digest=payload_digest, target_key=key
-        )
+    requests_reshape(apps, codes=CODES, payload=_payload, target_key=_target_key)
 
 
 class Migration(migrations.Migration):

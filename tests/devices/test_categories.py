@@ -53,7 +53,7 @@ def test_with_a_tenant_configuration_policy_create_edit_and_delete_are_requests(
     operation_start(
         actor=tenant.policy_admin,
         operation_code="category.delete",
-        payload={"category_id": laptops.pk},
+        payload={"object_id": laptops.pk},
         justification="Merge categories",
     )
     body = client.get(reverse("devices:categories")).content.decode()
