@@ -3,7 +3,7 @@
 import logging
 import time
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import InterfaceError, OperationalError
@@ -126,28 +126,39 @@ def write_notices(events: list[list]) -> None:
     notices_write(events=events)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=8, ignore_result=True)
-def send_notices(self, notice_ids: list[int]) -> None:
+class NoticeTask(Task):
+    """What a retry and a give-up of send_notices mean for its notice rows; when to retry and
+    when to give up is declared on the decorator."""
+
+    def retry(self, *args, countdown=None, **kwargs):
+        # The retry holds its notices: the lease sweeper leaves them alone until it is due.
+        notices_lease(notice_ids=self.request.args[0], seconds=countdown or 0)
+        return super().retry(*args, countdown=countdown, **kwargs)
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        # Kept as failed, shown on the request page and audited; those sent stay sent.
+        for notice_id in args[0]:
+            notice_failed(
+                notice_id=notice_id, error=f"Gave up after {self.request.retries + 1} tries: {exc}"
+            )
+
+
+@shared_task(
+    base=NoticeTask,
+    acks_late=True,
+    autoretry_for=(*TRANSIENT_MAIL_ERRORS, *TRANSIENT),
+    retry_backoff=2,
+    retry_backoff_max=600,
+    retry_jitter=False,
+    max_retries=8,
+    ignore_result=True,
+)
+def send_notices(notice_ids: list[int]) -> None:
     """Send one event's notices in turn over one mail connection, each at most once whatever
-    the redeliveries (the service locks and marks each). A mail error retries the rest."""
-    remaining = list(notice_ids)
-    try:
-        with get_connection() as connection:
-            while remaining:
-                notice_deliver(notice_id=remaining[0], connection=connection)
-                remaining.pop(0)
-    except (*TRANSIENT_MAIL_ERRORS, *TRANSIENT) as exc:
-        if self.request.retries >= self.max_retries:
-            for notice_id in remaining:
-                notice_failed(
-                    notice_id=notice_id,
-                    error=f"Gave up after {self.max_retries + 1} tries: {exc}",
-                )
-            return
-        countdown = min(600, 2 ** (self.request.retries + 1))
-        # The retry holds them: the sweeper leaves them alone until it is due.
-        notices_lease(notice_ids=remaining, seconds=countdown)
-        raise self.retry(args=[remaining], exc=exc, countdown=countdown) from exc
+    the redeliveries and retries (the service locks each, and passes over those sent)."""
+    with get_connection() as connection:
+        for notice_id in notice_ids:
+            notice_deliver(notice_id=notice_id, connection=connection)
 
 
 @shared_task(ignore_result=True)

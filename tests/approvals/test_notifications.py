@@ -151,6 +151,30 @@ def test_a_failing_mail_server_is_retried_then_shown_failed_to_the_requestor(
     assert "could not be sent" in page and "mail server unavailable" in page
 
 
+def test_a_retried_send_holds_its_notices_until_the_retry_and_sends_each_once(
+    tenant, wipe_policy, settings
+):
+    """The retry is declared on the task; its wait extends the notices' lease, so the sweeper
+    leaves them to it, and the second try sends each notice once."""
+    from tests.failing_mail import FlakyBackend
+
+    settings.EMAIL_BACKEND = "tests.failing_mail.FlakyBackend"
+    FlakyBackend.attempts, FlakyBackend.leases = 0, []
+    request = request_wipe(tenant)
+    write_notices()
+    ids = list(Notice.objects.filter(request=request).values_list("pk", flat=True))
+    started = timezone.now()
+    send_notices.apply(args=[ids])
+    # The first try failed on the first notice; its retry (2 s later) holds every notice past
+    # the lease the sweeper allows.
+    held = min(FlakyBackend.leases[1][pk] for pk in ids)
+    assert held >= started + settings.MAA_NOTICE_LEASE + timedelta(seconds=2)
+    assert set(Notice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        NoticeStatus.SENT
+    }
+    assert FlakyBackend.attempts == len(ids) + 1
+
+
 def test_a_broker_outage_loses_no_notice_and_no_execution(
     tenant, wipe_policy, monkeypatch, django_capture_on_commit_callbacks
 ):
