@@ -96,25 +96,13 @@ COMPLIANCE = _spec(
     Family.COMPLIANCE,
     "compliance",
     COMPLIANCE,
-    {
-        "read": CompliancePerm.READ,
-        "create": CompliancePerm.CREATE,
-        "update": CompliancePerm.UPDATE,
-        "delete": CompliancePerm.DELETE,
-        "assign": CompliancePerm.ASSIGN,
-    },
+    CompliancePerm.by_action(),
 )
 CONFIGURATION = _spec(
     Family.CONFIGURATION,
     "configuration",
     CONFIGURATION,
-    {
-        "read": ConfigurationPerm.READ,
-        "create": ConfigurationPerm.CREATE,
-        "update": ConfigurationPerm.UPDATE,
-        "delete": ConfigurationPerm.DELETE,
-        "assign": ConfigurationPerm.ASSIGN,
-    },
+    ConfigurationPerm.by_action(),
 )
 SPECS = {Family.COMPLIANCE: COMPLIANCE, Family.CONFIGURATION: CONFIGURATION}
 register_assignable(COMPLIANCE)

@@ -86,13 +86,7 @@ def _spec(kind: str) -> Assignable:
         prefix=kind,  # "script.create", "remediation.assign", ...
         noun=ScriptKind(kind).label.lower(),
         workload=SCRIPTS,
-        permissions={
-            "read": ScriptPerm.READ,
-            "create": ScriptPerm.CREATE,
-            "update": ScriptPerm.UPDATE,
-            "delete": ScriptPerm.DELETE,
-            "assign": ScriptPerm.ASSIGN,
-        },
+        permissions=ScriptPerm.by_action(),
         model=Script,
         detail_url="device_scripts:detail",
         list_url="device_scripts:list",

@@ -54,6 +54,11 @@ class Codes:
     def __iter__(self):
         return iter(self._codes)
 
+    def by_action(self) -> dict[str, str]:
+        """{"read": "scripts.read", "create": ..., "assign": ...}: what an Assignable's or a
+        ModelOperation's `permissions` name."""
+        return {code.split(".", 1)[1]: code for code in self._codes}
+
 
 CRUD_ASSIGN = ["Read", "Create", "Update", "Delete", "Assign"]
 
