@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_nothing_outside_its_folder_names_the_workload():
+    """No code or template outside tests/printers (the docs may describe it)."""
     tracked = subprocess.run(
-        ["git", "grep", "--untracked", "-il", "printer", "--", ".", ":!tests/printers"],
+        ["git", "grep", "--untracked", "-il", "printer", "--", ".", ":!tests/printers", ":!*.md"],
         cwd=ROOT,
         capture_output=True,
         text=True,
