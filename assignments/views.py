@@ -1,4 +1,5 @@
-"""The pages that add, edit, assign and delete an app or a policy (assignments.assignable).
+"""The pages that add, edit, assign and delete a script, an app or a policy (an Assignable of
+assignments.assignable).
 
 Each is a StartOperationView named in the domain's urls with its Assignable, so the flow (needs
 approval or runs, refusals kept on the form) is the portal's one flow.
@@ -8,16 +9,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from approvals.forms import JustificationForm
+from approvals.operations.model import PERMISSION_OF_ACTION
 from approvals.views.starting import StartOperationView
 
 from .assignable import Assignable, GroupAssignmentForm
-
-PERMISSION_OF_ACTION = {
-    "create": "create",
-    "edit": "update",
-    "assign": "assign",
-    "delete": "delete",
-}
 
 
 class AssignableView(StartOperationView):

@@ -17,6 +17,7 @@ translation of refusals are here once.
 
 from contextlib import contextmanager
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.urls import reverse
 
@@ -67,7 +68,7 @@ class ModelOperation(Operation):
     def get_object(self, payload: dict):
         try:
             return self.objects().get(pk=payload["object_id"])
-        except self.objects().model.DoesNotExist:
+        except ObjectDoesNotExist:
             raise OperationError(f"The {self.noun} no longer exists.") from None
 
     def target(self, payload: dict) -> Target:
