@@ -1,19 +1,17 @@
 """Who is told what, and the emails that tell them.
 
-A request event leaves one outbox message in its own transaction; a worker writes the notices
-from it (one row per recipient) and queues them; a worker sends each one at most once, after
-checking it still applies. A notice that cannot be sent is kept as failed, shown on the request
-and audited.
+A request event writes its notices (one row per recipient) in its own transaction; the rows are
+the mail queue (approvals.delivery). A worker sends each one at most once, after checking it
+still applies. A notice that cannot be sent is kept as failed, shown on the request and audited.
 """
 
 import smtplib
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -22,13 +20,10 @@ from audit.chain import audit_record
 from rbac.models import NotificationKind, User
 from utilities.mail import TRANSIENT_MAIL_ERRORS
 
+from .delivery import notices_wake
 from .links import decision_url
 from .models import ApprovalRequest, Decision, ExecutionStatus, Notice, NoticeStatus, RequestStatus
-from .outbox import outbox_enqueue
 from .selectors import request_approvers
-
-SEND_NOTICES_TASK = "approvals.tasks.send_notices"
-WRITE_NOTICES_TASK = "approvals.tasks.write_notices"
 
 
 @dataclass(frozen=True)
@@ -114,54 +109,28 @@ def notices_queue(request: ApprovalRequest, event: str) -> None:
 
 def notices_queue_each(events) -> None:
     """notices_queue for several (request, event) pairs (a batch of executions tells each
-    requestor) in one outbox message.
+    requestor): their notices in one INSERT, woken as one send task after the commit.
 
-    A worker writes the notices (notices_write): a decision tells every other approver of the
-    group, and writing a hundred rows in the decision took half of its time.
+    The queries do not grow with the approver group: one read of the recipients an event, one
+    INSERT for all.
     """
-    events = [[request.pk, str(event), uuid.uuid4().hex] for request, event in events]
-    if events:
-        outbox_enqueue(WRITE_NOTICES_TASK, events)
-
-
-def notices_write(*, events) -> list[int]:
-    """Write the notices of queued (request id, event, event key) triples, once per key whatever
-    the redeliveries, and queue them for sending. Returns the new notices' ids."""
-    try:
-        with transaction.atomic():
-            written = set(
-                Notice.objects.filter(event_key__in=[key for _, _, key in events])
-                .values_list("event_key", flat=True)
-                .distinct()
-            )
-            requests = ApprovalRequest.objects.select_related("requestor", "policy").in_bulk(
-                {request_id for request_id, _, _ in events}
-            )
-            lease_until = timezone.now() + settings.MAA_NOTICE_LEASE
-            notices = Notice.objects.bulk_create(
-                Notice(
-                    lease_until=lease_until,
-                    request=requests[request_id],
-                    event=event,
-                    event_key=key,
-                    user_id=spec.user_id,
-                    kind=spec.kind,
-                    subject=safe_subject(f"[MAA Portal] {spec.subject}"),
-                    headline=spec.headline[:400],
-                    with_decision_link=spec.with_decision_link,
-                )
-                for request_id, event, key in events
-                if uuid.UUID(key) not in written and request_id in requests
-                for spec in notices_for(requests[request_id], event)
-            )
-            ids = [notice.pk for notice in notices]
-            if ids:
-                # One message for all, sent over one mail connection.
-                outbox_enqueue(SEND_NOTICES_TASK, ids)
-            return ids
-    except IntegrityError:
-        # A redelivery of the same message, running at the same moment, wrote them first.
-        return []
+    lease_until = timezone.now() + settings.MAA_NOTICE_LEASE
+    notices = Notice.objects.bulk_create(
+        Notice(
+            lease_until=lease_until,
+            request=request,
+            event=event,
+            user_id=spec.user_id,
+            kind=spec.kind,
+            subject=safe_subject(f"[MAA Portal] {spec.subject}"),
+            headline=spec.headline[:400],
+            with_decision_link=spec.with_decision_link,
+        )
+        for request, event in events
+        for spec in notices_for(request, str(event))
+    )
+    if notices:
+        notices_wake([notice.pk for notice in notices])
 
 
 def notices_lease(*, notice_ids, seconds: float = 0) -> None:
@@ -188,7 +157,7 @@ def notices_recover(*, now=None, batch: int = 100) -> int:
             if not ids:
                 return recovered
             Notice.objects.filter(pk__in=ids).update(lease_until=now + settings.MAA_NOTICE_LEASE)
-            outbox_enqueue(SEND_NOTICES_TASK, ids)
+            notices_wake(ids)
         recovered += len(ids)
 
 

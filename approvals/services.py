@@ -16,7 +16,7 @@ from audit.chain import audit_event, audit_record, audit_record_all
 from rbac.selectors import access_for, user_has_perm
 from utilities.digests import digest
 
-from .drainers import EXECUTE_TASK, drainers_wake
+from .delivery import execution_requeue, execution_wake
 from .models import (
     ApprovalRequest,
     Decision,
@@ -28,7 +28,6 @@ from .models.requests import OPEN_STATUSES
 from .notifications import notices_queue, notices_queue_each
 from .object_permissions import request_permissions_grant
 from .operations import OperationError, reads_shared, registry
-from .outbox import outbox_enqueue
 from .selectors import approvals_count, covering_policy, decision_refusal
 
 MAX_TEXT = 1024
@@ -66,12 +65,6 @@ class StartResult:
 def _notify(request: ApprovalRequest, event: str) -> None:
     """The event's emails are queued in the event's transaction; workers write and send them."""
     notices_queue(request, event)
-
-
-def _enqueue_execution(request: ApprovalRequest) -> None:
-    # Through the outbox: a broker outage delays the run, it never loses it. Right after the
-    # commit, a drainer is woken if none is free to take it (approvals.drainers).
-    outbox_enqueue(EXECUTE_TASK, request.pk, publish=drainers_wake)
 
 
 def _check_text(value: str, label: str, *, required: bool) -> str:
@@ -334,7 +327,7 @@ def request_complete(*, request_id: int, actor) -> ApprovalRequest:
         request.queue_execution()
         request.save_state()
         _record(request, actor, "request.complete", before)
-        _enqueue_execution(request)
+        execution_wake(request.pk)
     return request
 
 
@@ -356,7 +349,7 @@ def request_retry(*, request_id: int, actor) -> ApprovalRequest:
             to_state=request.execution_status,
             request_id=request.pk,
         )
-        _enqueue_execution(request)
+        execution_wake(request.pk)
     return request
 
 
@@ -556,8 +549,6 @@ def executions_recover(*, now=None) -> int:
                 "execution.recovered",
                 "No progress within its lease (the worker stopped); queued again",
             ).save()
-            # Its own task, not a drainer's wake-up: a recovered run stays Running, so that it
-            # runs alone (it may be what kills workers), and drainers take only Queued ones.
-            outbox_enqueue(EXECUTE_TASK, request.pk)
+            execution_requeue(request.pk)
             recovered += 1
     return recovered

@@ -1,4 +1,8 @@
-"""Celery tasks: thin wrappers that take ids, call a service and declare their retries."""
+"""Celery tasks: thin wrappers that take ids, call a service and declare their retries.
+
+What a task is woken for lives in a row with a lease (approvals.delivery): a task lost with the
+broker is published again by a sweeper, so a task only has to be safe to run twice.
+"""
 
 import logging
 import time
@@ -10,22 +14,15 @@ from django.db import InterfaceError, OperationalError
 
 from utilities.mail import TRANSIENT_MAIL_ERRORS
 
-from .drainers import (
+from .delivery import (
     DRAIN_SECONDS,
-    drainer_batch,
-    drainer_batch_keep,
+    batch_keep,
+    batch_kept,
     drainer_hold,
     drainer_release,
     drainer_start,
 )
-from .notifications import (
-    notice_deliver,
-    notice_failed,
-    notices_lease,
-    notices_recover,
-    notices_write,
-)
-from .outbox import outbox_relay
+from .notifications import notice_deliver, notice_failed, notices_lease, notices_recover
 from .reminders import requests_due_reminder
 from .services import (
     executions_claim,
@@ -37,71 +34,71 @@ from .services import (
 
 log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError)
+# Declared once for both execution tasks: a database that went away is waited for, 5 s doubling
+# to 5 minutes, eight times.
+EXECUTION_RETRIES = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": False,
+    "max_retries": 8,
+}
 
 
-def _batch_failed(claimed: list[int], exc: Exception) -> None:
+def _batch_failed(claimed: list[int], error: str) -> None:
     """Not an operation's own failure (executions_run records those): fail the batch visibly,
     with Retry, rather than leave it to the sweeper."""
-    log.exception("Execution of requests %s failed", claimed)
     for pk in claimed:
-        request_execution_failed(request_id=pk, error=f"Unexpected error: {exc}")
+        request_execution_failed(request_id=pk, error=error)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5, ignore_result=True)
-def execute_request(self, request_id: int, batch: list[int] | None = None) -> None:
+class ExecutionTask(Task):
+    """A give-up fails the batch the task was running (kept under its id), with the reason."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        batch = batch_kept(task_id)
+        batch_keep(task_id, [])
+        _batch_failed(batch, f"Gave up after {self.max_retries} retries: {exc}")
+
+
+def _run_batch(task_id: str, claimed: list[int]) -> None:
+    """Run a claimed batch, kept under the task's id until it is done: a retry (a database
+    error, raised on) or a redelivery (the pool process died) runs it again first."""
+    batch_keep(task_id, claimed)
+    try:
+        executions_run(request_ids=claimed)
+    except TRANSIENT:
+        raise
+    except Exception as exc:
+        log.exception("Execution of requests %s failed", claimed)
+        _batch_failed(claimed, f"Unexpected error: {exc}")
+    batch_keep(task_id, [])
+
+
+@shared_task(bind=True, base=ExecutionTask, acks_late=True, ignore_result=True, **EXECUTION_RETRIES)
+def execute_request(self, request_id: int) -> None:
     """Run a completed request, and with it up to MAA_EXECUTION_BATCH - 1 other queued ones:
     a burst of Completes runs in batches, one transaction each, and the tasks of requests
-    already run find them done. The services make a redelivery or a duplicate a no-op; a
-    retry runs the same batch again (`batch`)."""
-    claimed = batch or [request_id]
-    try:
-        fill = 0 if batch else settings.MAA_EXECUTION_BATCH - 1
-        claimed = executions_claim(request_ids=claimed, fill=fill)
-        executions_run(request_ids=claimed)
-    except TRANSIENT as exc:
-        if self.request.retries >= self.max_retries:
-            for pk in claimed:
-                request_execution_failed(
-                    request_id=pk, error=f"Gave up after {self.max_retries} retries: {exc}"
-                )
-            return
-        raise self.retry(
-            kwargs={"batch": claimed},
-            exc=exc,
-            countdown=min(300, 5 * 2**self.request.retries),
-        ) from exc
-    except Exception as exc:
-        _batch_failed(claimed, exc)
+    already run find them done. The services make a redelivery or a duplicate a no-op."""
+    kept = batch_kept(self.request.id)
+    if kept:
+        claimed = executions_claim(request_ids=kept)
+    else:
+        claimed = executions_claim(request_ids=[request_id], fill=settings.MAA_EXECUTION_BATCH - 1)
+    _run_batch(self.request.id, claimed)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    max_retries=8,
-    ignore_result=True,
-)
+@shared_task(bind=True, base=ExecutionTask, acks_late=True, ignore_result=True, **EXECUTION_RETRIES)
 def drain_executions(self, slot: int) -> None:
     """Run queued executions in batches until none is left, holding drainer slot `slot`
-    (approvals.drainers).
-
-    The batch in progress is kept under the task's id: run again first by a redelivery (its
-    pool process died) or a retry (a database error), as execute_request runs its own."""
+    (approvals.delivery)."""
     deadline = time.monotonic() + DRAIN_SECONDS
-    claimed = executions_claim(request_ids=drainer_batch(self.request.id))
+    claimed = executions_claim(request_ids=batch_kept(self.request.id))
     while True:
         if claimed:
-            drainer_batch_keep(self.request.id, claimed)
-            try:
-                executions_run(request_ids=claimed)
-            except TRANSIENT:
-                raise
-            except Exception as exc:
-                _batch_failed(claimed, exc)
+            _run_batch(self.request.id, claimed)
             if time.monotonic() > deadline:
                 # A fresh task goes on, so that this worker serves its other queues meanwhile.
-                drainer_batch_keep(self.request.id, [])
                 drainer_release(slot)
                 drainer_start()
                 return
@@ -113,17 +110,7 @@ def drain_executions(self, slot: int) -> None:
             # look finds its request.
             claimed = executions_claim(request_ids=[], fill=settings.MAA_EXECUTION_BATCH)
             if not claimed:
-                drainer_batch_keep(self.request.id, [])
                 return
-
-
-@shared_task(
-    acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8, ignore_result=True
-)
-def write_notices(events: list[list]) -> None:
-    """Write the notices of request events ([request id, event, event key] each) and queue
-    them; a redelivery writes nothing twice."""
-    notices_write(events=events)
 
 
 class NoticeTask(Task):
@@ -159,11 +146,6 @@ def send_notices(notice_ids: list[int]) -> None:
     with get_connection() as connection:
         for notice_id in notice_ids:
             notice_deliver(notice_id=notice_id, connection=connection)
-
-
-@shared_task(ignore_result=True)
-def relay_outbox() -> int:
-    return outbox_relay()
 
 
 @shared_task(ignore_result=True)

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py              # N = 100,000 devices and requests
     BENCH_N=2000 .venv/bin/python bench/run.py --queries-only
+    .venv/bin/python bench/run.py --workers-only   # the decisions and the worker figures
 
 It creates a scratch PostgreSQL database (maa_bench), fills it (bench/fill.py), starts gunicorn
 with the production settings (DEBUG off) and measures, against a trivial view served by the same
@@ -9,8 +10,9 @@ settings and middleware in the same run (/health/live/): req/s under 16 connecti
 p50 and p99 under load, one request alone (p50 of sequential requests) and the SQL count.
 Then 100 approvers deciding 100 requests at the same moment (the wait for the answer, and
 the server's own time per decision from gunicorn's access log), and the worker: a no-op
-task's drain rate, and a burst of 10,000 Completes through the web tier drained by real
-workers (both drains timed from a full queue). It prints one table. Figures are ratios to the
+task's drain rate, a burst of 10,000 Completes through the web tier drained by real workers
+(both drains timed from a full queue), and the time from a Complete to its execution, for
+Completes sent one at a time. It prints one table. Figures are ratios to the
 trivial view; no test asserts a timing. --queries-only prints the SQL counts and fails if a
 page runs more than 10 queries (CI runs it at N = 2,000).
 """
@@ -35,6 +37,9 @@ REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/9")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 DURATION = os.environ.get("BENCH_SECONDS", "10")
 BURST = int(os.environ.get("BENCH_BURST", "10000"))
+# Completes sent one at a time, at LATENCY_RATE a second, for the complete-to-executed latency.
+LATENCY_COMPLETES = int(os.environ.get("BENCH_LATENCY_COMPLETES", "300"))
+LATENCY_RATE = 20
 APPROVERS = int(os.environ.get("BENCH_APPROVERS", "100"))
 QUERY_LIMIT = 10
 ENV = {
@@ -85,6 +90,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from approvals.models import ApprovalRequest  # noqa: E402
 from approvals.selectors import requests_received_by  # noqa: E402
+from audit.models import AuditEvent  # noqa: E402
 from bench.fill import fill, requests_create  # noqa: E402
 from devices.models import Device  # noqa: E402
 from devices.selectors import device_list  # noqa: E402
@@ -395,6 +401,58 @@ def _drained(app, queue: str) -> None:
             time.sleep(0.05)
 
 
+def complete_post(conn: http.client.HTTPConnection, pk: int, cookie: str, token: str) -> int:
+    """Press Complete on request `pk` through the page; returns the HTTP status."""
+    conn.request(
+        "POST",
+        f"/tenant/maa/requests/{pk}/complete/",
+        headers={"Cookie": cookie, "X-CSRFToken": token, "Referer": f"http://127.0.0.1:{PORT}/"},
+    )
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def complete_latency(hazel, cookie: str, token: str) -> str:
+    """Completes one at a time, at LATENCY_RATE a second, with the workers running: the time
+    from each Complete to its execution's success, read from their two audit events (written
+    in each transaction, so no poll adds load)."""
+    fresh = fresh_devices(LATENCY_COMPLETES)
+    created = requests_create(
+        [{"device": d, "requestor": hazel, "status": "approved"} for d in fresh]
+    )
+    ids = [r.pk for r in created]
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+    codes = []
+    for pk in ids:
+        started = time.perf_counter()
+        codes.append(complete_post(conn, pk, cookie, token))
+        time.sleep(max(0.0, 1 / LATENCY_RATE - (time.perf_counter() - started)))
+    if codes.count(302) != len(ids):
+        raise RuntimeError(f"Complete answered {sorted(set(codes))}, not only 302")
+    done = ApprovalRequest.objects.filter(pk__in=ids, execution_status="succeeded")
+    deadline = time.perf_counter() + 120
+    while done.count() < len(ids) and time.perf_counter() < deadline:
+        time.sleep(0.5)
+    at: dict[tuple[int, str], object] = {}
+    events = AuditEvent.objects.filter(
+        request_id__in=ids, action__in=["request.complete", "execution.succeeded"]
+    )
+    for request_id, action, created_at in events.values_list("request_id", "action", "created_at"):
+        at[request_id, action] = created_at
+    waits = sorted(
+        (at[pk, "execution.succeeded"] - at[pk, "request.complete"]).total_seconds() * 1000
+        for pk in ids
+        if (pk, "execution.succeeded") in at
+    )
+    p99 = statistics.quantiles(waits, n=100)[98]
+    return (
+        f"Complete to executed, {len(ids)} Completes at {LATENCY_RATE}/s: p50 "
+        f"{statistics.median(waits):.0f} ms, p99 {p99:.0f} ms, max {waits[-1]:.0f} ms "
+        f"({len(waits)} of {len(ids)} executed)"
+    )
+
+
 def worker_burst() -> list[str]:
     """A no-op task's drain rate, then BURST Completes through the web tier and their drain.
 
@@ -437,19 +495,9 @@ def worker_burst() -> list[str]:
         def post_all(chunk):
             conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
             for pk in chunk:
-                conn.request(
-                    "POST",
-                    f"/tenant/maa/requests/{pk}/complete/",
-                    headers={
-                        "Cookie": cookie,
-                        "X-CSRFToken": token,
-                        "Referer": f"http://127.0.0.1:{PORT}/",
-                    },
-                )
-                response = conn.getresponse()
-                response.read()
+                status = complete_post(conn, pk, cookie, token)
                 with lock:
-                    codes.append(response.status)
+                    codes.append(status)
 
         # Polled every half second: a filter on 10,000 listed ids cost the shared cores more
         # than the query, so the burst's ids are read as the range bulk_create gave them.
@@ -497,6 +545,7 @@ def worker_burst() -> list[str]:
             "before the workers resumed)",
             f"End to end, first POST to last execution: {end_to_end:,.0f}/s; "
             f"{done:,} of {len(ids):,} succeeded, {twice} ran twice",
+            complete_latency(hazel, cookie, token),
         ]
     finally:
         # Warm shutdown waits for the tasks in hand; a worker still busy after a minute is
@@ -511,6 +560,7 @@ def worker_burst() -> list[str]:
 
 def main() -> None:
     queries_only = "--queries-only" in sys.argv
+    workers_only = "--workers-only" in sys.argv
     if not queries_only and shutil.which("wrk") is None:
         sys.exit("The load generator wrk is missing: apt-get install wrk (Debian).")
     call_command("migrate", verbosity=0)
@@ -531,15 +581,16 @@ def main() -> None:
     server = gunicorn()
     try:
         table = []
-        for label, user, path, count in rows:
+        for label, user, path, count in [] if workers_only else rows:
             cookie = session_cookie(user)
             rate, p50, p99 = under_load(path, cookie)
             table.append((label, rate, p50, p99, alone_ms(path, cookie), count))
-        trivial = table[0][1]
         print(f"\nN = {N:,}; gunicorn 2 sync workers, wrk -t2 -c16 -d{DURATION}s; {machine()}\n")
-        print("| page | req/s | share of trivial | p50 ms | p99 ms | alone p50 ms | SQL |")
-        print("|---|---|---|---|---|---|---|")
+        if table:
+            print("| page | req/s | share of trivial | p50 ms | p99 ms | alone p50 ms | SQL |")
+            print("|---|---|---|---|---|---|---|")
         for label, rate, p50, p99, alone, count in table:
+            trivial = table[0][1]
             print(
                 f"| {label} | {rate:,.0f} | {rate / trivial:.2f} | {p50:.0f} | {p99:.0f} | "
                 f"{alone:.1f} | {count} |"

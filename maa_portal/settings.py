@@ -252,7 +252,7 @@ CELERY_QUEUES_BY_ROLE = {
     for role in ("periodic", "executions", "notifications")
 }
 # In the order a worker consuming several of them serves them (Redis): the periodic tasks
-# (short: sealing, the outbox relay, recovery), executions, the rest, emails last.
+# (short: sealing, the sweepers), executions, the rest, emails last.
 CELERY_QUEUE_NAMES = [
     CELERY_QUEUES_BY_ROLE["periodic"],
     CELERY_QUEUES_BY_ROLE["executions"],
@@ -263,13 +263,11 @@ CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
 CELERY_TASK_ROUTES = {
     "approvals.tasks.execute_request": {"queue": CELERY_QUEUES_BY_ROLE["executions"]},
     "approvals.tasks.drain_executions": {"queue": CELERY_QUEUES_BY_ROLE["executions"]},
-    "approvals.tasks.write_notices": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
     "approvals.tasks.send_notices": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
     "audit.tasks.publish_audit_checkpoint": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
     **{
         task: {"queue": CELERY_QUEUES_BY_ROLE["periodic"]}
         for task in (
-            "approvals.tasks.relay_outbox",
             "approvals.tasks.recover_executions",
             "approvals.tasks.recover_notices",
             "approvals.tasks.expire_requests",
@@ -287,7 +285,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing gives up quickly when the broker is down; the outbox relay tries again later.
+# Publishing gives up quickly when the broker is down: the work waits in its row, and the
+# sweepers publish it again when its lease runs out (approvals.delivery).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,
@@ -298,7 +297,6 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # beat runs. Beat writes these entries into it whenever it starts (django-celery-beat itself).
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "relay-outbox": {"task": "approvals.tasks.relay_outbox", "schedule": 5.0},
     # Links audited events into the hash chain (audit.chain): appends never wait for a lock.
     "seal-audit-chain": {
         "task": "audit.tasks.seal_audit_chain",
@@ -306,11 +304,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "recover-executions": {
         "task": "approvals.tasks.recover_executions",
-        "schedule": float(os.environ.get("MAA_RECOVERY_SWEEP_SECONDS", "30")),
+        "schedule": float(os.environ.get("MAA_RECOVERY_SWEEP_SECONDS", "15")),
     },
     "recover-notices": {
         "task": "approvals.tasks.recover_notices",
-        "schedule": float(os.environ.get("MAA_RECOVERY_SWEEP_SECONDS", "30")),
+        "schedule": float(os.environ.get("MAA_RECOVERY_SWEEP_SECONDS", "15")),
     },
     "expire-requests": {"task": "approvals.tasks.expire_requests", "schedule": 60.0},
     "audit-checkpoint": {
@@ -355,7 +353,7 @@ MAA_EXECUTION_RECOVERIES = int(os.environ.get("MAA_EXECUTION_RECOVERIES", "3"))
 # An execution task runs up to this many queued executions in one transaction (a burst of
 # Completes drains in batches); 1 runs each on its own.
 MAA_EXECUTION_BATCH = int(os.environ.get("MAA_EXECUTION_BATCH", "50"))
-# How many drainers may run queued executions at once (approvals.drainers): a burst of
+# How many drainers may run queued executions at once (approvals.delivery): a burst of
 # Completes publishes at most this many tasks. Set it to the number of worker processes on the
 # executions queue, or more. 0 publishes a task per Complete, as the demo does: the slots live
 # in the cache, which only Redis shares between processes.

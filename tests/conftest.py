@@ -36,7 +36,7 @@ def _no_drainer_left():
     a drainer for up to half a minute."""
     from django.core.cache import cache
 
-    from approvals.drainers import drainer_keys
+    from approvals.delivery import drainer_keys
 
     cache.delete_many(drainer_keys())
 
@@ -109,13 +109,3 @@ def request_wipe(tenant: Tenant, device=None, justification: str = "Reassigning 
         payload={"device_id": (device or tenant.device).pk},
         justification=justification,
     ).request
-
-
-def write_notices():
-    """What a worker does with the events' outbox messages: write their notices. Each event is
-    written once, so calling this again writes nothing new."""
-    from approvals.models import OutboxMessage
-    from approvals.notifications import WRITE_NOTICES_TASK, notices_write
-
-    for message in OutboxMessage.objects.filter(task=WRITE_NOTICES_TASK):
-        notices_write(events=message.args[0])

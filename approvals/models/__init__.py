@@ -1,4 +1,4 @@
-from .outbox import Notice, NoticeStatus, OutboxMessage
+from .notices import Notice, NoticeStatus
 from .permissions import RequestGroupPermission, RequestUserPermission
 from .policies import AccessPolicy, PolicyStatus
 from .requests import (
@@ -16,7 +16,6 @@ __all__ = [
     "RequestUserPermission",
     "Notice",
     "NoticeStatus",
-    "OutboxMessage",
     "AWAITING_REQUESTOR",
     "OPEN_STATUSES",
     "AccessPolicy",

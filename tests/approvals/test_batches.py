@@ -18,7 +18,7 @@ from approvals.services import (
 from audit.models import AuditEvent
 from devices.models import Device, DeviceAction
 from tests import factories as f
-from tests.conftest import request_wipe, write_notices
+from tests.conftest import request_wipe
 from tests.worker import celery_worker, wait_until
 
 
@@ -55,7 +55,6 @@ def test_one_claim_takes_its_request_and_the_oldest_queued_ones(tenant):
     assert executions_claim(request_ids=[first.pk], fill=0) == []
     assert executions_run(request_ids=[first.pk, second.pk]) == []
     assert DeviceAction.objects.filter(kind="wipe").count() == 3
-    write_notices()
     for request in (first, second, third):
         request = ApprovalRequest.objects.get(pk=request.pk)
         assert request.execution_attempts == 1
@@ -76,7 +75,6 @@ def test_a_failing_operation_fails_alone_and_the_rest_of_its_batch_runs(tenant):
     assert failed.execution_status == ExecutionStatus.FAILED
     assert failed.execution_error == "The device no longer exists."
     assert AuditEvent.objects.filter(request_id=second.pk, action="execution.failed").exists()
-    write_notices()
     assert Notice.objects.filter(request=second, event="execution_failed").count() == 1
     wiped = DeviceAction.objects.filter(kind="wipe").values_list("device_id", flat=True)
     assert sorted(wiped) == sorted(r.payload["device_id"] for r in (first, third))
@@ -101,7 +99,7 @@ def test_a_burst_run_by_two_real_workers_runs_each_operation_once(tenant, settin
     from celery import current_app
     from django.core.cache import cache
 
-    from approvals.drainers import drainer_keys
+    from approvals.delivery import drainer_keys
 
     settings.MAA_EXECUTION_DRAINERS = drainers
     batch = {"MAA_EXECUTION_BATCH": "8", "MAA_EXECUTION_DRAINERS": str(drainers)}
@@ -174,8 +172,7 @@ def test_a_complete_that_finds_every_drainer_at_work_is_run_by_their_last_look(
     from django.core.cache import cache
 
     from approvals import tasks
-    from approvals.drainers import drainer_keys
-    from approvals.models import OutboxMessage
+    from approvals.delivery import drainer_keys
 
     settings.MAA_EXECUTION_DRAINERS = 2
     published = []
@@ -195,8 +192,6 @@ def test_a_complete_that_finds_every_drainer_at_work_is_run_by_their_last_look(
     tasks.drain_executions.apply(args=[1])
 
     assert published == []
-    execution = OutboxMessage.objects.get(task="approvals.tasks.execute_request", args=[request.pk])
-    assert execution.sent_at is not None  # handed to the drainers, not left to the relay
     assert _status(request) == ExecutionStatus.SUCCEEDED
     assert DeviceAction.objects.filter(device=tenant.device, kind="wipe").count() == 1
     assert cache.get(drainer_keys()[1]) is None and cache.get(drainer_keys()[0]) == 1
@@ -235,3 +230,40 @@ def test_a_drainer_fails_a_batch_that_breaks_outside_its_operations_and_goes_on(
     assert failed.execution_error == "Unexpected error: worker bug"
     assert _status(second) == ExecutionStatus.SUCCEEDED
     assert calls == [[first.pk], [second.pk]]
+
+
+def test_an_execution_task_retries_its_own_batch_and_fails_it_when_it_gives_up(tenant, monkeypatch):
+    """The retries are declared on the task; a retry runs the batch its try had claimed (kept
+    under the task's id), and the give-up fails that batch with the reason and a Retry."""
+    from django.db import OperationalError
+
+    from approvals import tasks
+
+    first, second = _completed_wipes(tenant, 2)
+    run = tasks.executions_run
+    calls = []
+
+    def fails(times):
+        def run_or_fail(*, request_ids):
+            calls.append(list(request_ids))
+            if len(calls) <= times:
+                raise OperationalError("the server closed the connection")
+            return run(request_ids=request_ids)
+
+        return run_or_fail
+
+    monkeypatch.setattr(tasks, "executions_run", fails(1))
+    tasks.execute_request.apply(args=[first.pk])  # eagerly: the retry follows at once
+    assert calls == [[first.pk, second.pk]] * 2
+    assert {_status(first), _status(second)} == {ExecutionStatus.SUCCEEDED}
+
+    third, fourth = _completed_wipes(tenant, 2)
+    calls.clear()
+    monkeypatch.setattr(tasks, "executions_run", fails(100))
+    tasks.execute_request.apply(args=[third.pk])
+    assert calls == [[third.pk, fourth.pk]] * (tasks.execute_request.max_retries + 1)
+    for request in (third, fourth):
+        request = ApprovalRequest.objects.get(pk=request.pk)
+        assert request.execution_status == ExecutionStatus.FAILED
+        assert request.execution_error.startswith("Gave up after 8 retries: the server closed")
+    assert DeviceAction.objects.filter(kind="wipe").count() == 2

@@ -6,22 +6,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from approvals.models import ApprovalRequest, Notice, NoticeStatus, OutboxMessage, RequestStatus
-from approvals.notifications import (
-    SEND_NOTICES_TASK,
-    WRITE_NOTICES_TASK,
-    notice_deliver,
-    notices_for,
-    notices_lease,
-    notices_recover,
-    notices_write,
-)
+from approvals.delivery import EXECUTE_TASK, SEND_NOTICES_TASK
+from approvals.models import ApprovalRequest, Notice, NoticeStatus, RequestStatus
+from approvals.notifications import notice_deliver, notices_for, notices_lease, notices_recover
 from approvals.reminders import requests_due_reminder
 from approvals.services import request_approve, request_reject, requests_expire_due
 from approvals.tasks import send_notices
 from rbac.models import NotificationKind
 from tests import factories as f
-from tests.conftest import activate_policy, request_wipe, write_notices
+from tests.conftest import activate_policy, request_wipe
 
 
 def _recipients(request, event):
@@ -30,7 +23,6 @@ def _recipients(request, event):
 
 def _send_all(request, event):
     """Write and deliver what the event queued (the worker's job), once each."""
-    write_notices()
     for notice in Notice.objects.filter(request=request, event=event):
         notice_deliver(notice_id=notice.pk)
 
@@ -138,7 +130,6 @@ def test_a_failing_mail_server_is_retried_then_shown_failed_to_the_requestor(
     settings.EMAIL_BACKEND = "tests.failing_mail.FailingBackend"
     FailingBackend.attempts = 0
     request = request_wipe(tenant)
-    write_notices()
     notice = Notice.objects.filter(request=request).first()
     # Eagerly applied, the task's retries run in a row instead of after their backoff.
     send_notices.apply(args=[[notice.pk]])
@@ -161,7 +152,6 @@ def test_a_retried_send_holds_its_notices_until_the_retry_and_sends_each_once(
     settings.EMAIL_BACKEND = "tests.failing_mail.FlakyBackend"
     FlakyBackend.attempts, FlakyBackend.leases = 0, []
     request = request_wipe(tenant)
-    write_notices()
     ids = list(Notice.objects.filter(request=request).values_list("pk", flat=True))
     started = timezone.now()
     send_notices.apply(args=[ids])
@@ -176,12 +166,15 @@ def test_a_retried_send_holds_its_notices_until_the_retry_and_sends_each_once(
 
 
 def test_a_broker_outage_loses_no_notice_and_no_execution(
-    tenant, wipe_policy, monkeypatch, django_capture_on_commit_callbacks
+    tenant, wipe_policy, monkeypatch, django_capture_on_commit_callbacks, settings
 ):
+    """The rows are the queues: with the broker down every publish fails and every change
+    still commits; once the leases run out, the sweepers publish what waits, once."""
     from celery import current_app
 
-    from approvals.outbox import outbox_relay
-    from approvals.services import request_complete
+    from approvals.services import executions_recover, request_complete
+
+    settings.MAA_EXECUTION_DRAINERS = 0
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unavailable")
@@ -189,35 +182,22 @@ def test_a_broker_outage_loses_no_notice_and_no_execution(
     monkeypatch.setattr(current_app, "send_task", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         request = request_wipe(tenant)
-    request_approve(request_id=request.pk, approver=tenant.approver)
-    with django_capture_on_commit_callbacks(execute=True):
+        request_approve(request_id=request.pk, approver=tenant.approver)
         request_complete(request_id=request.pk, actor=tenant.hazel)
-    request.refresh_from_db()
+    request = ApprovalRequest.objects.get(pk=request.pk)
     assert request.status == RequestStatus.COMPLETED and request.execution_status == "queued"
-    waiting = OutboxMessage.objects.filter(sent_at__isnull=True)
-    tasks = set(waiting.values_list("task", flat=True))
-    assert tasks == {"approvals.tasks.write_notices", "approvals.tasks.execute_request"}
-    assert all("broker unavailable" in m.last_error for m in waiting.exclude(attempts=0))
+    waiting = Notice.objects.filter(request=request, status=NoticeStatus.PENDING)
+    assert set(waiting.values_list("event", flat=True)) == {"submitted", "approved"}
 
     published = []
-    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append(name))
-    OutboxMessage.objects.update(available_at=timezone.now())
-    backlog = waiting.count()
-    assert outbox_relay() == backlog
-    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
-    assert len(published) == backlog
-    assert "approvals.tasks.execute_request" in published
-
-
-def test_an_events_notices_are_written_once_whatever_the_redeliveries(tenant, wipe_policy):
-    request = request_wipe(tenant)
-    assert not Notice.objects.filter(request=request).exists()  # the worker writes them
-    messages = OutboxMessage.objects.filter(task=WRITE_NOTICES_TASK)
-    (events,) = [m.args[0] for m in messages if m.args[0][0][0] == request.pk]
-    assert len(notices_write(events=events)) == 2
-    assert notices_write(events=events) == []  # a redelivery
-    write_notices()
-    assert Notice.objects.filter(request=request).count() == 2
+    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append((name, args)))
+    later = timezone.now() + max(settings.MAA_NOTICE_LEASE, settings.MAA_EXECUTION_LEASE) * 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert executions_recover(now=later) == 1
+        assert notices_recover(now=later) == Notice.objects.filter(status="pending").count()
+    assert (EXECUTE_TASK, [request.pk]) in published
+    sent = {pk for name, args in published if name == SEND_NOTICES_TASK for pk in args[0]}
+    assert set(waiting.values_list("pk", flat=True)) <= sent
 
 
 def test_a_decisions_queries_do_not_grow_with_the_approver_group(tenant, wipe_policy):
@@ -231,31 +211,36 @@ def test_a_decisions_queries_do_not_grow_with_the_approver_group(tenant, wipe_po
     tenant.approvers.auth_group.user_set.add(*(f.user(f"extra-{i}") for i in range(20)))
     request, with_twenty_two = approve_counting_queries()
     assert with_twenty_two == with_two
-    write_notices()
     released = Notice.objects.filter(request=request, kind=NotificationKind.NO_LONGER_NEEDED)
     assert released.count() == 21  # approver2 and the 20 new members
 
 
-def test_a_notice_whose_task_was_lost_is_published_again_and_sent_once(tenant, wipe_policy):
+def test_a_notice_whose_task_was_lost_is_published_again_and_sent_once(
+    tenant, wipe_policy, monkeypatch, django_capture_on_commit_callbacks
+):
     """The broker forgot the send tasks after they were published: the lease brings them back."""
+    from celery import current_app
+
     mail.outbox.clear()
-    request = request_wipe(tenant)
-    write_notices()
+    published = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append(args[0]))
+    with django_capture_on_commit_callbacks(execute=True):
+        request = request_wipe(tenant)
     pending = Notice.objects.filter(status=NoticeStatus.PENDING)
     ours = sorted(pending.filter(request=request).values_list("pk", flat=True))
     assert ours and all(n.lease_until > timezone.now() for n in pending.all())
-    sends = OutboxMessage.objects.filter(task=SEND_NOTICES_TASK)
-    sends.update(sent_at=timezone.now())  # published, then lost with the broker's memory
+    assert published == [ours]  # published, then lost with the broker's memory
 
     assert notices_recover() == 0  # within the lease, the tasks may still come
     later = timezone.now() + settings.MAA_NOTICE_LEASE + timedelta(seconds=1)
-    assert notices_recover(now=later) == pending.all().count()
-    assert notices_recover(now=later) == 0  # leased again: published once per lease
-    again = sends.filter(sent_at__isnull=True).get()
-    assert set(ours) <= set(again.args[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notices_recover(now=later) == pending.all().count()
+        assert notices_recover(now=later) == 0  # leased again: published once per lease
+    again = published[-1]
+    assert len(published) == 2 and set(ours) <= set(again)
 
-    send_notices.run(again.args[0])
-    send_notices.run(again.args[0])  # the lost task turns up after all: nothing twice
+    send_notices.run(again)
+    send_notices.run(again)  # the lost task turns up after all: nothing twice
     ours_sent = [m.to[0] for m in mail.outbox if f"Request #{request.pk}:" in m.subject]
     assert sorted(ours_sent) == sorted([tenant.approver.email, tenant.approver2.email])
     assert not pending.all().exists()
@@ -265,7 +250,6 @@ def test_a_notice_whose_task_was_lost_is_published_again_and_sent_once(tenant, w
 
 def test_a_notice_waiting_for_its_retry_is_left_to_it(tenant, wipe_policy):
     request_wipe(tenant)
-    write_notices()
     ids = list(Notice.objects.filter(status=NoticeStatus.PENDING).values_list("pk", flat=True))
     notices_lease(notice_ids=ids, seconds=600)  # what send_notices does before a retry
     within_retry = timezone.now() + settings.MAA_NOTICE_LEASE + timedelta(seconds=300)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from approvals.models import ApprovalRequest, ExecutionStatus, OutboxMessage
+from approvals.models import ApprovalRequest, ExecutionStatus
 from approvals.services import (
     executions_recover,
     operation_start,
@@ -40,17 +40,25 @@ def _runs(name: str = "one") -> int:
 
 
 @pytest.mark.django_db
-def test_a_stuck_queued_execution_is_queued_again(tenant):
+def test_a_stuck_queued_execution_is_queued_again(
+    tenant, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from celery import current_app
+
+    settings.MAA_EXECUTION_DRAINERS = 0
+    published = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append(args))
     request = _slow_request(tenant, 0)
-    request_complete(request_id=request.pk, actor=tenant.hazel)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_complete(request_id=request.pk, actor=tenant.hazel)
     assert executions_recover() == 0  # within its lease: not stuck
     later = timezone.now() + timedelta(minutes=5)
-    assert executions_recover(now=later) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert executions_recover(now=later) == 1
     request = ApprovalRequest.objects.get(pk=request.pk)
     assert request.execution_status == ExecutionStatus.QUEUED
     assert request.execution_lease_until > timezone.now()
-    queued = OutboxMessage.objects.filter(task="approvals.tasks.execute_request", args=[request.pk])
-    assert queued.count() == 2  # Complete's, and the recovery's
+    assert published == [[request.pk], [request.pk]]  # Complete's, and the recovery's
     assert AuditEvent.objects.filter(action="execution.recovered", request_id=request.pk).exists()
 
 

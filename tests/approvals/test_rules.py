@@ -259,7 +259,7 @@ def test_completion_refuses_a_tampered_payload(tenant, wipe_policy):
 def test_completion_queues_the_execution_only_after_commit(
     tenant, wipe_policy, django_capture_on_commit_callbacks, monkeypatch, settings, drainers, task
 ):
-    """Its own task, or with drainers (approvals.drainers) a drainer on the first slot."""
+    """Its own task, or with drainers (approvals.delivery) a drainer on the first slot."""
     from celery import current_app
 
     settings.MAA_EXECUTION_DRAINERS = drainers
