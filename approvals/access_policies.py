@@ -3,33 +3,25 @@ and delete is a request. The writes it runs are services (approvals.policy_servi
 the plug-in, as a domain's operations.py is."""
 
 from django.db import IntegrityError
-from django.urls import reverse
 
 from rbac.catalogue import Perm
 from rbac.models import SecurityGroup, User
 
 from .models import AccessPolicy, PolicyStatus
-from .operations import Change, Operation, OperationError, Target, registry
+from .operations import Change, ModelOperation, OperationError, registry
+from .operations.model import PERMISSION_OF_ACTION, VERBS
 from .policy_services import (
     policy_change_apply,
     policy_create_pending,
     policy_discard_pending,
-    policy_get,
     policy_state,
 )
 from .selectors import approver_setup_problems
 from .workload import ACCESS_POLICIES
 
-CODE = "maa.policy"
-VERBS = {"create": "Create", "update": "Edit", "delete": "Delete"}
-
 
 def policy_target_key(policy_id: int) -> str:
     return f"policy:{policy_id}"
-
-
-def _policy(payload: dict) -> AccessPolicy:
-    return policy_get(payload["object_id"])
 
 
 def _readable(state: dict) -> dict:
@@ -52,40 +44,33 @@ def _readable(state: dict) -> dict:
     }
 
 
-class AccessPolicyOperation(Operation):
-    code = CODE
-    label = "Access policy change"
+class AccessPolicyOperation(ModelOperation):
+    """ "policy.create", "policy.edit" and "policy.delete". A create's request names the
+    pending policy it made (prepare), so every request's target is a policy."""
+
+    prefix, noun = "policy", "access policy"
+    detail_url = "approvals:policy_detail"
+    verbs = {**VERBS, "create": "Create"}
     workload = ACCESS_POLICIES
     read_permission = Perm.MAA_APPROVE
     needs_maa_approval_permission = True
     always_protected = True
+    permissions = {
+        "create": Perm.MAA_POLICY_CREATE,
+        "update": Perm.MAA_POLICY_UPDATE,
+        "delete": Perm.MAA_POLICY_DELETE,
+    }
 
-    def start_permission(self, payload: dict) -> str:
-        return {
-            "create": Perm.MAA_POLICY_CREATE,
-            "update": Perm.MAA_POLICY_UPDATE,
-            "delete": Perm.MAA_POLICY_DELETE,
-        }[payload["action"]]
+    def objects(self):
+        return AccessPolicy.objects.all()
 
-    def title(self, payload: dict) -> str:
-        return f"{VERBS[payload['action']]} access policy"
-
-    def target(self, payload: dict) -> Target:
-        policy = _policy(payload)
-        return Target(
-            key=policy_target_key(policy.pk),
-            label=f"Access policy {policy.name}",
-            url=reverse("approvals:policy_detail", args=[policy.pk]),
-        )
-
-    def state(self, payload: dict) -> dict:
-        return policy_state(_policy(payload))
+    def object_state(self, policy) -> dict:
+        return policy_state(policy)
 
     def changes(self, payload: dict) -> list[Change]:
-        action = payload["action"]
-        before = {} if action == "create" else _readable(policy_state(_policy(payload)))
-        after = {} if action == "delete" else _readable(payload["state"])
-        rows = [Change("Change", after=self.title(payload))]
+        before = {} if self.action == "create" else _readable(self.state(payload))
+        after = {} if self.action == "delete" else _readable(payload["state"])
+        rows = [Change("Change", after=self.label)]
         for label in [
             "Name",
             "Description",
@@ -98,15 +83,12 @@ class AccessPolicyOperation(Operation):
         return rows
 
     def validate(self, payload: dict, actor) -> None:
-        action = payload.get("action")
-        if action not in ("create", "update", "delete"):
-            raise OperationError("Unknown change.")
-        policy = _policy(payload) if payload.get("object_id") else None
-        if action == "delete":
+        policy = self.get_object(payload) if "object_id" in payload else None
+        if self.action == "delete":
             if policy.status != PolicyStatus.ACTIVE:
                 raise OperationError("Only an active policy can be deleted.")
             return
-        if action == "update" and policy.status != PolicyStatus.ACTIVE:
+        if self.action == "edit" and policy.status != PolicyStatus.ACTIVE:
             raise OperationError("Only an active policy can be edited.")
         state = payload["state"]
         excluded = set(state.get("excluded_applications", []))
@@ -132,9 +114,21 @@ class AccessPolicyOperation(Operation):
         if problems:
             raise OperationError(" ".join(problems))
 
+    def execute(self, payload: dict, actor, origin: str) -> str:
+        return policy_change_apply(
+            policy_id=payload["object_id"],
+            action=PERMISSION_OF_ACTION[self.action],  # the audit's words: create, update, delete
+            state=payload.get("state"),
+            actor=actor,
+            origin=origin,
+        )
+
+
+@registry.register
+class AccessPolicyCreate(AccessPolicyOperation):
+    action = "create"
+
     def prepare(self, payload: dict, actor) -> dict:
-        if payload["action"] != "create":
-            return payload
         try:
             policy = policy_create_pending(actor=actor, state=payload["state"])
         except IntegrityError:
@@ -144,18 +138,15 @@ class AccessPolicyOperation(Operation):
             raise
         return {**payload, "object_id": policy.pk}
 
-    def execute(self, payload: dict, actor, origin: str) -> str:
-        return policy_change_apply(
-            policy_id=payload["object_id"],
-            action=payload["action"],
-            state=payload.get("state"),
-            actor=actor,
-            origin=origin,
-        )
-
     def closed_without_completion(self, payload: dict) -> None:
-        if payload["action"] == "create":
-            policy_discard_pending(policy_id=payload["object_id"])
+        policy_discard_pending(policy_id=payload["object_id"])
 
 
-registry.register(AccessPolicyOperation())
+@registry.register
+class AccessPolicyEdit(AccessPolicyOperation):
+    action = "edit"
+
+
+@registry.register
+class AccessPolicyDelete(AccessPolicyOperation):
+    action = "delete"

@@ -413,11 +413,10 @@ def complete_post(conn: http.client.HTTPConnection, pk: int, cookie: str, token:
     return response.status
 
 
-def complete_latency(hazel, cookie: str, token: str) -> str:
+def complete_latency(hazel, cookie: str, token: str, fresh: list) -> str:
     """Completes one at a time, at LATENCY_RATE a second, with the workers running: the time
     from each Complete to its execution's success, read from their two audit events (written
     in each transaction, so no poll adds load)."""
-    fresh = fresh_devices(LATENCY_COMPLETES)
     created = requests_create(
         [{"device": d, "requestor": hazel, "status": "approved"} for d in fresh]
     )
@@ -483,7 +482,12 @@ def worker_burst() -> list[str]:
 
         hazel = User.objects.get(username="hazel")
         # Devices with no action and no open request: each gets one approved wipe to Complete.
-        fresh = fresh_devices(BURST)
+        fresh = fresh_devices(BURST + LATENCY_COMPLETES)
+        if len(fresh) < BURST + LATENCY_COMPLETES:
+            raise RuntimeError(
+                f"Only {len(fresh):,} devices are free for the burst: raise BENCH_N."
+            )
+        fresh, for_latency = fresh[LATENCY_COMPLETES:], fresh[:LATENCY_COMPLETES]
         created = requests_create(
             [{"device": d, "requestor": hazel, "status": "approved"} for d in fresh]
         )
@@ -545,7 +549,7 @@ def worker_burst() -> list[str]:
             "before the workers resumed)",
             f"End to end, first POST to last execution: {end_to_end:,.0f}/s; "
             f"{done:,} of {len(ids):,} succeeded, {twice} ran twice",
-            complete_latency(hazel, cookie, token),
+            complete_latency(hazel, cookie, token, for_latency),
         ]
     finally:
         # Warm shutdown waits for the tasks in hand; a worker still busy after a minute is

@@ -10,8 +10,6 @@ from rbac.selectors import assignment_list, group_list, role_list, user_has_perm
 from utilities.api.errors import ApiError
 from utilities.api.routes import router
 
-from .operations import ASSIGNMENT_OP, ROLE_OP
-
 
 class _ReadGuarded(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Readable with `read_permission`; subclasses give the rows in `rows()`."""
@@ -76,7 +74,7 @@ class RoleViewSet(_ReadGuarded):
     def rows(self):
         return role_list()
 
-    def _payload(self, action: str, role=None) -> dict:
+    def _payload(self, role=None) -> dict:
         if role is not None and role.is_builtin:
             raise ApiError(403, "Forbidden", f"{role.name} is a built-in role: duplicate it.")
         current = {}
@@ -85,28 +83,23 @@ class RoleViewSet(_ReadGuarded):
         serializer = RoleSerializer(data={**current, **self.request.data})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        return {
-            "action": action,
-            "object_id": role.pk if role else None,
-            "name": data["name"],
-            "description": data["description"],
-            "permissions": data["permissions"],
-        }
+        state = {key: data[key] for key in ("name", "description", "permissions")}
+        return {"object_id": role.pk, "state": state} if role else {"state": state}
 
     @extend_schema(request=RoleSerializer, responses=dict)
     def create(self, request):
-        return self.protected(ROLE_OP, self._payload("create"))
+        return self.protected("role.create", self._payload())
 
     @extend_schema(request=RoleSerializer, responses=dict)
     def partial_update(self, request, pk=None):
-        return self.protected(ROLE_OP, self._payload("update", self.get_object()))
+        return self.protected("role.edit", self._payload(self.get_object()))
 
     @extend_schema(request=None, responses=dict)
     def destroy(self, request, pk=None):
         role = self.get_object()
         if role.is_builtin:
             raise ApiError(403, "Forbidden", f"{role.name} is a built-in role.")
-        return self.protected(ROLE_OP, {"action": "delete", "object_id": role.pk})
+        return self.protected("role.delete", {"object_id": role.pk})
 
 
 def _ids(many) -> list[int]:
@@ -146,7 +139,7 @@ class AssignmentViewSet(_ReadGuarded):
     def rows(self):
         return assignment_list()
 
-    def _payload(self, action: str, assignment=None) -> dict:
+    def _payload(self, assignment=None) -> dict:
         current = AssignmentSerializer(assignment).data if assignment is not None else {}
         serializer = AssignmentSerializer(data={**current, **self.request.data})
         serializer.is_valid(raise_exception=True)
@@ -155,25 +148,19 @@ class AssignmentViewSet(_ReadGuarded):
             state[field] = sorted(set(state[field]))
         if state["scope_all_devices"]:
             state["scope_groups"] = []
-        return {
-            "action": action,
-            "object_id": assignment.pk if assignment else None,
-            "state": state,
-        }
+        return {"object_id": assignment.pk, "state": state} if assignment else {"state": state}
 
     @extend_schema(request=AssignmentSerializer, responses=dict)
     def create(self, request):
-        return self.protected(ASSIGNMENT_OP, self._payload("create"))
+        return self.protected("assignment.create", self._payload())
 
     @extend_schema(request=AssignmentSerializer, responses=dict)
     def partial_update(self, request, pk=None):
-        return self.protected(ASSIGNMENT_OP, self._payload("update", self.get_object()))
+        return self.protected("assignment.edit", self._payload(self.get_object()))
 
     @extend_schema(request=None, responses=dict)
     def destroy(self, request, pk=None):
-        return self.protected(
-            ASSIGNMENT_OP, {"action": "delete", "object_id": self.get_object().pk}
-        )
+        return self.protected("assignment.delete", {"object_id": self.get_object().pk})
 
 
 router.register("groups", GroupViewSet, basename="group")

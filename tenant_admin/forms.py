@@ -42,15 +42,12 @@ class RoleForm(JustificationMixin):
             "permissions": list(role.permissions.all()),
         }
 
-    def payload(self, action: str, **extra) -> dict:
+    def state(self) -> dict:
         data = self.cleaned_data
         return {
-            "action": action,
-            "object_id": self.instance.pk if self.instance else None,
             "name": data["name"],
             "description": data["description"],
             "permissions": sorted(p.code for p in data["permissions"]),
-            **extra,
         }
 
 

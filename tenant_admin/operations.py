@@ -1,12 +1,12 @@
 """The RBAC domain's protected operations: role definitions and role assignments.
 
 Both belong to Intune's "Role-based access control" workload; every change passes the safety
-rails (a change may not leave an active access policy unable to approve).
+rails (a change may not leave an active access policy unable to approve). Each is a
+ModelOperation: "role.create", "role.edit", "role.delete" and the same for "assignment", with
+the engine's payload convention ({"object_id": id, "state": {...}}).
 """
 
-from django.urls import reverse
-
-from approvals.operations import Change, Operation, OperationError, Target, registry
+from approvals.operations import Change, ModelOperation, registry
 from approvals.rails import rails_dry_run, rails_guard
 from rbac.catalogue import Perm
 from rbac.models import Role, RoleAssignment, ScopeTag, SecurityGroup
@@ -24,133 +24,92 @@ from rbac.services import (
 
 from .workload import RBAC
 
-ROLE_OP = "rbac.role"
-ASSIGNMENT_OP = "rbac.assignment"
-VERBS = {"create": "Create", "update": "Edit", "delete": "Delete"}
 
-
-class RbacChangeOperation(Operation):
-    """Payload: {"action": "create"|"update"|"delete", "object_id": id or None, ...}."""
+class RbacOperation(ModelOperation):
+    """A change checked by the rails twice: dry-run when it is filed, for real when it runs."""
 
     workload = RBAC
-    noun = ""
-
-    def title(self, payload: dict) -> str:
-        return f"{VERBS[payload['action']]} {self.noun}"
-
-    def apply(self, payload: dict, actor, origin: str) -> str:
-        raise NotImplementedError
+    read_permission = Perm.ROLES_READ
+    refusals = (RbacError,)
 
     def validate(self, payload: dict, actor) -> None:
-        if payload.get("action") not in ("create", "update", "delete"):
-            raise OperationError("Unknown change.")
-        try:
-            with rails_dry_run():
-                self.apply(payload, actor, origin="check")
-        except RbacError as exc:
-            raise OperationError(str(exc)) from exc
+        super().validate(payload, actor)
+        with rails_dry_run(), self.refused():
+            self.apply(payload, actor)
 
     def execute(self, payload: dict, actor, origin: str) -> str:
-        try:
-            with rails_guard():
-                return self.apply(payload, actor, origin)
-        except RbacError as exc:
-            raise OperationError(str(exc)) from exc
+        with rails_guard():
+            return super().execute(payload, actor, origin)
+
+    def before_after(self, payload: dict) -> tuple[dict, dict]:
+        before = self.object_state(self.get_object(payload)) if self.action != "create" else {}
+        after = payload["state"] if self.action != "delete" else {}
+        return before, after
 
 
 def permission_lines(codes) -> str:
     return ", ".join(sorted(codes)) or "none"
 
 
-def _role(payload: dict) -> Role:
-    try:
-        return Role.objects.get(pk=payload["object_id"])
-    except Role.DoesNotExist:
-        raise OperationError("The role no longer exists.") from None
+class RoleOperation(RbacOperation):
+    prefix, noun = "role", "role"
+    detail_url = "tenant_admin:role_detail"
+    permissions = {
+        "create": Perm.ROLES_CREATE,
+        "update": Perm.ROLES_UPDATE,
+        "delete": Perm.ROLES_DELETE,
+    }
 
+    def objects(self):
+        return Role.objects.all()
 
-class RoleDefinitionOperation(RbacChangeOperation):
-    code = ROLE_OP
-    label = "Role definition change"
-    noun = "role"
-    read_permission = Perm.ROLES_READ
-
-    def start_permission(self, payload: dict) -> str:
-        return {
-            "create": Perm.ROLES_CREATE,
-            "update": Perm.ROLES_UPDATE,
-            "delete": Perm.ROLES_DELETE,
-        }[payload["action"]]
-
-    def target(self, payload: dict) -> Target:
-        if payload["action"] == "create":
-            return Target(
-                key=f"role:new:{payload['name'].lower()}", label=f"New role {payload['name']}"
-            )
-        role = _role(payload)
-        return Target(
-            key=f"role:{role.pk}",
-            label=role.name,
-            url=reverse("tenant_admin:role_detail", args=[role.pk]),
-        )
-
-    def state(self, payload: dict) -> dict:
-        if payload["action"] == "create":
-            return {"name_taken": Role.objects.filter(name=payload["name"]).exists()}
-        return role_state(_role(payload))
+    def object_state(self, role) -> dict:
+        return role_state(role)
 
     def changes(self, payload: dict) -> list[Change]:
-        action = payload["action"]
-        before = role_state(_role(payload)) if action != "create" else {}
-        after = {} if action == "delete" else payload
+        before, after = self.before_after(payload)
         added = set(after.get("permissions", [])) - set(before.get("permissions", []))
         removed = set(before.get("permissions", [])) - set(after.get("permissions", []))
         return [
-            Change("Change", after=self.title(payload)),
+            Change("Change", after=self.label),
             Change("Name", before.get("name", ""), after.get("name", "")),
             Change("Description", before.get("description", ""), after.get("description", "")),
             Change(
                 "Permissions",
                 permission_lines(before.get("permissions", [])),
-                permission_lines(after.get("permissions", [])) if action != "delete" else "",
+                permission_lines(after.get("permissions", [])) if after else "",
             ),
             Change("Permissions added", after=permission_lines(added)),
             Change("Permissions removed", after=permission_lines(removed)),
         ]
 
-    def apply(self, payload: dict, actor, origin: str) -> str:
-        action = payload["action"]
-        if action == "create":
-            role = role_create(
-                actor=actor,
-                name=payload["name"],
-                description=payload.get("description", ""),
-                permissions=payload["permissions"],
-                duplicated_from_id=payload.get("duplicated_from_id"),
-            )
-            return f"Role {role.name} created"
-        if action == "update":
-            role = role_update(
-                actor=actor,
-                role_id=payload["object_id"],
-                name=payload["name"],
-                description=payload.get("description", ""),
-                permissions=payload["permissions"],
-            )
-            return f"Role {role.name} updated"
-        name = _role(payload).name
+
+@registry.register
+class RoleCreate(RoleOperation):
+    action = "create"
+
+    def apply(self, payload: dict, actor) -> str:
+        role = role_create(actor=actor, **payload["state"])
+        return f"Role {role.name} created"
+
+
+@registry.register
+class RoleEdit(RoleOperation):
+    action = "edit"
+
+    def apply(self, payload: dict, actor) -> str:
+        role = role_update(actor=actor, role_id=payload["object_id"], **payload["state"])
+        return f"Role {role.name} updated"
+
+
+@registry.register
+class RoleDelete(RoleOperation):
+    action = "delete"
+
+    def apply(self, payload: dict, actor) -> str:
+        name = self.get_object(payload).name
         role_delete(actor=actor, role_id=payload["object_id"])
         return f"Role {name} deleted"
-
-
-registry.register(RoleDefinitionOperation)
-
-
-def _assignment(payload: dict) -> RoleAssignment:
-    try:
-        return RoleAssignment.objects.get(pk=payload["object_id"])
-    except RoleAssignment.DoesNotExist:
-        raise OperationError("The role assignment no longer exists.") from None
 
 
 def _names(model, ids) -> str:
@@ -174,56 +133,51 @@ def _readable(state: dict) -> dict:
     }
 
 
-class RoleAssignmentOperation(RbacChangeOperation):
-    code = ASSIGNMENT_OP
-    label = "Role assignment change"
-    noun = "role assignment"
-    read_permission = Perm.ROLES_READ
+class AssignmentOperation(RbacOperation):
+    prefix, noun = "assignment", "role assignment"
+    detail_url = "tenant_admin:assignment_detail"
+    permissions = dict.fromkeys(("create", "update", "delete"), Perm.ROLES_ASSIGN)
 
-    def start_permission(self, payload: dict) -> str:
-        return Perm.ROLES_ASSIGN
+    def objects(self):
+        return RoleAssignment.objects.all()
 
-    def target(self, payload: dict) -> Target:
-        if payload["action"] == "create":
-            name = payload["state"]["name"]
-            return Target(key=f"assignment:new:{name.lower()}", label=f"New assignment {name}")
-        assignment = _assignment(payload)
-        return Target(
-            key=f"assignment:{assignment.pk}",
-            label=assignment.name,
-            url=reverse("tenant_admin:assignment_detail", args=[assignment.pk]),
-        )
-
-    def state(self, payload: dict) -> dict:
-        if payload["action"] == "create":
-            return {
-                "name_taken": RoleAssignment.objects.filter(name=payload["state"]["name"]).exists()
-            }
-        return assignment_state(_assignment(payload))
+    def object_state(self, assignment) -> dict:
+        return assignment_state(assignment)
 
     def changes(self, payload: dict) -> list[Change]:
-        action = payload["action"]
-        before = _readable(assignment_state(_assignment(payload)) if action != "create" else {})
-        after = _readable(payload.get("state") if action != "delete" else {})
-        rows = [Change("Change", after=self.title(payload))]
-        for label in before.keys() | after.keys():
-            rows.append(Change(label, before.get(label, ""), after.get(label, "")))
-        order = ["Change", "Name", "Role", "Members (groups)", "Scope (Groups)", "Scope (Tags)"]
-        return sorted(rows, key=lambda c: order.index(c.label))
+        before, after = (_readable(state) for state in self.before_after(payload))
+        rows = [Change("Change", after=self.label)]
+        for label in ["Name", "Role", "Members (groups)", "Scope (Groups)", "Scope (Tags)"]:
+            if label in before or label in after:
+                rows.append(Change(label, before.get(label, ""), after.get(label, "")))
+        return rows
 
-    def apply(self, payload: dict, actor, origin: str) -> str:
-        action = payload["action"]
-        if action == "create":
-            assignment = assignment_create(actor=actor, state=payload["state"])
-            return f"Role assignment {assignment.name} created"
-        if action == "update":
-            assignment = assignment_update(
-                actor=actor, assignment_id=payload["object_id"], state=payload["state"]
-            )
-            return f"Role assignment {assignment.name} updated"
-        name = _assignment(payload).name
+
+@registry.register
+class AssignmentCreate(AssignmentOperation):
+    action = "create"
+
+    def apply(self, payload: dict, actor) -> str:
+        assignment = assignment_create(actor=actor, state=payload["state"])
+        return f"Role assignment {assignment.name} created"
+
+
+@registry.register
+class AssignmentEdit(AssignmentOperation):
+    action = "edit"
+
+    def apply(self, payload: dict, actor) -> str:
+        assignment = assignment_update(
+            actor=actor, assignment_id=payload["object_id"], state=payload["state"]
+        )
+        return f"Role assignment {assignment.name} updated"
+
+
+@registry.register
+class AssignmentDelete(AssignmentOperation):
+    action = "delete"
+
+    def apply(self, payload: dict, actor) -> str:
+        name = self.get_object(payload).name
         assignment_delete(actor=actor, assignment_id=payload["object_id"])
         return f"Role assignment {name} deleted"
-
-
-registry.register(RoleAssignmentOperation)

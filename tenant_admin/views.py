@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from approvals.operations import OperationError, change_payload
+from approvals.operations import OperationError
 from approvals.rails import rails_guard
 from approvals.views.starting import StartOperationView
 from rbac.catalogue import Perm
@@ -13,7 +13,6 @@ from rbac.selectors import assignment_list, group_list, role_list, user_has_perm
 from rbac.services import RbacError, group_create, group_update
 
 from .forms import AssignmentForm, GroupForm, RoleForm
-from .operations import ASSIGNMENT_OP, ROLE_OP
 
 
 @permission_required(Perm.ORGANIZATION_READ)
@@ -115,7 +114,7 @@ def _custom_role(pk: int, verb: str) -> Role:
 
 class RoleCreateView(StartOperationView):
     permission = Perm.ROLES_CREATE
-    operation_code = ROLE_OP
+    operation_code = "role.create"
     form_class = RoleForm
     title = "New custom role"
 
@@ -123,7 +122,7 @@ class RoleCreateView(StartOperationView):
         return {"instance": None}
 
     def get_payload(self, form) -> dict:
-        return form.payload("create")
+        return {"state": form.state()}
 
     def get_success_url(self) -> str:
         return reverse("tenant_admin:roles")
@@ -137,7 +136,7 @@ class RoleDuplicateView(RoleCreateView):
         return RoleForm.initial_for(self.object, name=f"{self.object.name} (copy)")
 
     def get_payload(self, form) -> dict:
-        return form.payload("create", duplicated_from_id=self.object.pk)
+        return {"state": {**form.state(), "duplicated_from_id": self.object.pk}}
 
     def get_context(self) -> dict:
         return {"title": f"Duplicate {self.object.name}"}
@@ -145,6 +144,7 @@ class RoleDuplicateView(RoleCreateView):
 
 class RoleEditView(RoleCreateView):
     permission = Perm.ROLES_UPDATE
+    operation_code = "role.edit"
 
     def get_object(self):
         return _custom_role(self.kwargs["pk"], "edited")
@@ -156,7 +156,7 @@ class RoleEditView(RoleCreateView):
         return RoleForm.initial_for(self.object)
 
     def get_payload(self, form) -> dict:
-        return form.payload("update")
+        return {"object_id": self.object.pk, "state": form.state()}
 
     def get_context(self) -> dict:
         return {"title": f"Edit role {self.object.name}"}
@@ -169,7 +169,7 @@ class DeleteView(StartOperationView):
     danger = True
 
     def get_payload(self, form) -> dict:
-        return {"action": "delete", "object_id": self.object.pk}
+        return {"object_id": self.object.pk}
 
     def get_context(self) -> dict:
         return {"title": f"Delete {self.object}", "intro": f"{self.object} will be deleted."}
@@ -177,7 +177,7 @@ class DeleteView(StartOperationView):
 
 class RoleDeleteView(DeleteView):
     permission = Perm.ROLES_DELETE
-    operation_code = ROLE_OP
+    operation_code = "role.delete"
 
     def get_object(self):
         return _custom_role(self.kwargs["pk"], "deleted")
@@ -206,8 +206,10 @@ def assignment_detail(request, pk):
 
 class AssignmentEditView(StartOperationView):
     permission = Perm.ROLES_ASSIGN
-    operation_code = ASSIGNMENT_OP
     form_class = AssignmentForm
+
+    def get_operation_code(self) -> str:
+        return "assignment.edit" if self.object else "assignment.create"
 
     def get_object(self):
         pk = self.kwargs.get("pk")
@@ -217,7 +219,9 @@ class AssignmentEditView(StartOperationView):
         return AssignmentForm.initial_for(self.object) if self.object else None
 
     def get_payload(self, form) -> dict:
-        return change_payload(self.object, form.state())
+        if self.object is None:
+            return {"state": form.state()}
+        return {"object_id": self.object.pk, "state": form.state()}
 
     def get_success_url(self) -> str:
         return reverse("tenant_admin:assignments")
@@ -229,7 +233,7 @@ class AssignmentEditView(StartOperationView):
 
 class AssignmentDeleteView(DeleteView):
     permission = Perm.ROLES_ASSIGN
-    operation_code = ASSIGNMENT_OP
+    operation_code = "assignment.delete"
 
     def get_object(self):
         return get_object_or_404(RoleAssignment, pk=self.kwargs["pk"])

@@ -78,8 +78,8 @@ def submit_policy(actor, state: dict, justification: str = "Protect a dangerous 
     """File the request that creates an access policy; returns the request."""
     return operation_start(
         actor=actor,
-        operation_code="maa.policy",
-        payload={"action": "create", "object_id": None, "state": state},
+        operation_code="policy.create",
+        payload={"state": state},
         justification=justification,
     ).request
 

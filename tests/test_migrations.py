@@ -112,8 +112,9 @@ def test_previous_main_database_upgrades_keeping_audit_chain_policies_and_grants
 
 
 def test_requests_filed_before_the_shared_payload_shape_keep_working():
-    """Open category, script and remediation requests of the previous main take the shared
-    payload shape and keys; their digests still match, so they can still be completed."""
+    """Open category, script, remediation, role and role-assignment requests of the previous
+    main take the shared payload shape, codes and keys; their digests still match, so they can
+    still be completed."""
     from utilities.digests import digest
 
     old = _migrate(
@@ -155,6 +156,30 @@ def test_requests_filed_before_the_shared_payload_shape_keep_working():
         payload_digest=digest({"category_id": 4, "state": {"name": "Kiosks"}}),
         **common,
     )
+    role = {"action": "update", "object_id": 5, "name": "Ops", "description": "", "permissions": []}
+    role_edit = OldRequest.objects.create(
+        operation_type="rbac.role",
+        target_key="role:5",
+        payload=role,
+        payload_digest=digest(role),
+        **common,
+    )
+    retire = {"action": "delete", "object_id": 9}
+    policy_delete = OldRequest.objects.create(
+        operation_type="maa.policy",
+        target_key="policy:9",
+        payload=retire,
+        payload_digest=digest(retire),
+        **common,
+    )
+    unassign = {"action": "delete", "object_id": 6}
+    assignment_delete = OldRequest.objects.create(
+        operation_type="rbac.assignment",
+        target_key="assignment:6",
+        payload=unassign,
+        payload_digest=digest(unassign),
+        **common,
+    )
 
     executor = MigrationExecutor(connection)
     _migrate(executor.loader.graph.leaf_nodes())
@@ -168,6 +193,24 @@ def test_requests_filed_before_the_shared_payload_shape_keep_working():
     assert assigned.payload == {"object_id": 7, "groups": {"include": [1, 2], "exclude": [3]}}
     assert assigned.target_key == "remediation:7"
     assert assigned.payload_digest == digest(assigned.payload)
+    role_edit = ApprovalRequest.objects.get(pk=role_edit.pk)
+    assert role_edit.operation_type == "role.edit"
+    assert role_edit.payload == {
+        "object_id": 5,
+        "state": {"name": "Ops", "description": "", "permissions": []},
+    }
+    assert role_edit.payload_digest == digest(role_edit.payload)
+    assignment_delete = ApprovalRequest.objects.get(pk=assignment_delete.pk)
+    assert (assignment_delete.operation_type, assignment_delete.payload) == (
+        "assignment.delete",
+        {"object_id": 6},
+    )
+    policy_delete = ApprovalRequest.objects.get(pk=policy_delete.pk)
+    assert (policy_delete.operation_type, policy_delete.payload) == (
+        "policy.delete",
+        {"object_id": 9},
+    )
+    assert policy_delete.payload_digest == digest(policy_delete.payload)
     tampered = ApprovalRequest.objects.get(pk=tampered.pk)
     assert (tampered.payload, tampered.target_key) == ({"object_id": 8}, "script:8")
     assert tampered.payload_digest == "not the digest of the payload"

@@ -150,7 +150,7 @@ def test_the_demo_broker_keeps_its_runtime_files_under_the_data_directory(tmp_pa
 
 def test_drainers_need_the_shared_cache_of_redis(tmp_path):
     """Drainer slots live in the cache: the demo's is per process, so it publishes a task per
-    Complete (approvals.drainers)."""
+    Complete (approvals.delivery)."""
 
     def drainers(redis_url: str) -> str:
         return subprocess.run(

@@ -12,7 +12,6 @@ from utilities.api.errors import ApiError
 from utilities.api.fields import EnumField
 from utilities.api.routes import router
 
-from ..access_policies import CODE as POLICY_CODE
 from ..models import AccessPolicy, ApprovalRequest, Decision
 from ..policy_services import exclusions_state
 from ..selectors import policy_list, request_visible_to, requests_of, requests_received_by
@@ -201,7 +200,7 @@ class AccessPolicyViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Retrie
             raise ApiError(403, "Forbidden", "You need the permission Read access policy.")
         return policy_list().prefetch_related("excluded_applications")
 
-    def _write(self, action_name: str, policy=None, partial=False):
+    def _write(self, code: str, policy=None):
         current = {}
         if policy is not None:
             current = {
@@ -216,25 +215,23 @@ class AccessPolicyViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Retrie
             }
         serializer = AccessPolicyWriteSerializer(data={**current, **self.request.data})
         serializer.is_valid(raise_exception=True)
-        payload = {
-            "action": action_name,
-            "object_id": policy.pk if policy else None,
-            "state": serializer.state(),
-        }
-        return self.protected(POLICY_CODE, payload)
+        payload = {"state": serializer.state()}
+        if policy is not None:
+            payload["object_id"] = policy.pk
+        return self.protected(code, payload)
 
     @extend_schema(request=AccessPolicyWriteSerializer, responses=dict)
     def create(self, request):
-        return self._write("create")
+        return self._write("policy.create")
 
     @extend_schema(request=AccessPolicyWriteSerializer, responses=dict)
     def partial_update(self, request, pk=None):
-        return self._write("update", self.get_object())
+        return self._write("policy.edit", self.get_object())
 
     @extend_schema(request=None, responses=dict)
     def destroy(self, request, pk=None):
         policy = self.get_object()
-        return self.protected(POLICY_CODE, {"action": "delete", "object_id": policy.pk})
+        return self.protected("policy.delete", {"object_id": policy.pk})
 
 
 router.register("operationApprovalRequests", ApprovalRequestViewSet, basename="approval-request")

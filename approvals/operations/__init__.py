@@ -11,7 +11,6 @@ from .base import (
     OperationError,
     Step,
     Target,
-    change_payload,
     read_once,
     reads_shared,
 )
@@ -25,7 +24,6 @@ __all__ = [
     "OperationError",
     "Step",
     "Target",
-    "change_payload",
     "read_once",
     "reads_shared",
     "registry",

@@ -67,15 +67,6 @@ def read_once(key, read):
     return shared[key]
 
 
-def change_payload(obj, state: dict) -> dict:
-    """The payload of a create (no object yet) or an update of `obj` to `state`."""
-    return {
-        "action": "update" if obj else "create",
-        "object_id": obj.pk if obj else None,
-        "state": state,
-    }
-
-
 class Operation:
     code: str = ""
     label: str = ""

@@ -40,10 +40,11 @@ class ModelOperation(Operation):
     detail_url = ""  # a URL name taking the object's pk, or "" (target_url may say otherwise)
     permissions: dict[str, str] = {}
     refusals: tuple[type[Exception], ...] = ()
+    verbs = VERBS  # the words of the domain's own pages ("Create access policy")
 
     def __init__(self):
         self.code = f"{self.prefix}.{self.action}"
-        self.label = f"{VERBS[self.action]} {self.noun}"
+        self.label = f"{self.verbs[self.action]} {self.noun}"
 
     def objects(self) -> QuerySet:
         raise NotImplementedError
@@ -72,7 +73,8 @@ class ModelOperation(Operation):
             raise OperationError(f"The {self.noun} no longer exists.") from None
 
     def target(self, payload: dict) -> Target:
-        if self.action == "create":
+        # A create names no object, unless its prepare() made one (a pending access policy).
+        if "object_id" not in payload:
             name = payload["state"]["name"]
             return Target(key=f"{self.prefix}:new:{name.lower()}", label=f"New {self.noun} {name}")
         obj = self.get_object(payload)
@@ -83,7 +85,7 @@ class ModelOperation(Operation):
         )
 
     def state(self, payload: dict) -> dict:
-        if self.action == "create":
+        if "object_id" not in payload:
             # Two requests may create the same name; the second Complete finds it taken.
             name = payload["state"]["name"]
             return {"name_taken": self.objects().filter(name__iexact=name).exists()}

@@ -5,11 +5,9 @@ from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 
-from ..access_policies import CODE as POLICY_OP
 from ..access_policies import policy_target_key
 from ..forms import AccessPolicyForm, JustificationForm
 from ..models import AccessPolicy, PolicyStatus
-from ..operations import change_payload
 from ..selectors import policies_health, policy_list, policy_problems, requests_for_target
 from .starting import StartOperationView
 
@@ -52,7 +50,6 @@ def policy_detail(request, pk):
 class PolicyChangeView(StartOperationView):
     """Create, edit or delete an access policy: always a request (policies protect themselves)."""
 
-    operation_code = POLICY_OP
     form_class = AccessPolicyForm
     submit = "Submit for approval"
 
@@ -62,6 +59,7 @@ class PolicyChangeView(StartOperationView):
 
 class PolicyCreateView(PolicyChangeView):
     permission = Perm.MAA_POLICY_CREATE
+    operation_code = "policy.create"
     title = "Create access policy"
     intro = (
         "Access policies protect themselves: this change is a request that another "
@@ -70,11 +68,14 @@ class PolicyCreateView(PolicyChangeView):
     )
 
     def get_payload(self, form) -> dict:
-        return change_payload(self.object, form.state())
+        if self.object is None:
+            return {"state": form.state()}
+        return {"object_id": self.object.pk, "state": form.state()}
 
 
 class PolicyEditView(PolicyCreateView):
     permission = Perm.MAA_POLICY_UPDATE
+    operation_code = "policy.edit"
 
     def get_object(self):
         return get_object_or_404(AccessPolicy, pk=self.kwargs["pk"])
@@ -88,6 +89,7 @@ class PolicyEditView(PolicyCreateView):
 
 class PolicyDeleteView(PolicyChangeView):
     permission = Perm.MAA_POLICY_DELETE
+    operation_code = "policy.delete"
     form_class = JustificationForm
     danger = True
     intro = (
@@ -99,7 +101,7 @@ class PolicyDeleteView(PolicyChangeView):
         return get_object_or_404(AccessPolicy, pk=self.kwargs["pk"])
 
     def get_payload(self, form) -> dict:
-        return {"action": "delete", "object_id": self.object.pk}
+        return {"object_id": self.object.pk}
 
     def get_cancel_url(self) -> str:
         return reverse("approvals:policy_detail", args=[self.object.pk])

@@ -83,7 +83,7 @@ def test_the_policy_form_offers_exclusions_and_files_them_for_approval(client, t
             "justification": "Patch bot cannot change yet",
         },
     )
-    request = ApprovalRequest.objects.filter(operation_type="maa.policy").latest("pk")
+    request = ApprovalRequest.objects.filter(operation_type="policy.edit").latest("pk")
     assert request.payload["state"]["excluded_applications"] == [bot.pk]
     assert not policy.excluded_applications.exists()
 

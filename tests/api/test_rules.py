@@ -342,7 +342,7 @@ def test_adding_an_exclusion_is_a_protected_change_of_the_policy(api_tenant):
         (
             "/api/v1/roleDefinitions",
             {"name": "Custom", "permissions": ["managed_devices.read"]},
-            "rbac.role",
+            "role.create",
         ),
     ],
 )

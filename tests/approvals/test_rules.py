@@ -220,8 +220,8 @@ def test_completion_refuses_when_the_policy_was_deleted(tenant, wipe_policy):
     request_approve(request_id=request.pk, approver=tenant.approver)
     deletion = operation_start(
         actor=tenant.policy_admin,
-        operation_code="maa.policy",
-        payload={"action": "delete", "object_id": wipe_policy.pk},
+        operation_code="policy.delete",
+        payload={"object_id": wipe_policy.pk},
         justification="No longer needed",
     ).request
     request_approve(request_id=deletion.pk, approver=tenant.approver2)
@@ -385,13 +385,10 @@ def test_safety_rails_refuse_each_trap(tenant, trap, expected):
 def _update_role(actor, role, permissions, justification: str = ""):
     return operation_start(
         actor=actor,
-        operation_code="rbac.role",
+        operation_code="role.edit",
         payload={
-            "action": "update",
             "object_id": role.pk,
-            "name": role.name,
-            "description": "",
-            "permissions": permissions,
+            "state": {"name": role.name, "description": "", "permissions": permissions},
         },
         justification=justification,
     )
@@ -409,8 +406,8 @@ def test_removing_the_approver_groups_assignment_is_refused(tenant, wipe_policy)
     with pytest.raises(OperationError, match="unable to approve"):
         operation_start(
             actor=tenant.policy_admin,
-            operation_code="rbac.assignment",
-            payload={"action": "delete", "object_id": assignment.pk},
+            operation_code="assignment.delete",
+            payload={"object_id": assignment.pk},
         )
     assert type(assignment).objects.filter(pk=assignment.pk).exists()
 
@@ -443,8 +440,8 @@ def test_a_protected_role_change_waits_and_shows_before_and_after(tenant):
 def _update_policy(tenant, policy, state: dict, justification: str):
     return operation_start(
         actor=tenant.policy_admin,
-        operation_code="maa.policy",
-        payload={"action": "update", "object_id": policy.pk, "state": state},
+        operation_code="policy.edit",
+        payload={"object_id": policy.pk, "state": state},
         justification=justification,
     ).request
 

@@ -37,10 +37,14 @@ def test_the_registry_lists_every_script_remediation_and_category_operation():
         "device.wipe",
         "device.retire",
         "device.delete",
-        "rbac.role",
-        "rbac.assignment",
+        "role.create",
+        "role.edit",
+        "role.delete",
+        "assignment.create",
+        "assignment.edit",
+        "assignment.delete",
     } <= codes
-    assert "maa.policy" in codes
+    assert {"policy.create", "policy.edit", "policy.delete"} <= codes
 
 
 def test_a_scripts_policy_covers_create_edit_delete_and_assign(st, scripts_policy):

@@ -40,8 +40,8 @@ def test_policy_requests_say_create_or_delete(person):
     policy = activate_policy(tenant, "device.wipe")
     operation_start(
         actor=tenant.policy_admin,
-        operation_code="maa.policy",
-        payload={"action": "delete", "object_id": policy.pk},
+        operation_code="policy.delete",
+        payload={"object_id": policy.pk},
         justification="No longer needed",
     )
     submit_policy(tenant.policy_admin, policy_state("device.retire", [tenant.approvers]))

@@ -56,7 +56,7 @@ def test_a_protected_role_form_asks_for_a_justification_and_files_a_request(clie
     missing = client.post(url, {"name": "New role", "description": ""})
     assert "This field is required" in missing.content.decode()
     response = client.post(url, {"name": "New role", "description": "", "justification": "Need it"})
-    request = ApprovalRequest.objects.get(operation_type="rbac.role")
+    request = ApprovalRequest.objects.get(operation_type="role.create")
     assert response.url == reverse("approvals:request_detail", args=[request.pk])
     assert not Role.objects.filter(name="New role").exists()
 
