@@ -1,12 +1,13 @@
 """How work is delivered: the rows are the queues; Celery only wakes the workers.
 
 An execution's queue is its request row (Queued, with a lease); an email's queue is its notice
-row (Pending, with a lease). Both are written in the transaction of the change that causes
-them, so they exist exactly when the change does. After the commit a task is published to wake
-a worker. If the broker does not answer, forgets the message (Redis restarted empty), or the
-process dies before publishing, the lease runs out and a sweeper publishes again
-(services.executions_recover, notifications.notices_recover; beat runs both). A second wake-up
-is harmless: the worker locks the row and passes over one already done.
+row (Pending, with a lease), written by a worker from the NoticeBatch row its event left (why
+that stage exists: its docstring). Request and batch rows are written in the transaction of
+the change that causes them, so they exist exactly when the change does. After the commit a
+task is published to wake a worker. If the broker does not answer, forgets the message (Redis
+restarted empty), or the process dies before publishing, the lease runs out and a sweeper
+publishes again (services.executions_recover, notifications.notices_recover; beat runs both).
+A second wake-up is harmless: the worker locks the row and passes over one already done.
 
 Drainers, the one mechanism kept beside the rows: a burst of Completes publishes a few tasks,
 not one each. A drainer (tasks.drain_executions) runs queued executions in batches until none
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 EXECUTE_TASK = "approvals.tasks.execute_request"
 DRAIN_TASK = "approvals.tasks.drain_executions"
 SEND_NOTICES_TASK = "approvals.tasks.send_notices"
+WRITE_NOTICES_TASK = "approvals.tasks.write_notices"
 # A working drainer renews its slot before each batch; a dead one loses it after this.
 SLOT_SECONDS = 30
 # A drainer hands over to a fresh task after this long, so that its worker serves the periodic
@@ -70,6 +72,15 @@ def execution_requeue(request_id: int) -> None:
 def notices_wake(notice_ids: list[int]) -> None:
     """After the commit, publish one task that sends these notices over one mail connection."""
     _after_commit(_send_notices, notice_ids)
+
+
+def notices_write_wake(batch_id: int) -> None:
+    """After the commit, publish the task that writes a NoticeBatch's notices."""
+    _after_commit(_write_notices, batch_id)
+
+
+def _write_notices(batch_id: int) -> None:
+    current_app.send_task(WRITE_NOTICES_TASK, args=[batch_id])
 
 
 def _execute(request_id: int) -> None:

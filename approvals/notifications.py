@@ -1,8 +1,9 @@
 """Who is told what, and the emails that tell them.
 
-A request event writes its notices (one row per recipient) in its own transaction; the rows are
-the mail queue (approvals.delivery). A worker sends each one at most once, after checking it
-still applies. A notice that cannot be sent is kept as failed, shown on the request and audited.
+A request event leaves one NoticeBatch row in its own transaction; a worker writes the notices
+from it (one row per recipient) and queues them. The rows are the mail queue
+(approvals.delivery). A worker sends each one at most once, after checking it still applies. A
+notice that cannot be sent is kept as failed, shown on the request and audited.
 """
 
 import smtplib
@@ -20,9 +21,17 @@ from audit.chain import audit_record
 from rbac.models import NotificationKind, User
 from utilities.mail import TRANSIENT_MAIL_ERRORS
 
-from .delivery import notices_wake
+from .delivery import notices_wake, notices_write_wake
 from .links import decision_url
-from .models import ApprovalRequest, Decision, ExecutionStatus, Notice, NoticeStatus, RequestStatus
+from .models import (
+    ApprovalRequest,
+    Decision,
+    ExecutionStatus,
+    Notice,
+    NoticeBatch,
+    NoticeStatus,
+    RequestStatus,
+)
 from .selectors import request_approvers
 
 
@@ -109,28 +118,46 @@ def notices_queue(request: ApprovalRequest, event: str) -> None:
 
 def notices_queue_each(events) -> None:
     """notices_queue for several (request, event) pairs (a batch of executions tells each
-    requestor): their notices in one INSERT, woken as one send task after the commit.
+    requestor) in one NoticeBatch, which a worker turns into notices (notices_write)."""
+    events = [[request.pk, str(event)] for request, event in events]
+    if events:
+        lease_until = timezone.now() + settings.MAA_NOTICE_LEASE
+        notices_write_wake(NoticeBatch.objects.create(events=events, lease_until=lease_until).pk)
 
-    The queries do not grow with the approver group: one read of the recipients an event, one
-    INSERT for all.
-    """
-    lease_until = timezone.now() + settings.MAA_NOTICE_LEASE
-    notices = Notice.objects.bulk_create(
-        Notice(
-            lease_until=lease_until,
-            request=request,
-            event=event,
-            user_id=spec.user_id,
-            kind=spec.kind,
-            subject=safe_subject(f"[MAA Portal] {spec.subject}"),
-            headline=spec.headline[:400],
-            with_decision_link=spec.with_decision_link,
+
+def notices_write(*, batch_id: int) -> list[int]:
+    """Write the notices of a NoticeBatch and delete it, in one transaction: a redelivery finds
+    it gone (or locked, by the delivery at work) and writes nothing. Queues the notices for
+    sending; returns their ids."""
+    with transaction.atomic():
+        batch = NoticeBatch.objects.select_for_update(skip_locked=True).filter(pk=batch_id).first()
+        if batch is None:
+            return []
+        requests = ApprovalRequest.objects.select_related("requestor", "policy").in_bulk(
+            {request_id for request_id, _ in batch.events}
         )
-        for request, event in events
-        for spec in notices_for(request, str(event))
-    )
-    if notices:
-        notices_wake([notice.pk for notice in notices])
+        lease_until = timezone.now() + settings.MAA_NOTICE_LEASE
+        notices = Notice.objects.bulk_create(
+            Notice(
+                lease_until=lease_until,
+                request=requests[request_id],
+                event=event,
+                user_id=spec.user_id,
+                kind=spec.kind,
+                subject=safe_subject(f"[MAA Portal] {spec.subject}"),
+                headline=spec.headline[:400],
+                with_decision_link=spec.with_decision_link,
+            )
+            for request_id, event in batch.events
+            if request_id in requests
+            for spec in notices_for(requests[request_id], event)
+        )
+        batch.delete()
+        ids = [notice.pk for notice in notices]
+        if ids:
+            # One task for all, sent over one mail connection.
+            notices_wake(ids)
+        return ids
 
 
 def notices_lease(*, notice_ids, seconds: float = 0) -> None:
@@ -141,11 +168,22 @@ def notices_lease(*, notice_ids, seconds: float = 0) -> None:
 
 
 def notices_recover(*, now=None, batch: int = 100) -> int:
-    """Publish again the pending notices whose lease ran out: their task was lost after it was
-    published, or never ran. Each is still sent at most once (notice_deliver locks it and
-    checks its status). Returns how many."""
+    """Publish again the notice batches and pending notices whose lease ran out: their task was
+    lost after it was published, or never ran. Each batch is still written once, each notice
+    sent at most once (both are locked and checked). Returns how many notices (and batches)."""
     now = now or timezone.now()
-    recovered = 0
+    with transaction.atomic():
+        batch_ids = list(
+            NoticeBatch.objects.select_for_update(skip_locked=True)
+            .filter(lease_until__lt=now)
+            .values_list("pk", flat=True)[:batch]
+        )
+        NoticeBatch.objects.filter(pk__in=batch_ids).update(
+            lease_until=now + settings.MAA_NOTICE_LEASE
+        )
+        for batch_id in batch_ids:
+            notices_write_wake(batch_id)
+    recovered = len(batch_ids)
     while True:
         with transaction.atomic():
             ids = list(

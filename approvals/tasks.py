@@ -22,7 +22,13 @@ from .delivery import (
     drainer_release,
     drainer_start,
 )
-from .notifications import notice_deliver, notice_failed, notices_lease, notices_recover
+from .notifications import (
+    notice_deliver,
+    notice_failed,
+    notices_lease,
+    notices_recover,
+    notices_write,
+)
 from .reminders import requests_due_reminder
 from .services import (
     executions_claim,
@@ -111,6 +117,14 @@ def drain_executions(self, slot: int) -> None:
             claimed = executions_claim(request_ids=[], fill=settings.MAA_EXECUTION_BATCH)
             if not claimed:
                 return
+
+
+@shared_task(
+    acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8, ignore_result=True
+)
+def write_notices(batch_id: int) -> None:
+    """Write the notices of one NoticeBatch and queue them; a redelivery writes nothing twice."""
+    notices_write(batch_id=batch_id)
 
 
 class NoticeTask(Task):

@@ -263,6 +263,7 @@ CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
 CELERY_TASK_ROUTES = {
     "approvals.tasks.execute_request": {"queue": CELERY_QUEUES_BY_ROLE["executions"]},
     "approvals.tasks.drain_executions": {"queue": CELERY_QUEUES_BY_ROLE["executions"]},
+    "approvals.tasks.write_notices": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
     "approvals.tasks.send_notices": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
     "audit.tasks.publish_audit_checkpoint": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
     **{

@@ -109,3 +109,13 @@ def request_wipe(tenant: Tenant, device=None, justification: str = "Reassigning 
         payload={"device_id": (device or tenant.device).pk},
         justification=justification,
     ).request
+
+
+def write_notices():
+    """What a worker does with the events' notice batches: write their notices. Each batch is
+    written once, so calling this again writes nothing new."""
+    from approvals.models import NoticeBatch
+    from approvals.notifications import notices_write
+
+    for batch_id in NoticeBatch.objects.values_list("pk", flat=True):
+        notices_write(batch_id=batch_id)

@@ -1,10 +1,11 @@
-"""The rows are the queues (approvals.delivery): the outbox table and the relay's beat entry go.
+"""The rows are the queues (approvals.delivery): the outbox table and the relay's beat entry go;
+an event's notices wait in a NoticeBatch row with a lease.
 
 Upgrade with the workers drained: an event whose outbox message was still unsent when this
 runs gets no emails (an execution still queued is safe: its request row is its queue).
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 def forget_the_relay(apps, schema_editor):
@@ -25,5 +26,21 @@ class Migration(migrations.Migration):
         migrations.DeleteModel(name="OutboxMessage"),
         migrations.RemoveConstraint(model_name="notice", name="notice_once_per_event"),
         migrations.RemoveField(model_name="notice", name="event_key"),
+        migrations.CreateModel(
+            name="NoticeBatch",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("events", models.JSONField()),
+                ("lease_until", models.DateTimeField()),
+            ],
+            options={
+                "indexes": [models.Index(fields=["lease_until"], name="notice_batch_lease")]
+            },
+        ),
         migrations.RunPython(forget_the_relay, migrations.RunPython.noop),
     ]

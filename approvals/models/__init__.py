@@ -1,4 +1,4 @@
-from .notices import Notice, NoticeStatus
+from .notices import Notice, NoticeBatch, NoticeStatus
 from .permissions import RequestGroupPermission, RequestUserPermission
 from .policies import AccessPolicy, PolicyStatus
 from .requests import (
@@ -15,6 +15,7 @@ __all__ = [
     "RequestGroupPermission",
     "RequestUserPermission",
     "Notice",
+    "NoticeBatch",
     "NoticeStatus",
     "AWAITING_REQUESTOR",
     "OPEN_STATUSES",

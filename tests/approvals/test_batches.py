@@ -18,7 +18,7 @@ from approvals.services import (
 from audit.models import AuditEvent
 from devices.models import Device, DeviceAction
 from tests import factories as f
-from tests.conftest import request_wipe
+from tests.conftest import request_wipe, write_notices
 from tests.worker import celery_worker, wait_until
 
 
@@ -55,6 +55,7 @@ def test_one_claim_takes_its_request_and_the_oldest_queued_ones(tenant):
     assert executions_claim(request_ids=[first.pk], fill=0) == []
     assert executions_run(request_ids=[first.pk, second.pk]) == []
     assert DeviceAction.objects.filter(kind="wipe").count() == 3
+    write_notices()
     for request in (first, second, third):
         request = ApprovalRequest.objects.get(pk=request.pk)
         assert request.execution_attempts == 1
@@ -75,6 +76,7 @@ def test_a_failing_operation_fails_alone_and_the_rest_of_its_batch_runs(tenant):
     assert failed.execution_status == ExecutionStatus.FAILED
     assert failed.execution_error == "The device no longer exists."
     assert AuditEvent.objects.filter(request_id=second.pk, action="execution.failed").exists()
+    write_notices()
     assert Notice.objects.filter(request=second, event="execution_failed").count() == 1
     wiped = DeviceAction.objects.filter(kind="wipe").values_list("device_id", flat=True)
     assert sorted(wiped) == sorted(r.payload["device_id"] for r in (first, third))

@@ -25,6 +25,7 @@ from tests.conftest import (
     policy_state,
     request_wipe,
     submit_policy,
+    write_notices,
 )
 
 
@@ -143,6 +144,7 @@ def test_a_line_break_in_a_policy_name_does_not_lose_the_approvers_email(tenant,
         tenant.policy_admin,
         policy_state("device.wipe", [tenant.approvers], name="Wipe\r\nBcc: evil@example.test"),
     )
+    write_notices()
     for notice in Notice.objects.filter(request=request):
         assert notice_deliver(notice_id=notice.pk).status == "sent"
     assert len(mail.outbox) == 2
@@ -155,6 +157,7 @@ def test_a_notice_for_a_request_cancelled_meanwhile_is_not_sent(tenant, wipe_pol
 
     request = request_wipe(tenant)
     request_cancel(request_id=request.pk, actor=tenant.hazel)
+    write_notices()
     asked = Notice.objects.filter(request=request, event="submitted")
     for notice in asked:
         delivered = notice_deliver(notice_id=notice.pk)
