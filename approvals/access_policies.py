@@ -20,10 +20,6 @@ from .selectors import approver_setup_problems
 from .workload import ACCESS_POLICIES
 
 
-def policy_target_key(policy_id: int) -> str:
-    return f"policy:{policy_id}"
-
-
 def _readable(state: dict) -> dict:
     if not state:
         return {}
@@ -150,3 +146,8 @@ class AccessPolicyEdit(AccessPolicyOperation):
 @registry.register
 class AccessPolicyDelete(AccessPolicyOperation):
     action = "delete"
+
+
+def policy_target_key(policy_id: int) -> str:
+    """The target key of every request about this policy (ModelOperation.target_key)."""
+    return f"{AccessPolicyOperation.prefix}:{policy_id}"

@@ -46,53 +46,44 @@ DRAIN_SECONDS = 10
 BATCH_SECONDS = 3600
 
 
-def _after_commit(wake, *args) -> None:
-    def publish():
+def _after_commit(publish, *args) -> None:
+    def guarded():
         try:
-            wake(*args)
+            publish(*args)
         except Exception as exc:
             # The row is committed with its lease: the sweeper publishes it when that runs out.
-            log.warning("Could not publish %s%s (the sweeper will): %s", wake.__name__, args, exc)
+            log.warning("Could not publish %s (the sweeper will): %s", args or publish, exc)
 
-    transaction.on_commit(publish)
+    transaction.on_commit(guarded)
+
+
+def _publish(task: str, *args) -> None:
+    current_app.send_task(task, args=list(args))
 
 
 def execution_wake(request_id: int) -> None:
     """After the commit, wake a drainer for a Completed request (or, without drainers, publish
     its own task)."""
-    _after_commit(_wake_drainers if settings.MAA_EXECUTION_DRAINERS else _execute, request_id)
+    if settings.MAA_EXECUTION_DRAINERS:
+        _after_commit(drainer_start)
+    else:
+        _after_commit(_publish, EXECUTE_TASK, request_id)
 
 
 def execution_requeue(request_id: int) -> None:
     """After the commit, publish a recovered request's own task: a recovered run may be what
     kills workers, so it runs alone, never in a drainer's batch."""
-    _after_commit(_execute, request_id)
+    _after_commit(_publish, EXECUTE_TASK, request_id)
 
 
 def notices_wake(notice_ids: list[int]) -> None:
     """After the commit, publish one task that sends these notices over one mail connection."""
-    _after_commit(_send_notices, notice_ids)
+    _after_commit(_publish, SEND_NOTICES_TASK, notice_ids)
 
 
 def notices_write_wake(batch_id: int) -> None:
     """After the commit, publish the task that writes a NoticeBatch's notices."""
-    _after_commit(_write_notices, batch_id)
-
-
-def _write_notices(batch_id: int) -> None:
-    current_app.send_task(WRITE_NOTICES_TASK, args=[batch_id])
-
-
-def _execute(request_id: int) -> None:
-    current_app.send_task(EXECUTE_TASK, args=[request_id])
-
-
-def _send_notices(notice_ids: list[int]) -> None:
-    current_app.send_task(SEND_NOTICES_TASK, args=[notice_ids])
-
-
-def _wake_drainers(request_id: int) -> None:
-    drainer_start()
+    _after_commit(_publish, WRITE_NOTICES_TASK, batch_id)
 
 
 def _key(slot: int) -> str:
