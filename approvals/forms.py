@@ -1,9 +1,8 @@
 from django import forms
 
 from rbac.models import SecurityGroup, User
-from utilities.widgets import QuickSelect
 
-from .models import AccessPolicy, RequestStatus
+from .models import AccessPolicy
 from .operations import registry
 from .policy_services import exclusions_state
 from .services import MAX_TEXT
@@ -108,17 +107,3 @@ class AccessPolicyForm(JustificationMixin):
             "approvals_required": policy.approvals_required,
             "excluded_applications": list(policy.excluded_applications.all()),
         }
-
-
-TO_DECIDE = "to_decide"
-
-
-class RequestFilterForm(forms.Form):
-    status = forms.ChoiceField(required=False, widget=QuickSelect)
-    operation = forms.ChoiceField(required=False, label="Operation type", widget=QuickSelect)
-
-    def __init__(self, *args, to_decide: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        mine = [(TO_DECIDE, "Needs my decision")] if to_decide else []
-        self.fields["status"].choices = [*mine, ("", "All statuses"), *RequestStatus.choices]
-        self.fields["operation"].choices = [("", "All operations"), *registry.choices()]

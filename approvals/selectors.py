@@ -206,16 +206,6 @@ def undecided_by(qs: QuerySet, user) -> QuerySet:
     )
 
 
-def filter_requests(qs: QuerySet, *, status: str = "", operation: str = "", user=None) -> QuerySet:
-    if status == "to_decide":
-        qs = undecided_by(qs, user)
-    elif status:
-        qs = qs.filter(status=status)
-    if operation:
-        qs = qs.filter(operation_type=operation)
-    return qs
-
-
 def _granted(user, codename: str) -> Q:
     """The request's django-guardian rows give `user` `codename`, through a group or directly.
 

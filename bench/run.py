@@ -92,6 +92,7 @@ from approvals.models import ApprovalRequest  # noqa: E402
 from approvals.selectors import requests_received_by  # noqa: E402
 from audit.models import AuditEvent  # noqa: E402
 from bench.fill import fill, requests_create  # noqa: E402
+from devices.filtersets import DeviceFilterSet  # noqa: E402
 from devices.models import Device  # noqa: E402
 from devices.selectors import device_list  # noqa: E402
 from rbac.models import SecurityGroup, User  # noqa: E402
@@ -111,9 +112,10 @@ def pages() -> list[tuple[str, str, str]]:
     # Deep pages as people reach them past the count cap: by the Next link's cursor.
     received = requests_received_by(User.objects.get(username="approver"))
     deep_received = deep_cursor(received, 2000 * 25)
-    macs = device_list(User.objects.get(username="hazel"), filters={"operating_system": "macOS"})
+    hazels = device_list(User.objects.get(username="hazel"))
+    macs = DeviceFilterSet({"operating_system": "macOS"}, queryset=hazels).qs
     deep_macs = deep_cursor(macs, 200 * 50)
-    iphones = device_list(User.objects.get(username="hazel"), filters={"operating_system": "iOS"})
+    iphones = DeviceFilterSet({"operating_system": "iOS"}, queryset=hazels).qs
     deep_iphones = deep_cursor(iphones, 200 * 50)
     return [
         ("Trivial view (/health/live/)", "", "/health/live/"),

@@ -14,13 +14,6 @@ def field_name(key: str) -> str:
     return PREFIX + key.replace(".", "__")
 
 
-class PolicyFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search")
-    platform = forms.ChoiceField(
-        required=False, choices=[("", "All platforms"), *PolicyPlatform.CHOICES]
-    )
-
-
 class PolicyForm(JustificationMixin):
     """Create or edit a policy: its basics, then every setting of its platform, each
     "Not configured" unless given a value."""

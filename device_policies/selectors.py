@@ -25,7 +25,7 @@ def policy_groups(policy: DevicePolicy) -> dict[str, list[int]]:
     return groups_by_mode(policy.assignments.all(), AssignmentMode.values)
 
 
-def policy_list(*, family: str, search: str = "", platform: str = "") -> QuerySet:
+def policy_list(*, family: str) -> QuerySet:
     """A policies page: one query whatever the number of policies and devices."""
     counts = {
         status.value: Count("states", filter=Q(states__status=status), distinct=True)
@@ -37,10 +37,6 @@ def policy_list(*, family: str, search: str = "", platform: str = "") -> QuerySe
         ),
         **counts,
     )
-    if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(description__icontains=search))
-    if platform:
-        qs = qs.filter(platform=platform)
     return qs.order_by("name")
 
 

@@ -6,7 +6,8 @@ from assignments.views import AssignableCreateView, AssignableEditView
 from rbac.selectors import user_has_perm
 from utilities.paginator import CappedPaginator, paginate
 
-from .forms import PolicyFilterForm, PolicyForm
+from .filtersets import PolicyFilterSet
+from .forms import PolicyForm
 from .models import DeviceStatus
 from .operations import SPECS
 from .selectors import STATUSES, policy_device_states, policy_list, status_counts
@@ -19,19 +20,15 @@ PAGE_SIZE = 50
 def policy_index(request, family):
     """Compliance policies or Configuration policies (read permission checked in urls)."""
     spec = SPECS[family]
-    form = PolicyFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    policies = policy_list(
-        family=family, search=filters.get("q", ""), platform=filters.get("platform", "")
-    )
-    listing = paginate(request, policies, PAGE_SIZE)
+    filterset = PolicyFilterSet(request.GET or None, queryset=policy_list(family=family))
+    listing = paginate(request, filterset.qs, PAGE_SIZE)
     for policy in listing["page"]:
         policy.counts = [getattr(policy, status.value) for status in STATUSES[family]]
     return render(
         request,
         "device_policies/policy_list.html",
         {
-            "form": form,
+            "form": filterset.form,
             **listing,
             "spec": spec,
             "platforms": PolicyPlatform.CHOICES,

@@ -15,14 +15,6 @@ def _script_field(label: str) -> forms.CharField:
     )
 
 
-class ScriptFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search")
-    kind = forms.ChoiceField(
-        required=False, label="Type", choices=[("", "All types"), *ScriptKind.choices]
-    )
-    platform = forms.ChoiceField(required=False, choices=[("", "All platforms"), *Platform.choices])
-
-
 class ScriptForm(JustificationMixin):
     name = forms.CharField(max_length=128)
     description = forms.CharField(

@@ -29,7 +29,7 @@ def script_groups(script: Script) -> dict[str, list[int]]:
     return assignable.groups_by_mode(script.assignments.all(), AssignmentMode.values)
 
 
-def script_list(*, search: str = "", kind: str = "", platform: str = "") -> QuerySet:
+def script_list() -> QuerySet:
     """The scripts page: one query whatever the number of scripts and devices."""
     qs = Script.objects.annotate(
         assigned_groups=Count(
@@ -39,12 +39,6 @@ def script_list(*, search: str = "", kind: str = "", platform: str = "") -> Quer
         failed=Count("runs", filter=Q(runs__status=RunStatus.FAILED), distinct=True),
         pending=Count("runs", filter=Q(runs__status=RunStatus.PENDING), distinct=True),
     )
-    if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(description__icontains=search))
-    if kind:
-        qs = qs.filter(kind=kind)
-    if platform:
-        qs = qs.filter(platform=platform)
     return qs.order_by("name")
 
 

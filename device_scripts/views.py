@@ -13,7 +13,8 @@ from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 from utilities.paginator import CappedPaginator, paginate
 
-from .forms import ScriptFilterForm, ScriptForm
+from .filtersets import ScriptFilterSet
+from .forms import ScriptForm
 from .models import Script
 from .operations import SPECS
 from .selectors import run_counts, script_list, script_runs
@@ -24,20 +25,14 @@ PAGE_SIZE = 50
 
 @permission_required(ScriptPerm.READ)
 def script_index(request):
-    form = ScriptFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    scripts = script_list(
-        search=filters.get("q", ""),
-        kind=filters.get("kind", ""),
-        platform=filters.get("platform", ""),
-    )
+    filterset = ScriptFilterSet(request.GET or None, queryset=script_list())
     user = request.user
     return render(
         request,
         "device_scripts/script_list.html",
         {
-            "form": form,
-            **paginate(request, scripts, PAGE_SIZE),
+            "form": filterset.form,
+            **paginate(request, filterset.qs, PAGE_SIZE),
             "can_create": user_has_perm(user, ScriptPerm.CREATE),
         },
     )

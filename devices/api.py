@@ -1,7 +1,8 @@
 """API: managed devices (list, get, wipe, retire, delete, sync) and device categories."""
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,6 +14,7 @@ from utilities.api.errors import ApiError
 from utilities.api.fields import EnumField
 from utilities.api.routes import router
 
+from .filtersets import DeviceApiFilterSet
 from .models import ActionKind, Device, DeviceCategory, ManagementState
 from .selectors import categories_with_counts, devices_visible_to
 from .services import DeviceActionError, device_action_run
@@ -45,40 +47,22 @@ class DeviceSerializer(serializers.ModelSerializer):
         ]
 
 
-# Query parameter (camelCase, as the JSON) -> field.
-FILTERS = {
-    "operatingSystem": "operating_system",
-    "complianceState": "compliance_state",
-    "managementState": "management_state",
-    "ownership": "ownership",
-}
-
-
 class DeviceViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Managed devices in the caller's scope. Filters: ?operatingSystem=, ?complianceState=,
-    ?managementState=, ?ownership=, ?search= (name or serial number)."""
+    ?managementState=, ?ownership=, ?search= (name, serial number or primary user)."""
 
     serializer_class = DeviceSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = DeviceApiFilterSet
 
     def get_queryset(self):
         if not user_has_perm(self.request.user, DevicePerm.READ):
             raise PermissionDenied("You need the permission Managed devices: Read.")
         qs = devices_visible_to(self.request.user).select_related("category")
-        params = self.request.query_params
-        for param, field in FILTERS.items():
-            if params.get(param):
-                qs = qs.filter(**{field: params[param]})
-        if params.get("search"):
-            qs = qs.filter(name__icontains=params["search"]) | qs.filter(
-                serial_number__icontains=params["search"]
-            )
-        if not params.get("managementState"):
+        # Deleted devices are listed only when asked for by their state.
+        if not self.request.query_params.get("managementState"):
             qs = qs.exclude(management_state=ManagementState.DELETED)
         return qs
-
-    @extend_schema(parameters=[OpenApiParameter(name, str) for name in [*FILTERS, "search"]])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
 
     def _device_action(self, kind: str):
         device = self.get_object()

@@ -1,47 +1,10 @@
 from django import forms
 
 from approvals.forms import JustificationMixin
-from rbac.models import ScopeTag
 from utilities.fields import ModelChoiceField
 from utilities.widgets import QuickSelect
 
-from .models import Compliance, DeviceCategory, ManagementState, OperatingSystem, Ownership
-
-
-def _with_all(label, choices):
-    return [("", label), *choices]
-
-
-class DeviceFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search")
-    operating_system = forms.ChoiceField(
-        required=False,
-        label="OS",
-        choices=_with_all("All OS", OperatingSystem.choices),
-        widget=QuickSelect,
-    )
-    compliance_state = forms.ChoiceField(
-        required=False,
-        label="Compliance",
-        choices=_with_all("Any compliance", Compliance.choices),
-        widget=QuickSelect,
-    )
-    ownership = forms.ChoiceField(
-        required=False, choices=_with_all("Any ownership", Ownership.choices), widget=QuickSelect
-    )
-    management_state = forms.ChoiceField(
-        required=False,
-        label="State",
-        choices=_with_all("Any state", ManagementState.choices),
-        widget=QuickSelect,
-    )
-    tag = ModelChoiceField(
-        required=False,
-        queryset=ScopeTag.objects.all(),
-        empty_label="Any tag",
-        label="Scope tag",
-        widget=QuickSelect,
-    )
+from .models import DeviceCategory
 
 
 class CategoryForm(JustificationMixin):

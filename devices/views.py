@@ -15,7 +15,8 @@ from rbac.selectors import user_has_perm
 from utilities.paginator import paginate
 
 from .extensions import device_panels
-from .forms import CategoryForm, DeviceCategoryForm, DeviceFilterForm
+from .filtersets import DeviceFilterSet
+from .forms import CategoryForm, DeviceCategoryForm
 from .models import ActionKind, DeviceCategory
 from .operations import (
     DEVICE_ACTION_BY_KIND,
@@ -42,19 +43,13 @@ PAGE_SIZE = 50
 
 @permission_required(DevicePerm.READ)
 def device_index(request):
-    form = DeviceFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    devices = device_list(
-        request.user,
-        search=filters.get("q", ""),
-        filters={**filters, "tag": filters["tag"].pk if filters.get("tag") else None},
-    )
-    listing = paginate(request, devices, PAGE_SIZE)
+    filterset = DeviceFilterSet(request.GET or None, queryset=device_list(request.user))
+    listing = paginate(request, filterset.qs, PAGE_SIZE)
     # One query for the badges of the whole page.
     open_requests = open_requests_by_key(device_target_key(d.pk) for d in listing["page"])
     for device in listing["page"]:
         device.open_request = open_requests.get(device_target_key(device.pk))
-    return render(request, "devices/device_list.html", {"form": form, **listing})
+    return render(request, "devices/device_list.html", {"form": filterset.form, **listing})
 
 
 def _visible_device(request, pk):

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "health_check",
     "django_htmx",
     "rest_framework",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "oauth2_provider",

@@ -7,13 +7,6 @@ from .models import AppType, DetectionType, MobileApp
 from .services import CONTENT_FIELDS, app_fields
 
 
-class AppFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search")
-    app_type = forms.ChoiceField(
-        required=False, label="App type", choices=[("", "All types"), *AppType.choices]
-    )
-
-
 class AppForm(JustificationMixin):
     """Add or edit an app: the common fields and those of its type."""
 

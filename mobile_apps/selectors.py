@@ -13,7 +13,7 @@ def app_groups(app: MobileApp) -> dict[str, list[int]]:
     return groups_by_mode(app.assignments.all(), Intent.values)
 
 
-def app_list(*, search: str = "", app_type: str = "") -> QuerySet:
+def app_list() -> QuerySet:
     """The apps page: one query whatever the number of apps and devices."""
     counts = {
         status: Count("installs", filter=Q(installs__status=status), distinct=True)
@@ -25,10 +25,6 @@ def app_list(*, search: str = "", app_type: str = "") -> QuerySet:
         ),
         **counts,
     )
-    if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(publisher__icontains=search))
-    if app_type:
-        qs = qs.filter(app_type=app_type)
     return qs.order_by("name")
 
 

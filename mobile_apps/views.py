@@ -6,7 +6,8 @@ from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 from utilities.paginator import CappedPaginator, paginate
 
-from .forms import AppFilterForm, AppForm
+from .filtersets import AppFilterSet
+from .forms import AppForm
 from .models import AppType, Intent, MobileApp
 from .operations import APPS
 from .selectors import app_installs, app_list, install_counts
@@ -18,15 +19,13 @@ PAGE_SIZE = 50
 
 @permission_required(AppPerm.READ)
 def app_index(request):
-    form = AppFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    apps = app_list(search=filters.get("q", ""), app_type=filters.get("app_type", ""))
+    filterset = AppFilterSet(request.GET or None, queryset=app_list())
     return render(
         request,
         "mobile_apps/app_list.html",
         {
-            "form": form,
-            **paginate(request, apps, PAGE_SIZE),
+            "form": filterset.form,
+            **paginate(request, filterset.qs, PAGE_SIZE),
             "app_types": AppType.choices,
             "can_create": user_has_perm(request.user, AppPerm.CREATE),
         },

@@ -8,13 +8,13 @@ from django.views.decorators.http import require_POST
 from audit.models import AuditEvent
 from utilities.paginator import paginate
 
-from ..forms import TO_DECIDE, DecisionForm, RequestFilterForm
+from ..filtersets import TO_DECIDE, RequestFilterSet
+from ..forms import DecisionForm
 from ..models import ExecutionStatus, NoticeStatus, RequestStatus, Verdict
 from ..selectors import (
     admin_tasks_for,
     awaiting_requestor,
     decision_refusal,
-    filter_requests,
     request_approver_of_any,
     request_visible_to,
     requests_of,
@@ -38,14 +38,7 @@ def _request_list(request, qs, *, tab: str, title: str, empty: str, default_stat
     data = request.GET.copy()
     # Received requests opens on what needs my decision; "All statuses" is one click away.
     data.setdefault("status", default_status)
-    form = RequestFilterForm(data, to_decide=bool(default_status))
-    if form.is_valid():
-        qs = filter_requests(
-            qs,
-            status=form.cleaned_data["status"],
-            operation=form.cleaned_data["operation"],
-            user=request.user,
-        )
+    filterset = RequestFilterSet(data, queryset=qs, request=request, to_decide=bool(default_status))
     return render(
         request,
         "approvals/request_list.html",
@@ -53,9 +46,9 @@ def _request_list(request, qs, *, tab: str, title: str, empty: str, default_stat
             "tab": tab,
             "title": title,
             "empty": empty,
-            "form": form,
-            **paginate(request, qs, PAGE_SIZE),
-            "showing_to_decide": form.is_valid() and form.cleaned_data["status"] == TO_DECIDE,
+            "form": filterset.form,
+            **paginate(request, filterset.qs, PAGE_SIZE),
+            "showing_to_decide": filterset.to_decide,
         },
     )
 

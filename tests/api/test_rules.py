@@ -78,11 +78,8 @@ def test_a_second_request_for_the_same_device_answers_like_a_duplicate(api_tenan
     first = _filed(api, api_tenant.device)
     response = api.post(_wipe_url(api_tenant.device), **J)
     assert response.status_code == 409
-    assert response.json()["error"] == {
-        "code": "OpenRequestExists",
-        "message": response.json()["error"]["message"],
-        "requestId": first.pk,
-    }
+    error = response.json()["error"]
+    assert (error["code"], error["requestId"]) == ("OpenRequestExists", first.pk)
 
 
 def test_expired_revoked_and_disabled_credentials_get_401(api_tenant):
@@ -94,10 +91,11 @@ def test_expired_revoked_and_disabled_credentials_get_401(api_tenant):
         expires=timezone.now() - timedelta(seconds=1)
     )
     response = api.get("/api/v1/managedDevices")
-    assert response.status_code == 401 and response.json()["error"] == {
-        "code": "Unauthorized",
-        "message": "The access token is invalid, expired or revoked.",
-    }
+    error = response.json()["error"]
+    assert response.status_code == 401 and (error["code"], error["message"]) == (
+        "Unauthorized",
+        "The access token is invalid, expired or revoked.",
+    )
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(api_tenant.bot)}")
     application_tokens_revoke(actor=None, principal_id=api_tenant.bot.principal.pk)
     assert api.get("/api/v1/managedDevices").status_code == 401
@@ -162,6 +160,14 @@ def test_lists_page_with_a_next_link_and_filter(api_tenant):
     names = {d["name"] for d in first["value"] + second["value"]}
     assert names == {"IPHONE-0", "IPHONE-1", "IPHONE-2"}
     assert "serialNumber" in first["value"][0] and "complianceState" in first["value"][0]
+    f.device("LAPTOP-7", primary_user=f.user("zoe.keller"))
+    found = api.get("/api/v1/managedDevices", {"search": "keller"}).json()["value"]
+    assert [d["name"] for d in found] == ["LAPTOP-7"]
+    # A value no device can have is refused by name, not answered with an empty list.
+    response = api.get("/api/v1/managedDevices", {"operatingSystem": "Plan9"})
+    assert response.status_code == 400
+    [detail] = response.json()["error"]["details"]
+    assert detail["target"] == "operatingSystem" and "Plan9" in detail["message"]
 
 
 def test_unknown_objects_and_bad_bodies_get_the_same_error_shape(api_tenant):
@@ -169,10 +175,21 @@ def test_unknown_objects_and_bad_bodies_get_the_same_error_shape(api_tenant):
     response = api.get("/api/v1/managedDevices/999999")
     assert response.status_code == 404 and response.json()["error"]["code"] == "NotFound"
     activate_policy(api_tenant, "tenant_configuration")
-    response = api.post("/api/v1/deviceCategories", {"description": 5}, format="json")
+    response = api.post(
+        "/api/v1/deviceCategories",
+        {"description": 5},
+        format="json",
+        headers={"client-request-id": "my-script-42"},
+    )
     assert response.status_code == 400
     error = response.json()["error"]
-    assert error["code"] == "BadRequest" and "name" in error["details"]
+    # Graph's shape: a flat details list naming the field, and the ids a support desk asks for.
+    assert error["code"] == "BadRequest"
+    assert [(d["code"], d["target"]) for d in error["details"]] == [("required", "name")]
+    inner = error["innerError"]
+    assert inner["request-id"] == response["request-id"] and len(inner["request-id"]) == 36
+    assert inner["client-request-id"] == response["client-request-id"] == "my-script-42"
+    assert inner["date"].startswith(str(timezone.now().year))
 
 
 def test_an_idempotency_key_returns_the_first_answer(api_tenant):
@@ -380,7 +397,7 @@ def test_answers_are_kept_a_day_then_purged(api_tenant):
     assert idempotency_purge() == 1 and not IdempotencyRecord.objects.exists()
 
 
-def test_unknown_paths_and_server_errors_answer_in_the_same_shape(api_tenant, monkeypatch):
+def test_unknown_paths_and_server_errors_answer_in_the_same_shape(api_tenant, monkeypatch, caplog):
     api = as_app(api_tenant.bot)
     response = api.get("/api/v1/noSuchThing")
     assert response.status_code == 404 and response.json()["error"]["code"] == "NotFound"
@@ -390,9 +407,12 @@ def test_unknown_paths_and_server_errors_answer_in_the_same_shape(api_tenant, mo
 
     monkeypatch.setattr("devices.api.devices_visible_to", broken)
     api.raise_request_exception = False
-    response = api.get("/api/v1/managedDevices")
+    with caplog.at_level("ERROR", logger="django.request"):
+        response = api.get("/api/v1/managedDevices")
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "InternalServerError"
+    # The operator finds the traceback by the id the caller was given.
+    assert response["request-id"] in caplog.text and "boom" in caplog.text
 
 
 def test_an_app_reads_with_its_assignments_and_settings_keep_their_catalog_keys(api_tenant):

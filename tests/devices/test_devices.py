@@ -16,6 +16,23 @@ def test_device_list_filters_and_searches(client, tenant):
     assert "MAC-LON-1" in body and "DESKTOP-HAZEL-01" not in body
     body = client.get(url, {"q": "iphone"}).content.decode()
     assert "IPHONE-1" in body and "MAC-LON-1" not in body
+    # The search reaches the primary user's name too.
+    f.device("LAPTOP-7", primary_user=f.user("zoe.keller"))
+    body = client.get(url, {"q": "keller"}).content.decode()
+    assert "LAPTOP-7" in body and "IPHONE-1" not in body
+
+
+def test_a_bad_filter_value_is_named_and_the_others_still_apply(client, tenant):
+    f.device("MAC-LON-1", operating_system=OperatingSystem.MACOS)
+    f.device("IPHONE-1", operating_system=OperatingSystem.IOS)
+    client.force_login(tenant.hazel)
+    response = client.get(reverse("devices:list"), {"operating_system": "macOS", "tag": "999"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Select a valid choice" in body
+    assert "MAC-LON-1" in body and "IPHONE-1" not in body
+    # What was chosen stays chosen.
+    assert '<option value="macOS" selected>' in body
 
 
 def test_device_list_rows_escape_names_and_show_what_django_templates_showed(client, tenant):

@@ -227,3 +227,30 @@ def test_detail_query_count_does_not_grow_with_devices(client, wt):
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_workload_lists_search_and_filter(client, wt):
+    f.app("Notepad Plus", app_type="web_link", publisher="Notepad Team")
+    f.script("Clear temp", platform="macos")
+    f.device_policy(
+        "Mac baseline",
+        family="compliance",
+        platform="macos",
+        settings={"encryption.required": True},
+    )
+    client.force_login(User.objects.get(username="approver"))
+
+    def names(url, **query):
+        return client.get(reverse(url), query).content.decode()
+
+    apps = names("mobile_apps:list", q="notepad team")
+    assert "Notepad Plus" in apps and wt.app.name not in apps
+    apps = names("mobile_apps:list", app_type="web_link")
+    assert "Notepad Plus" in apps and wt.app.name not in apps
+    scripts = names("device_scripts:list", q="clear", platform="macos")
+    assert "Clear temp" in scripts
+    assert "Clear temp" not in names("device_scripts:list", kind="remediation")
+    policies = names("device_policies:compliance_list", platform="macos")
+    assert "Mac baseline" in policies and wt.compliance.name not in policies
+    # A platform that does not exist is named, not silently ignored.
+    assert "Select a valid choice" in names("device_policies:compliance_list", platform="beos")
