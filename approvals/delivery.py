@@ -42,6 +42,10 @@ SLOT_SECONDS = 30
 # A drainer hands over to a fresh task after this long, so that its worker serves the periodic
 # queue (the sweepers) in between.
 DRAIN_SECONDS = 10
+# Emails sent by one task. A worker process busy sending is not running executions: a task
+# sending a batch of 50 executions' emails held a Complete behind it for half a second
+# (bench/: complete-to-executed p99 528 ms in one run, 131 ms in others).
+NOTICES_PER_TASK = 10
 # How long an execution task's batch in progress is kept for its redelivery or retry.
 BATCH_SECONDS = 3600
 
@@ -77,8 +81,10 @@ def execution_requeue(request_id: int) -> None:
 
 
 def notices_wake(notice_ids: list[int]) -> None:
-    """After the commit, publish one task that sends these notices over one mail connection."""
-    _after_commit(_publish, SEND_NOTICES_TASK, notice_ids)
+    """After the commit, publish tasks that send these notices, NOTICES_PER_TASK over one mail
+    connection each."""
+    for start in range(0, len(notice_ids), NOTICES_PER_TASK):
+        _after_commit(_publish, SEND_NOTICES_TASK, notice_ids[start : start + NOTICES_PER_TASK])
 
 
 def notices_write_wake(batch_id: int) -> None:

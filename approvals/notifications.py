@@ -155,7 +155,6 @@ def notices_write(*, batch_id: int) -> list[int]:
         batch.delete()
         ids = [notice.pk for notice in notices]
         if ids:
-            # One task for all, sent over one mail connection.
             notices_wake(ids)
         return ids
 

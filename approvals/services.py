@@ -6,6 +6,7 @@ audit event and schedules its follow-up work after commit, so no entry point can
 """
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -404,9 +405,14 @@ def executions_claim(*, request_ids, fill: int = 0) -> list[int]:
     return [request.pk for request in claimed]
 
 
-def _run_one(request: ApprovalRequest) -> str:
-    """Run one operation in a savepoint: its failure undoes its own writes only."""
-    with transaction.atomic():
+class _IsolateBatch(Exception):
+    """An operation failed in a batch run without savepoints: the batch runs again with them."""
+
+
+def _run_one(request: ApprovalRequest, *, isolated: bool) -> str:
+    """Run one operation; when `isolated`, in a savepoint, so that its failure undoes its own
+    writes only."""
+    with transaction.atomic() if isolated else nullcontext():
         refusal = _requestor_refusal(request)
         if refusal:
             raise ApprovalError(refusal)
@@ -422,7 +428,18 @@ def executions_run(*, request_ids) -> list[ApprovalRequest]:
     redelivered task or a racing worker finds Succeeded and does nothing. One transaction for
     the batch: a refused or failing operation is rolled back to its savepoint and marked
     Failed; a database error rolls back the batch, which the task tries again.
+
+    The savepoints are paid only when needed: a batch first runs without them, and if an
+    operation fails, it rolls back whole and runs again with them. A savepoint costs two round
+    trips, which were two of a wipe's nine statements (measured on a batch of 50).
     """
+    try:
+        return _executions_run(request_ids, isolated=False)
+    except _IsolateBatch:
+        return _executions_run(request_ids, isolated=True)
+
+
+def _executions_run(request_ids, *, isolated: bool) -> list[ApprovalRequest]:
     with transaction.atomic():
         requests = list(
             ApprovalRequest.objects.select_related("requestor", "policy")
@@ -437,14 +454,17 @@ def executions_run(*, request_ids) -> list[ApprovalRequest]:
         events, notices = [], []
         for request in requests:
             try:
-                result = _run_one(request)
-            except (OperationError, ApprovalError) as exc:
-                request.fail_execution(str(exc))
+                result = _run_one(request, isolated=isolated)
             except (OperationalError, InterfaceError):
                 raise  # the connection, or a deadlock: the batch rolls back and is tried again
             except Exception as exc:
-                log.exception("Execution of request %s failed", request.pk)
-                request.fail_execution(f"Unexpected error: {exc}")
+                if not isolated:
+                    raise _IsolateBatch from exc
+                if isinstance(exc, OperationError | ApprovalError):
+                    request.fail_execution(str(exc))
+                else:
+                    log.exception("Execution of request %s failed", request.pk)
+                    request.fail_execution(f"Unexpected error: {exc}")
             else:
                 request.succeed_execution(result)
             succeeded = request.execution_status == ExecutionStatus.SUCCEEDED

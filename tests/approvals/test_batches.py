@@ -6,6 +6,7 @@ import time
 import pytest
 from django.db import connection, transaction
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 
 from approvals.models import ApprovalRequest, ExecutionStatus, Notice
 from approvals.services import (
@@ -48,9 +49,14 @@ def test_one_claim_takes_its_request_and_the_oldest_queued_ones(tenant):
         "running",
         "queued",
     ]
-    done = executions_run(request_ids=claimed)
+    with CaptureQueriesContext(connection) as queries:
+        done = executions_run(request_ids=claimed)
     assert {r.pk: r.execution_status for r in done} == dict.fromkeys(claimed, "succeeded")
     assert _status(fourth) == ExecutionStatus.QUEUED
+    # A batch where nothing fails pays no savepoint per operation: only the batch's
+    # transaction is one, here inside the test's.
+    savepoints = [q for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == 1
     # The tasks of the batch's other requests find them done: nothing runs twice.
     assert executions_claim(request_ids=[first.pk], fill=0) == []
     assert executions_run(request_ids=[first.pk, second.pk]) == []
@@ -80,6 +86,11 @@ def test_a_failing_operation_fails_alone_and_the_rest_of_its_batch_runs(tenant):
     assert Notice.objects.filter(request=second, event="execution_failed").count() == 1
     wiped = DeviceAction.objects.filter(kind="wipe").values_list("device_id", flat=True)
     assert sorted(wiped) == sorted(r.payload["device_id"] for r in (first, third))
+    # The batch ran again with savepoints after the failure: nothing of its first run is left.
+    assert AuditEvent.objects.filter(action="device.wipe").count() == 2
+    batch = [first.pk, second.pk, third.pk]
+    succeeded = AuditEvent.objects.filter(request_id__in=batch, action="execution.succeeded")
+    assert succeeded.count() == 2
 
 
 def test_a_recovered_run_is_never_taken_into_a_batch(tenant):

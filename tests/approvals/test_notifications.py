@@ -6,7 +6,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from approvals.delivery import EXECUTE_TASK, SEND_NOTICES_TASK, WRITE_NOTICES_TASK
+from approvals.delivery import (
+    EXECUTE_TASK,
+    NOTICES_PER_TASK,
+    SEND_NOTICES_TASK,
+    WRITE_NOTICES_TASK,
+)
 from approvals.models import ApprovalRequest, Notice, NoticeBatch, NoticeStatus, RequestStatus
 from approvals.notifications import (
     notice_deliver,
@@ -234,6 +239,28 @@ def test_a_decisions_queries_do_not_grow_with_the_approver_group(tenant, wipe_po
     write_notices()
     released = Notice.objects.filter(request=request, kind=NotificationKind.NO_LONGER_NEEDED)
     assert released.count() == 21  # approver2 and the 20 new members
+
+
+def test_an_events_emails_are_sent_a_few_per_task(
+    tenant, wipe_policy, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A worker process sending mail runs no execution meanwhile: each task sends a few, so a
+    Complete never waits long behind one."""
+    from celery import current_app
+
+    tenant.approvers.auth_group.user_set.add(*(f.user(f"extra-{i}") for i in range(20)))
+    published = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append((name, args)))
+    request = request_wipe(tenant)
+    with django_capture_on_commit_callbacks(execute=True):
+        write_notices()
+    ours = set(Notice.objects.filter(request=request).values_list("pk", flat=True))
+    sends = [
+        args[0] for name, args in published if name == SEND_NOTICES_TASK and args[0][0] in ours
+    ]
+    assert len(ours) == 22  # approver, approver2 and the 20 new members
+    assert sorted(len(ids) for ids in sends) == [2, NOTICES_PER_TASK, NOTICES_PER_TASK]
+    assert {pk for ids in sends for pk in ids} == ours
 
 
 def test_a_notice_whose_task_was_lost_is_published_again_and_sent_once(
