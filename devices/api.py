@@ -52,6 +52,8 @@ class DeviceViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     ?managementState=, ?ownership=, ?search= (name, serial number or primary user)."""
 
     serializer_class = DeviceSerializer
+    # The model, for the schema's filter parameters; the rows come from get_queryset.
+    queryset = Device.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = DeviceApiFilterSet
 
