@@ -154,8 +154,7 @@ def notices_write(*, batch_id: int) -> list[int]:
         )
         batch.delete()
         ids = [notice.pk for notice in notices]
-        if ids:
-            notices_wake(ids)
+        notices_wake(ids)
         return ids
 
 
