@@ -133,52 +133,30 @@ def test_requests_filed_before_the_shared_payload_shape_keep_working():
         "justification": "j",
         "expires_at": "2030-01-01T00:00:00Z",
     }
-    assign = {"script_id": 7, "include": [1, 2], "exclude": [3]}
-    assigned = OldRequest.objects.create(
-        operation_type="remediation.assign",
-        target_key="script:7",
-        payload=assign,
-        payload_digest=digest(assign),
-        **common,
-    )
-    tampered = OldRequest.objects.create(
-        operation_type="script.delete",
-        target_key="script:8",
-        payload={"script_id": 8},
-        payload_digest="not the digest of the payload",
-        **common,
-    )
 
-    category = OldRequest.objects.create(
-        operation_type="category.edit",
-        target_key="category:4",
-        payload={"category_id": 4, "state": {"name": "Kiosks"}},
-        payload_digest=digest({"category_id": 4, "state": {"name": "Kiosks"}}),
-        **common,
+    def old_request(code: str, key: str, payload: dict, payload_digest: str = ""):
+        return OldRequest.objects.create(
+            operation_type=code,
+            target_key=key,
+            payload=payload,
+            payload_digest=payload_digest or digest(payload),
+            **common,
+        )
+
+    assigned = old_request(
+        "remediation.assign", "script:7", {"script_id": 7, "include": [1, 2], "exclude": [3]}
+    )
+    tampered = old_request(
+        "script.delete", "script:8", {"script_id": 8}, "not the digest of the payload"
+    )
+    category = old_request(
+        "category.edit", "category:4", {"category_id": 4, "state": {"name": "Kiosks"}}
     )
     role = {"action": "update", "object_id": 5, "name": "Ops", "description": "", "permissions": []}
-    role_edit = OldRequest.objects.create(
-        operation_type="rbac.role",
-        target_key="role:5",
-        payload=role,
-        payload_digest=digest(role),
-        **common,
-    )
-    retire = {"action": "delete", "object_id": 9}
-    policy_delete = OldRequest.objects.create(
-        operation_type="maa.policy",
-        target_key="policy:9",
-        payload=retire,
-        payload_digest=digest(retire),
-        **common,
-    )
-    unassign = {"action": "delete", "object_id": 6}
-    assignment_delete = OldRequest.objects.create(
-        operation_type="rbac.assignment",
-        target_key="assignment:6",
-        payload=unassign,
-        payload_digest=digest(unassign),
-        **common,
+    role_edit = old_request("rbac.role", "role:5", role)
+    policy_delete = old_request("maa.policy", "policy:9", {"action": "delete", "object_id": 9})
+    assignment_delete = old_request(
+        "rbac.assignment", "assignment:6", {"action": "delete", "object_id": 6}
     )
 
     executor = MigrationExecutor(connection)
