@@ -9,8 +9,9 @@ change while no policy protects access policies), holding the permissions is eno
 Four readers ask it four ways, and each asks here: the users a request is sent to
 (`ApproverRule.users`), why one person is refused (`refusal`), how many could approve a policy's
 setup, for many policies at once (`count`), and which groups receive a request's view and
-decide rows (`receiving_groups`). Never the requestor, never twice: those are facts of one
-request, checked by the flow (selectors.decision_refusal).
+decide rows (`receiving_groups`). People only: an application (service principal) never
+decides, as in Intune. Never the requestor, never twice: those are facts of one request, checked
+by the flow (selectors.decision_refusal).
 """
 
 from django.db.models import QuerySet
@@ -48,7 +49,7 @@ class ApproverRule:
 
     def users(self) -> QuerySet:
         """Everyone the rule lets approve (the requestor included: the flow excludes them)."""
-        qs = users_with_permission(self.permissions[0])
+        qs = users_with_permission(self.permissions[0]).filter(is_application=False)
         for code in self.permissions[1:]:
             qs = qs.filter(pk__in=users_with_permission(code).values("pk"))
         if self.group_ids is not None:
@@ -60,6 +61,8 @@ class ApproverRule:
 
     def refusal(self, user, policy_name: str = "") -> str | None:
         """Why the rule does not let `user` approve, or None if it does."""
+        if user.is_application:
+            return "Applications never approve or reject: an administrator decides, signed in."
         if self.group_ids is not None:
             # One query: the policy's groups the user is in, and whether any of them counts.
             member_of = SecurityGroup.objects.filter(

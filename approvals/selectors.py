@@ -99,7 +99,7 @@ def setups_problems(setups) -> list[list[str]]:
     }
     members: dict[int, set[int]] = {}
     for group_id, user_id in User.groups.through.objects.filter(
-        group__security_group__in=counted_groups(list(groups))
+        group__security_group__in=counted_groups(list(groups)), user__is_application=False
     ).values_list("group__security_group", "user_id"):
         members.setdefault(group_id, set()).add(user_id)
     # The operations of one policy type share what approving them needs; any one tells.
@@ -235,6 +235,12 @@ def requests_received_by(user) -> QuerySet:
     """Requests sent to this user to decide (django-guardian object permissions), not their own."""
     qs = ApprovalRequest.objects.filter(_granted(user, "decide_approvalrequest"))
     return _with_list_relations(qs.exclude(requestor=user))
+
+
+def requests_visible_to(user) -> QuerySet:
+    """Every request this user may read: their own and those sent to them (the API's list)."""
+    own_or_granted = Q(requestor=user) | _granted(user, "decide_approvalrequest")
+    return _with_list_relations(ApprovalRequest.objects.filter(own_or_granted))
 
 
 def requests_of(user) -> QuerySet:

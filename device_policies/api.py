@@ -68,5 +68,9 @@ class ConfigurationPolicyViewSet(AssignableViewSet):
     write_serializer = PolicyWriteSerializer
 
 
-router.register("deviceCompliancePolicies", CompliancePolicyViewSet, basename="compliance")
-router.register("configurationPolicies", ConfigurationPolicyViewSet, basename="configuration")
+router.register(
+    "deviceManagement/deviceCompliancePolicies", CompliancePolicyViewSet, basename="compliance"
+)
+router.register(
+    "deviceManagement/configurationPolicies", ConfigurationPolicyViewSet, basename="configuration"
+)

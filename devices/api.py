@@ -1,7 +1,6 @@
 """API: managed devices (list, get, wipe, retire, delete, sync) and device categories."""
 
 from django.core.exceptions import PermissionDenied
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -12,57 +11,79 @@ from rbac.catalogue import Perm
 from rbac.selectors import user_has_perm
 from utilities.api.errors import ApiError
 from utilities.api.fields import EnumField
+from utilities.api.odata import Prop
 from utilities.api.routes import router
 
-from .filtersets import DeviceApiFilterSet
 from .models import ActionKind, Device, DeviceCategory, ManagementState
 from .selectors import categories_with_counts, devices_visible_to
 from .services import DeviceActionError, device_action_run
 from .workload import DevicePerm
 
+OWNER_TYPES = {"corporate": "company", "personal": "personal"}
+
 
 class DeviceSerializer(serializers.ModelSerializer):
-    primary_user = serializers.StringRelatedField()
-    category = serializers.StringRelatedField()
+    """Graph's managedDevice: its property names, string ids and …DateTime fields."""
+
+    id = serializers.CharField(read_only=True)
+    device_name = serializers.CharField(source="name")
+    user_principal_name = serializers.CharField(source="primary_user.email", default=None)
+    user_display_name = serializers.CharField(source="primary_user", default=None)
+    managed_device_owner_type = serializers.SerializerMethodField()
+    device_category_display_name = serializers.CharField(source="category.name", default=None)
     compliance_state = EnumField()
     management_state = EnumField()
+    enrolled_date_time = serializers.DateTimeField(source="enrolled_at")
+    last_sync_date_time = serializers.DateTimeField(source="last_check_in")
 
     class Meta:
         model = Device
         fields = [
             "id",
-            "name",
+            "device_name",
             "serial_number",
             "operating_system",
             "os_version",
             "model",
             "manufacturer",
-            "ownership",
-            "primary_user",
+            "managed_device_owner_type",
+            "user_principal_name",
+            "user_display_name",
             "compliance_state",
             "management_state",
-            "category",
-            "enrolled_at",
-            "last_check_in",
+            "device_category_display_name",
+            "enrolled_date_time",
+            "last_sync_date_time",
         ]
+
+    def get_managed_device_owner_type(self, device) -> str:
+        return OWNER_TYPES[device.ownership]
 
 
 class DeviceViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """Managed devices in the caller's scope. Filters: ?operatingSystem=, ?complianceState=,
-    ?managementState=, ?ownership=, ?search= (name, serial number or primary user)."""
+    """Managed devices in the caller's scope, as Graph's managedDevices: $filter on the
+    properties below, $orderby deviceName or lastSyncDateTime. Deleted devices are listed only
+    when the filter names a managementState."""
 
     serializer_class = DeviceSerializer
-    # The model, for the schema's filter parameters; the rows come from get_queryset.
-    queryset = Device.objects.none()
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = DeviceApiFilterSet
+    odata_filter = {
+        "deviceName": Prop("name"),
+        "operatingSystem": Prop("operating_system"),
+        "complianceState": Prop("compliance_state", enum=True),
+        "managementState": Prop("management_state", enum=True),
+        "managedDeviceOwnerType": Prop(
+            "ownership", values={graph: ours for ours, graph in OWNER_TYPES.items()}
+        ),
+        "userPrincipalName": Prop("primary_user__email"),
+        "serialNumber": Prop("serial_number"),
+    }
+    odata_orderby = {"deviceName": "name", "lastSyncDateTime": "last_check_in"}
 
     def get_queryset(self):
         if not user_has_perm(self.request.user, DevicePerm.READ):
             raise PermissionDenied("You need the permission Managed devices: Read.")
-        qs = devices_visible_to(self.request.user).select_related("category")
-        # Deleted devices are listed only when asked for by their state.
-        if not self.request.query_params.get("managementState"):
+        qs = devices_visible_to(self.request.user).select_related("category", "primary_user")
+        if "managementState" not in self.request.query_params.get("$filter", ""):
             qs = qs.exclude(management_state=ManagementState.DELETED)
         return qs
 
@@ -138,5 +159,5 @@ class CategoryViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         return self.protected("category.delete", {"object_id": self.get_object().pk})
 
 
-router.register("managedDevices", DeviceViewSet, basename="device")
-router.register("deviceCategories", CategoryViewSet, basename="device-category")
+router.register("deviceManagement/managedDevices", DeviceViewSet, basename="device")
+router.register("deviceManagement/deviceCategories", CategoryViewSet, basename="device-category")

@@ -1,4 +1,4 @@
-"""The device list's filters (django-filter): the Devices page's, and the API's."""
+"""The Devices page's filters (django-filter); the API filters with OData (devices.api)."""
 
 import django_filters
 from django.db.models import Q
@@ -46,19 +46,3 @@ class DeviceFilterSet(django_filters.FilterSet):
         # A subquery on the link table, not a join: no duplicates, and no DISTINCT over the list.
         links = Device.scope_tags.through.objects.filter(scopetag=tag)
         return queryset.filter(pk__in=links.values("device_id"))
-
-
-class DeviceApiFilterSet(django_filters.FilterSet):
-    """The API's names for the same filters (the JSON's camelCase)."""
-
-    operatingSystem = django_filters.ChoiceFilter(
-        field_name="operating_system", choices=OperatingSystem.choices
-    )
-    complianceState = django_filters.ChoiceFilter(
-        field_name="compliance_state", choices=Compliance.choices
-    )
-    managementState = django_filters.ChoiceFilter(
-        field_name="management_state", choices=ManagementState.choices
-    )
-    ownership = django_filters.ChoiceFilter(choices=Ownership.choices)
-    search = django_filters.CharFilter(method=device_search)

@@ -379,7 +379,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-# The API (approvals.api and each domain's api.py): Graph-shaped JSON under /api/v1/.
+# The API (approvals.api and each domain's api.py): Microsoft Graph's paths and dialect under
+# /beta/ (and /v1.0/ for what Graph serves there).
 API_RATE = os.environ.get("API_RATE", "600/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -411,9 +412,11 @@ JSON_CAMEL_CASE = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MAA Portal API",
-    "DESCRIPTION": "Graph-shaped API with multi admin approval on every protected write: a write "
-    "without approval headers answers 403 ApprovalRequired; X-Approval-Justification files a "
-    "request (202); the identical call repeated with X-Approval-Request-Id completes it (202).",
+    "DESCRIPTION": "Microsoft Graph's paths and OData, with multi admin approval on every "
+    "protected write as Intune does it: a write without x-msft-approval-justification (Base64) "
+    "answers 400; with it, 412 Precondition Failed and the request's x-msft-approval-code; the "
+    "identical call repeated with x-msft-approval-code completes it (202). /v1.0/ serves the "
+    "resources Graph has there, as documented here for /beta/.",
     "VERSION": "v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -421,7 +424,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Tags and operation ids by resource (managedDevices_list), not by the version segment.
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SCHEMA_PATH_PREFIX": r"/beta(/deviceManagement|/deviceAppManagement)?",
+    "PREPROCESSING_HOOKS": ["utilities.api.schema.beta_only"],
     "OAUTH2_FLOWS": ["clientCredentials"],
     "OAUTH2_TOKEN_URL": "/oauth2/token/",
     "OAUTH2_SCOPES": {"api": "MAA Portal API"},
@@ -436,6 +440,7 @@ SPECTACULAR_SETTINGS = {
 }
 OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("API_TOKEN_SECONDS", "3600")),
-    "SCOPES": {"api": "MAA Portal API"},
+    # Graph clients ask for Graph's own scope; it means the same as the portal's.
+    "SCOPES": {"api": "MAA Portal API", "https://graph.microsoft.com/.default": "MAA Portal API"},
     "DEFAULT_SCOPES": ["api"],
 }

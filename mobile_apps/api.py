@@ -55,4 +55,4 @@ class AppViewSet(AssignableViewSet):
     write_serializer = AppWriteSerializer
 
 
-router.register("mobileApps", AppViewSet, basename="app")
+router.register("deviceAppManagement/mobileApps", AppViewSet, basename="app")

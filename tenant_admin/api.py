@@ -164,5 +164,5 @@ class AssignmentViewSet(_ReadGuarded):
 
 
 router.register("groups", GroupViewSet, basename="group")
-router.register("roleDefinitions", RoleViewSet, basename="role")
-router.register("roleAssignments", AssignmentViewSet, basename="role-assignment")
+router.register("deviceManagement/roleDefinitions", RoleViewSet, basename="role")
+router.register("deviceManagement/roleAssignments", AssignmentViewSet, basename="role-assignment")

@@ -2,13 +2,13 @@
 
 from utilities.api.base import ApiViewSet
 
-from .protected import JUSTIFICATION, REQUEST_ID, protected_write
+from .protected import APPROVAL_CODE, JUSTIFICATION, protected_write
 
 
 class ProtectedViewSet(ApiViewSet):
     """A resource whose writes go through the approval-header flow (`self.protected`)."""
 
-    call_headers = (JUSTIFICATION, REQUEST_ID)
+    call_headers = (JUSTIFICATION, APPROVAL_CODE)
 
     def protected(self, operation_code: str, payload: dict):
         return protected_write(self.request, operation_code=operation_code, payload=payload)

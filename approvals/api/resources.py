@@ -1,7 +1,13 @@
 """The engine's own resources: approval requests and access policies."""
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from django.http import Http404
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -10,11 +16,18 @@ from rbac.catalogue import Perm
 from rbac.selectors import user_has_perm
 from utilities.api.errors import ApiError
 from utilities.api.fields import EnumField
+from utilities.api.odata import Prop
 from utilities.api.routes import router
 
 from ..models import AccessPolicy, ApprovalRequest, Decision
 from ..policy_services import exclusions_state
-from ..selectors import policy_list, request_visible_to, requests_of, requests_received_by
+from ..selectors import (
+    policy_list,
+    request_visible_to,
+    requests_of,
+    requests_received_by,
+    requests_visible_to,
+)
 from ..services import (
     ApprovalError,
     request_approve,
@@ -26,39 +39,74 @@ from .base import ProtectedViewSet
 from .protected import request_body
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Graph's identitySet: a user or an application, with id and displayName",
+        "additionalProperties": {
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "displayName": {"type": "string"}},
+        },
+    }
+)
+class IdentitySetField(serializers.Field):
+    """Graph's identitySet: {"user": {...}} for a person, {"application": {...}} for an app."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, user):
+        kind = "application" if user.is_application else "user"
+        return {kind: {"id": str(user.pk), "displayName": str(user)}}
+
+
 class DecisionSerializer(serializers.ModelSerializer):
-    approver = serializers.StringRelatedField()
+    approver = IdentitySetField()
     verdict = EnumField()
+    justification = serializers.CharField(source="note")
+    decision_date_time = serializers.DateTimeField(source="created_at")
 
     class Meta:
         model = Decision
-        fields = ["approver", "verdict", "note", "created_at"]
+        fields = ["approver", "verdict", "justification", "decision_date_time"]
 
 
 class ApprovalRequestSerializer(serializers.ModelSerializer):
-    title = serializers.CharField(read_only=True)
+    """Graph's operationApprovalRequest (id and requestId: the approval code), with the
+    portal's own additions: the operation, its target, the execution and the quorum."""
+
+    id = serializers.CharField(source="approval_code", read_only=True)
+    request_id = serializers.CharField(source="approval_code", read_only=True)
+    request_date_time = serializers.DateTimeField(source="created_at")
+    expiration_date_time = serializers.DateTimeField(source="expires_at")
+    last_modified_date_time = serializers.DateTimeField(source="updated_at")
+    requestor = IdentitySetField()
     status = EnumField()
+    request_justification = serializers.CharField(source="justification")
+    title = serializers.CharField(read_only=True)
+    target = serializers.CharField(source="target_label")
     execution_status = EnumField()
-    requestor = serializers.StringRelatedField()
-    requestor_id = serializers.IntegerField(read_only=True)
+    decided_date_time = serializers.DateTimeField(source="decided_at")
+    completed_date_time = serializers.DateTimeField(source="completed_at")
 
     class Meta:
         model = ApprovalRequest
         fields = [
             "id",
+            "request_id",
+            "request_date_time",
+            "expiration_date_time",
+            "last_modified_date_time",
+            "requestor",
+            "status",
+            "request_justification",
             "operation_type",
             "title",
-            "target_label",
-            "status",
+            "target",
             "execution_status",
-            "requestor",
-            "requestor_id",
-            "justification",
             "approvals_required",
-            "created_at",
-            "expires_at",
-            "decided_at",
-            "completed_at",
+            "decided_date_time",
+            "completed_date_time",
         ]
 
 
@@ -79,29 +127,44 @@ class ApprovalRequestDetailSerializer(ApprovalRequestSerializer):
         ]
 
 
-NoteSerializer = inline_serializer("DecisionNote", {"note": serializers.CharField(required=False)})
-VIEWS = {"received": requests_received_by, "mine": requests_of}
+NoteSerializer = inline_serializer(
+    "DecisionJustification", {"justification": serializers.CharField(required=False)}
+)
+VIEWS = {"all": requests_visible_to, "received": requests_received_by, "mine": requests_of}
 
 
 class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """Received requests (?view=received, the default) and my requests (?view=mine)."""
+    """The requests this caller may read: their own and those sent to them (?view=received or
+    mine narrows it). Addressed by their GUID; automation polls $filter=requestId eq '<GUID>'."""
 
     serializer_class = ApprovalRequestSerializer
+    lookup_value_converter = "uuid"
+    odata_filter = {
+        "requestId": Prop("approval_code"),
+        "id": Prop("approval_code"),
+        "status": Prop("status", enum=True),
+    }
 
     def get_queryset(self):
-        view = self.request.query_params.get("view", "received")
+        view = self.request.query_params.get("view", "all")
         if view not in VIEWS:
-            raise ApiError(400, "BadRequest", "view is received or mine.")
+            raise ApiError(400, "BadRequest", "view is all, received or mine.")
         return VIEWS[view](self.request.user)
 
     @extend_schema(
-        parameters=[OpenApiParameter("view", str, enum=list(VIEWS), description="received or mine")]
+        parameters=[
+            OpenApiParameter("view", str, enum=list(VIEWS), description="all, received or mine")
+        ]
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
     def get_object(self):
-        req = request_visible_to(self.request.user, self.kwargs["pk"])
+        by_code = ApprovalRequest.objects.filter(approval_code=self.kwargs["pk"])
+        pk = by_code.values_list("pk", flat=True).first()
+        if pk is None:
+            raise Http404("No such request.")
+        req = request_visible_to(self.request.user, pk)
         decisions = Decision.objects.select_related("approver")
         return (
             ApprovalRequest.objects.select_related("requestor")
@@ -122,7 +185,9 @@ class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Ret
         return Response(request_body(req))
 
     def _note(self) -> str:
-        return str(self.request.data.get("note", ""))
+        """Graph's `justification`; `note`, the portal's older word, still read."""
+        data = self.request.data
+        return str(data.get("justification", data.get("note", "")))
 
     @extend_schema(request=NoteSerializer, responses=dict)
     @action(detail=True, methods=["post"])
@@ -135,19 +200,19 @@ class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Ret
         return self._act(request_reject, approver=request.user, note=self._note())
 
     @extend_schema(request=NoteSerializer, responses=dict)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], url_path="cancelMyRequest")
     def cancel(self, request, pk=None):
         return self._act(request_cancel, actor=request.user, note=self._note())
 
     @extend_schema(request=None, responses=dict)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        """Complete from the API by id (the protected call repeated with X-Approval-Request-Id
-        does the same and also checks the call is the approved one)."""
+        """Complete by id (the protected call repeated with x-msft-approval-code does the same
+        and also checks the call is the approved one)."""
         return self._act(request_complete, actor=request.user)
 
     @extend_schema(responses=dict)
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get", "post"], url_path="retrieveRequestStatus")
     def status(self, request, pk=None):
         return Response(request_body(self.get_object()))
 
@@ -234,5 +299,11 @@ class AccessPolicyViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Retrie
         return self.protected("policy.delete", {"object_id": policy.pk})
 
 
-router.register("operationApprovalRequests", ApprovalRequestViewSet, basename="approval-request")
-router.register("operationApprovalPolicies", AccessPolicyViewSet, basename="access-policy")
+router.register(
+    "deviceManagement/operationApprovalRequests",
+    ApprovalRequestViewSet,
+    basename="approval-request",
+)
+router.register(
+    "deviceManagement/operationApprovalPolicies", AccessPolicyViewSet, basename="access-policy"
+)

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
@@ -58,6 +60,8 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     # Filed through the API: the digest of the HTTP call (method, path, body) that must be
     # repeated, identical, to complete the request.
     call_digest = models.CharField(max_length=64, blank=True)
+    # Graph's requestId: the x-msft-approval-code a client resends to complete the request.
+    approval_code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     target_fingerprint = models.CharField(max_length=64)
     summary = models.JSONField(default=list)
     requestor = models.ForeignKey(

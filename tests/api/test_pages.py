@@ -89,15 +89,15 @@ def test_the_policy_form_offers_exclusions_and_files_them_for_approval(client, t
 
 
 def test_the_schema_and_the_docs_page_are_served(client, tenant):
-    schema = client.get("/api/v1/openapi.json")
+    schema = client.get("/api/openapi.json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
-    assert "/api/v1/managedDevices/{id}/wipe" in paths
-    assert "/api/v1/operationApprovalRequests/{id}/approve" in paths
-    assert client.get("/api/v1/docs/").status_code == 200
+    assert "/beta/deviceManagement/managedDevices/{id}/wipe" in paths
+    assert "/beta/deviceManagement/operationApprovalRequests/{id}/approve" in paths
+    assert client.get("/api/docs/").status_code == 200
 
 
 def test_the_session_user_sees_the_browsable_api(client, tenant):
     client.force_login(f.global_admin())
-    response = client.get("/api/v1/managedDevices", HTTP_ACCEPT="text/html")
+    response = client.get("/beta/deviceManagement/managedDevices", HTTP_ACCEPT="text/html")
     assert response.status_code == 200 and "DESKTOP-HAZEL-01" in response.content.decode()

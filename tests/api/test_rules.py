@@ -1,5 +1,6 @@
 """What every client can rely on: refusals, errors, paging, idempotency, throttling, sessions."""
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -15,19 +16,17 @@ from rbac.applications import application_set_enabled, application_tokens_revoke
 from tests import factories as f
 from tests.conftest import activate_policy
 
-from .conftest import as_app, new_application, token_for
+from .conftest import approval, as_app, filed, justification, new_application, token_for
 
-J = {"HTTP_X_APPROVAL_JUSTIFICATION": "Laptop stolen"}
+J = justification("Laptop stolen")
 
 
 def _wipe_url(device) -> str:
-    return f"/api/v1/managedDevices/{device.pk}/wipe"
+    return f"/beta/deviceManagement/managedDevices/{device.pk}/wipe"
 
 
 def _filed(api, device) -> ApprovalRequest:
-    response = api.post(_wipe_url(device), **J)
-    assert response.status_code == 202, response.content
-    return ApprovalRequest.objects.get(pk=response.json()["requestId"])
+    return filed(api.post(_wipe_url(device), **J))
 
 
 def test_only_the_client_that_filed_may_complete(api_tenant):
@@ -35,9 +34,7 @@ def test_only_the_client_that_filed_may_complete(api_tenant):
     req = _filed(as_app(api_tenant.bot), api_tenant.device)
     request_approve(request_id=req.pk, approver=api_tenant.approver)
     other = new_application("Other bot", [api_tenant.bots])
-    response = as_app(other).post(
-        _wipe_url(api_tenant.device), HTTP_X_APPROVAL_REQUEST_ID=str(req.pk)
-    )
+    response = as_app(other).post(_wipe_url(api_tenant.device), **approval(req))
     assert response.status_code == 403
     assert "Only the client that filed request" in response.json()["error"]["message"]
     assert ApprovalRequest.objects.get(pk=req.pk).status == RequestStatus.APPROVED
@@ -49,7 +46,7 @@ def test_a_call_that_differs_from_the_approved_one_gets_409(api_tenant):
     req = _filed(api, api_tenant.device)
     request_approve(request_id=req.pk, approver=api_tenant.approver)
     other_device = f.device("DESKTOP-OTHER")
-    response = api.post(_wipe_url(other_device), HTTP_X_APPROVAL_REQUEST_ID=str(req.pk))
+    response = api.post(_wipe_url(other_device), **approval(req))
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "DigestMismatch"
     # Same path, different body: also not the approved call.
@@ -57,7 +54,7 @@ def test_a_call_that_differs_from_the_approved_one_gets_409(api_tenant):
         _wipe_url(api_tenant.device),
         {"keepUserData": True},
         format="json",
-        HTTP_X_APPROVAL_REQUEST_ID=str(req.pk),
+        **approval(req),
     )
     assert response.status_code == 409
     assert ApprovalRequest.objects.get(pk=req.pk).status == RequestStatus.APPROVED
@@ -67,7 +64,7 @@ def test_completing_before_approval_is_refused_with_a_reason(api_tenant):
     activate_policy(api_tenant, "device.wipe")
     api = as_app(api_tenant.bot)
     req = _filed(api, api_tenant.device)
-    response = api.post(_wipe_url(api_tenant.device), HTTP_X_APPROVAL_REQUEST_ID=str(req.pk))
+    response = api.post(_wipe_url(api_tenant.device), **approval(req))
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "RequestNotCompletable"
 
@@ -79,18 +76,18 @@ def test_a_second_request_for_the_same_device_answers_like_a_duplicate(api_tenan
     response = api.post(_wipe_url(api_tenant.device), **J)
     assert response.status_code == 409
     error = response.json()["error"]
-    assert (error["code"], error["requestId"]) == ("OpenRequestExists", first.pk)
+    assert (error["code"], error["requestId"]) == ("OpenRequestExists", str(first.approval_code))
 
 
 def test_expired_revoked_and_disabled_credentials_get_401(api_tenant):
     token = token_for(api_tenant.bot)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert api.get("/api/v1/managedDevices").status_code == 200
+    assert api.get("/beta/deviceManagement/managedDevices").status_code == 200
     AccessToken.objects.filter(token_checksum__isnull=False).update(
         expires=timezone.now() - timedelta(seconds=1)
     )
-    response = api.get("/api/v1/managedDevices")
+    response = api.get("/beta/deviceManagement/managedDevices")
     error = response.json()["error"]
     assert response.status_code == 401 and (error["code"], error["message"]) == (
         "Unauthorized",
@@ -98,11 +95,11 @@ def test_expired_revoked_and_disabled_credentials_get_401(api_tenant):
     )
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(api_tenant.bot)}")
     application_tokens_revoke(actor=None, principal_id=api_tenant.bot.principal.pk)
-    assert api.get("/api/v1/managedDevices").status_code == 401
+    assert api.get("/beta/deviceManagement/managedDevices").status_code == 401
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(api_tenant.bot)}")
     application_set_enabled(actor=None, principal_id=api_tenant.bot.principal.pk, enabled=False)
-    assert api.get("/api/v1/managedDevices").status_code == 401
-    assert APIClient().get("/api/v1/managedDevices").status_code == 401
+    assert api.get("/beta/deviceManagement/managedDevices").status_code == 401
+    assert APIClient().get("/beta/deviceManagement/managedDevices").status_code == 401
 
 
 def test_tokens_last_an_hour_by_default(api_tenant):
@@ -135,14 +132,14 @@ def test_the_secret_is_stored_hashed(api_tenant):
 
 def test_permissions_come_from_the_application_groups(api_tenant):
     nobody = new_application("No groups", [])
-    response = as_app(nobody).get("/api/v1/managedDevices")
+    response = as_app(nobody).get("/beta/deviceManagement/managedDevices")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "Forbidden"
     # Help Desk Operator may wipe; a Read Only Operator group may not.
     readers = f.group("Readers", [])
     f.assign(f.builtin("Read Only Operator"), [readers], name="Readers")
     reader = new_application("Reader", [readers])
-    assert as_app(reader).get("/api/v1/managedDevices").status_code == 200
+    assert as_app(reader).get("/beta/deviceManagement/managedDevices").status_code == 200
     response = as_app(reader).post(_wipe_url(api_tenant.device))
     assert (
         response.status_code == 403 and "remote_tasks.wipe" in response.json()["error"]["message"]
@@ -153,30 +150,65 @@ def test_lists_page_with_a_next_link_and_filter(api_tenant):
     for i in range(3):
         f.device(f"IPHONE-{i}", operating_system="iOS", os_version="18.2")
     api = as_app(api_tenant.bot)
-    first = api.get("/api/v1/managedDevices", {"operatingSystem": "iOS", "$top": 2}).json()
+    url = "/beta/deviceManagement/managedDevices"
+    first = api.get(url, {"$filter": "operatingSystem eq 'iOS'", "$top": 2}).json()
+    assert first["@odata.context"] == (
+        "http://testserver/beta/$metadata#deviceManagement/managedDevices"
+    )
     assert [d["operatingSystem"] for d in first["value"]] == ["iOS", "iOS"]
+    assert first["@odata.nextLink"].startswith("http://testserver/beta/") and (
+        "%24skiptoken=" in first["@odata.nextLink"]
+    )
     second = api.get(first["@odata.nextLink"]).json()
     assert len(second["value"]) == 1 and "@odata.nextLink" not in second
-    names = {d["name"] for d in first["value"] + second["value"]}
+    names = {d["deviceName"] for d in first["value"] + second["value"]}
     assert names == {"IPHONE-0", "IPHONE-1", "IPHONE-2"}
-    assert "serialNumber" in first["value"][0] and "complianceState" in first["value"][0]
+    device = first["value"][0]
+    assert isinstance(device["id"], str) and device["enrolledDateTime"].endswith("Z")
+    assert "serialNumber" in device and device["complianceState"] == "compliant"
     f.device("LAPTOP-7", primary_user=f.user("zoe.keller"))
-    found = api.get("/api/v1/managedDevices", {"search": "keller"}).json()["value"]
-    assert [d["name"] for d in found] == ["LAPTOP-7"]
-    # A value no device can have is refused by name, not answered with an empty list.
-    response = api.get("/api/v1/managedDevices", {"operatingSystem": "Plan9"})
-    assert response.status_code == 400
-    [detail] = response.json()["error"]["details"]
-    assert detail["target"] == "operatingSystem" and "Plan9" in detail["message"]
+    upn = "userPrincipalName eq 'zoe.keller@example.test' or startswith(deviceName, 'IPHONE-2')"
+    found = api.get(url, {"$filter": upn, "$orderby": "deviceName desc"}).json()["value"]
+    assert [d["deviceName"] for d in found] == ["LAPTOP-7", "IPHONE-2"]
+    both = "operatingSystem eq 'iOS' and not (deviceName eq 'IPHONE-0') and deviceName ne 'x'"
+    counted = api.get(url, {"$filter": both, "$count": "true", "$select": "deviceName"}).json()
+    assert counted["@odata.count"] == 2
+    assert counted["value"][0].keys() == {"id", "deviceName"}
+    owned = api.get(url, {"$filter": "managedDeviceOwnerType eq 'company'"}).json()["value"]
+    assert {d["managedDeviceOwnerType"] for d in owned} == {"company"}
+    one = api.get(f"{url}/{device['id']}").json()
+    assert one["@odata.context"].endswith("#deviceManagement/managedDevices/$entity")
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"$filter": "operatingSystem eq 'Plan9'"}, "operatingSystem has no value 'Plan9'"),
+        ({"$filter": "osVersion eq '18'"}, "Filtering on osVersion is not supported"),
+        ({"$filter": "operatingSystem gt 'A'"}, "this is not supported: Compare"),
+        ({"$filter": "endswith(deviceName, 'X')"}, "this is not supported: Call"),
+        ({"$filter": "deviceName eq"}, "$filter could not be read"),
+        ({"$expand": "users"}, "The query option $expand is not supported"),
+        ({"$orderby": "osVersion"}, "$orderby=osVersion is not supported"),
+        ({"$select": "deviceName,wifiMacAddress"}, "no property wifiMacAddress"),
+        ({"$count": "yes"}, "$count is true or false"),
+        ({"$top": "many"}, "$top is a whole number"),
+    ],
+)
+def test_an_unsupported_query_answers_400_saying_what(api_tenant, params, words):
+    response = as_app(api_tenant.bot).get("/beta/deviceManagement/managedDevices", params)
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "BadRequest" and words in error["message"], error["message"]
 
 
 def test_unknown_objects_and_bad_bodies_get_the_same_error_shape(api_tenant):
     api = as_app(api_tenant.bot)
-    response = api.get("/api/v1/managedDevices/999999")
+    response = api.get("/beta/deviceManagement/managedDevices/999999")
     assert response.status_code == 404 and response.json()["error"]["code"] == "NotFound"
     activate_policy(api_tenant, "tenant_configuration")
     response = api.post(
-        "/api/v1/deviceCategories",
+        "/beta/deviceManagement/deviceCategories",
         {"description": 5},
         format="json",
         headers={"client-request-id": "my-script-42"},
@@ -198,8 +230,9 @@ def test_an_idempotency_key_returns_the_first_answer(api_tenant):
     headers = {**J, "HTTP_IDEMPOTENCY_KEY": "wipe-hazel-1"}
     first = api.post(_wipe_url(api_tenant.device), **headers)
     again = api.post(_wipe_url(api_tenant.device), **headers)
-    assert first.status_code == again.status_code == 202
+    assert first.status_code == again.status_code == 412
     assert first.json() == again.json() and again["Idempotent-Replayed"] == "true"
+    assert first["x-msft-approval-code"] == again["x-msft-approval-code"]
     assert ApprovalRequest.objects.filter(operation_type="device.wipe").count() == 1
     # The same key for another call is refused rather than answered wrongly.
     other = api.post(_wipe_url(f.device("DESKTOP-2")), **headers)
@@ -217,13 +250,13 @@ def test_each_client_is_rate_limited(api_tenant, settings):
 
         cache.clear()
         api = as_app(api_tenant.bot)
-        codes = [api.get("/api/v1/managedDevices").status_code for _ in range(4)]
+        codes = [api.get("/beta/deviceManagement/managedDevices").status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
-        limited = api.get("/api/v1/managedDevices")
+        limited = api.get("/beta/deviceManagement/managedDevices")
         assert limited.json()["error"]["code"] == "TooManyRequests" and limited["Retry-After"]
         # Another client has its own budget.
         other = new_application("Other bot", [api_tenant.bots])
-        assert as_app(other).get("/api/v1/managedDevices").status_code == 200
+        assert as_app(other).get("/beta/deviceManagement/managedDevices").status_code == 200
     finally:
         SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
 
@@ -232,7 +265,7 @@ def test_signed_in_users_call_the_api_with_their_session_and_csrf(api_tenant):
     activate_policy(api_tenant, "device.wipe")
     api = APIClient(enforce_csrf_checks=True)
     api.force_login(api_tenant.hazel)
-    assert api.get("/api/v1/managedDevices").status_code == 200
+    assert api.get("/beta/deviceManagement/managedDevices").status_code == 200
     response = api.post(_wipe_url(api_tenant.device), **J)
     assert response.status_code == 403 and "CSRF" in response.json()["error"]["message"]
     assert (
@@ -246,30 +279,50 @@ def test_approve_and_reject_follow_the_page_rules(api_tenant):
     req = _filed(as_app(api_tenant.bot), api_tenant.device)
     approver = APIClient()
     approver.force_login(api_tenant.approver)
-    received = approver.get("/api/v1/operationApprovalRequests").json()["value"]
-    assert received[0]["id"] == req.pk and received[0]["status"] == "needsApproval"
-    detail = approver.get(f"/api/v1/operationApprovalRequests/{req.pk}").json()
+    received = approver.get("/beta/deviceManagement/operationApprovalRequests").json()["value"]
+    assert received[0]["id"] == str(req.approval_code) and received[0]["status"] == "needsApproval"
+    assert received[0]["requestJustification"] == "Laptop stolen"
+    assert received[0]["requestor"] == {
+        "application": {"id": str(api_tenant.bot.principal.pk), "displayName": "Patch bot"}
+    }
+    detail = approver.get(
+        f"/beta/deviceManagement/operationApprovalRequests/{req.approval_code}"
+    ).json()
     assert detail["payload"] == {"device_id": api_tenant.device.pk}
     assert detail["payloadDigest"] == req.payload_digest and detail["summary"]
     # The client cannot approve its own request.
-    response = as_app(api_tenant.bot).post(f"/api/v1/operationApprovalRequests/{req.pk}/approve")
+    response = as_app(api_tenant.bot).post(
+        f"/beta/deviceManagement/operationApprovalRequests/{req.approval_code}/approve"
+    )
     assert response.status_code == 409
     assert "your own request" in response.json()["error"]["message"]
     # Quorum: one approval leaves it waiting.
     response = approver.post(
-        f"/api/v1/operationApprovalRequests/{req.pk}/approve", {"note": "ok"}, format="json"
+        f"/beta/deviceManagement/operationApprovalRequests/{req.approval_code}/approve",
+        {"justification": "ok"},
+        format="json",
     )
     assert response.status_code == 200 and response.json()["status"] == "needsApproval"
     second = APIClient()
     second.force_login(api_tenant.approver2)
-    response = second.post(f"/api/v1/operationApprovalRequests/{req.pk}/reject", {}, format="json")
+    response = second.post(
+        f"/beta/deviceManagement/operationApprovalRequests/{req.approval_code}/reject",
+        {},
+        format="json",
+    )
     assert response.status_code == 409 and "note" in response.json()["error"]["message"].lower()
-    response = second.post(f"/api/v1/operationApprovalRequests/{req.pk}/approve")
+    response = second.post(
+        f"/beta/deviceManagement/operationApprovalRequests/{req.approval_code}/approve"
+    )
     assert response.json()["status"] == "approved"
-    status = as_app(api_tenant.bot).get(f"/api/v1/operationApprovalRequests/{req.pk}/status")
+    status = as_app(api_tenant.bot).get(
+        f"/beta/deviceManagement/operationApprovalRequests/{req.approval_code}/retrieveRequestStatus"
+    )
     assert status.json()["status"] == "approved"
-    mine = as_app(api_tenant.bot).get("/api/v1/operationApprovalRequests", {"view": "mine"})
-    assert [r["id"] for r in mine.json()["value"]] == [req.pk]
+    mine = as_app(api_tenant.bot).get(
+        "/beta/deviceManagement/operationApprovalRequests", {"view": "mine"}
+    )
+    assert [r["id"] for r in mine.json()["value"]] == [str(req.approval_code)]
 
 
 def test_access_policies_protect_themselves_over_the_api(api_tenant):
@@ -281,15 +334,16 @@ def test_access_policies_protect_themselves_over_the_api(api_tenant):
         "approverGroups": [api_tenant.approvers.pk],
         "approvalsRequired": 1,
     }
-    response = admin.post("/api/v1/operationApprovalPolicies", body, format="json")
-    assert response.status_code == 403 and response.json()["error"]["code"] == "ApprovalRequired"
+    response = admin.post("/beta/deviceManagement/operationApprovalPolicies", body, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "BadRequest"
+    assert "x-msft-approval-justification header is required" in response.json()["error"]["message"]
     response = admin.post(
-        "/api/v1/operationApprovalPolicies",
+        "/beta/deviceManagement/operationApprovalPolicies",
         body,
         format="json",
-        HTTP_X_APPROVAL_JUSTIFICATION="Protect scripts",
+        **justification("Protect scripts"),
     )
-    assert response.status_code == 202
+    assert filed(response).operation_type == "policy.create"
 
 
 def test_adding_an_exclusion_is_a_protected_change_of_the_policy(api_tenant):
@@ -297,22 +351,21 @@ def test_adding_an_exclusion_is_a_protected_change_of_the_policy(api_tenant):
     admin = APIClient()
     admin.force_login(api_tenant.policy_admin)
     response = admin.patch(
-        f"/api/v1/operationApprovalPolicies/{policy.pk}",
+        f"/beta/deviceManagement/operationApprovalPolicies/{policy.pk}",
         {"excludedApplications": [api_tenant.bot.principal.pk]},
         format="json",
-        HTTP_X_APPROVAL_JUSTIFICATION="Patch bot cannot change yet",
+        **justification("Patch bot cannot change yet"),
     )
-    assert response.status_code == 202, response.content
-    req = ApprovalRequest.objects.get(pk=response.json()["requestId"])
+    req = filed(response)
     row = next(r for r in req.summary if r["label"] == "Exclusions (API applications)")
     assert (row["before"], row["after"]) == ("none", "Patch bot")
     assert not policy.excluded_applications.exists()
     request_approve(request_id=req.pk, approver=api_tenant.approver)
     response = admin.patch(
-        f"/api/v1/operationApprovalPolicies/{policy.pk}",
+        f"/beta/deviceManagement/operationApprovalPolicies/{policy.pk}",
         {"excludedApplications": [api_tenant.bot.principal.pk]},
         format="json",
-        HTTP_X_APPROVAL_REQUEST_ID=str(req.pk),
+        **approval(req),
     )
     assert response.status_code == 202, response.content
     request_execute(request_id=req.pk)
@@ -325,19 +378,29 @@ def test_adding_an_exclusion_is_a_protected_change_of_the_policy(api_tenant):
 @pytest.mark.parametrize(
     "path, body, code",
     [
-        ("/api/v1/deviceCategories", {"name": "Kiosks"}, "category.create"),
+        ("/beta/deviceManagement/deviceCategories", {"name": "Kiosks"}, "category.create"),
         (
-            "/api/v1/deviceScripts",
+            "/beta/deviceManagement/deviceManagementScripts",
             {
-                "kind": "script",
-                "name": "Hello",
-                "platform": "windows",
-                "body": "Write-Output 'hi'\n",
+                "@odata.type": "#microsoft.graph.deviceManagementScript",
+                "displayName": "Hello",
+                "scriptContent": base64.b64encode(b"Write-Output 'hi'\n").decode(),
+                "runAsAccount": "system",
+                "fileName": "hello.ps1",
             },
             "script.create",
         ),
         (
-            "/api/v1/mobileApps",
+            "/beta/deviceManagement/deviceHealthScripts",
+            {
+                "displayName": "Fix spooler",
+                "detectionScriptContent": base64.b64encode(b"exit 1\n").decode(),
+                "remediationScriptContent": base64.b64encode(b"Write-Output 'fixed'\n").decode(),
+            },
+            "remediation.create",
+        ),
+        (
+            "/beta/deviceAppManagement/mobileApps",
             {
                 "appType": "web_link",
                 "name": "Intranet",
@@ -347,17 +410,17 @@ def test_adding_an_exclusion_is_a_protected_change_of_the_policy(api_tenant):
             "app.create",
         ),
         (
-            "/api/v1/deviceCompliancePolicies",
+            "/beta/deviceManagement/deviceCompliancePolicies",
             {"name": "Baseline", "platform": "windows", "settings": {"encryption.required": True}},
             "compliance.create",
         ),
         (
-            "/api/v1/configurationPolicies",
+            "/beta/deviceManagement/configurationPolicies",
             {"name": "Camera", "platform": "windows", "settings": {"camera.allow_camera": False}},
             "configuration.create",
         ),
         (
-            "/api/v1/roleDefinitions",
+            "/beta/deviceManagement/roleDefinitions",
             {"name": "Custom", "permissions": ["managed_devices.read"]},
             "role.create",
         ),
@@ -373,17 +436,17 @@ def test_every_workload_creates_through_the_approval_flow(api_tenant, path, body
     f.assign(f.role("Org admin", ["organization.read", "organization.update"]), [api_tenant.bots])
     activate_policy(api_tenant, registry.get(code).policy_type)
     api = as_app(admin)
-    assert api.post(path, body, format="json").status_code == 403
-    response = api.post(path, body, format="json", HTTP_X_APPROVAL_JUSTIFICATION="New")
-    assert response.status_code == 202, response.content
-    req = ApprovalRequest.objects.get(pk=response.json()["requestId"])
+    assert api.post(path, body, format="json").status_code == 400
+    response = api.post(path, body, format="json", **justification("New"))
+    req = filed(response)
     assert req.operation_type == code
     request_approve(request_id=req.pk, approver=api_tenant.approver)
-    response = api.post(path, body, format="json", HTTP_X_APPROVAL_REQUEST_ID=str(req.pk))
+    response = api.post(path, body, format="json", **approval(req))
     assert response.status_code == 202, response.content
     assert request_execute(request_id=req.pk).execution_status == "succeeded"
     listed = api.get(path).json()["value"]
-    assert body["name"] in {item["name"] for item in listed}
+    name = body.get("name") or body["displayName"]
+    assert name in {item.get("name") or item.get("displayName") for item in listed}
 
 
 def test_answers_are_kept_a_day_then_purged(api_tenant):
@@ -391,7 +454,10 @@ def test_answers_are_kept_a_day_then_purged(api_tenant):
     from utilities.models import IdempotencyRecord
 
     api = as_app(api_tenant.bot)
-    api.post(f"/api/v1/managedDevices/{api_tenant.device.pk}/syncDevice", HTTP_IDEMPOTENCY_KEY="k1")
+    api.post(
+        f"/beta/deviceManagement/managedDevices/{api_tenant.device.pk}/syncDevice",
+        HTTP_IDEMPOTENCY_KEY="k1",
+    )
     assert idempotency_purge() == 0
     IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
     assert idempotency_purge() == 1 and not IdempotencyRecord.objects.exists()
@@ -399,7 +465,7 @@ def test_answers_are_kept_a_day_then_purged(api_tenant):
 
 def test_unknown_paths_and_server_errors_answer_in_the_same_shape(api_tenant, monkeypatch, caplog):
     api = as_app(api_tenant.bot)
-    response = api.get("/api/v1/noSuchThing")
+    response = api.get("/beta/noSuchThing")
     assert response.status_code == 404 and response.json()["error"]["code"] == "NotFound"
 
     def broken(*args, **kwargs):
@@ -408,7 +474,7 @@ def test_unknown_paths_and_server_errors_answer_in_the_same_shape(api_tenant, mo
     monkeypatch.setattr("devices.api.devices_visible_to", broken)
     api.raise_request_exception = False
     with caplog.at_level("ERROR", logger="django.request"):
-        response = api.get("/api/v1/managedDevices")
+        response = api.get("/beta/deviceManagement/managedDevices")
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "InternalServerError"
     # The operator finds the traceback by the id the caller was given.
@@ -426,8 +492,66 @@ def test_an_app_reads_with_its_assignments_and_settings_keep_their_catalog_keys(
     readers = f.group("Readers", [])
     f.assign(f.builtin("Read Only Operator"), [readers], name="Readers")
     api = as_app(new_application("Reader", [readers]))
-    body = api.get(f"/api/v1/mobileApps/{app.pk}").json()
+    body = api.get(f"/beta/deviceAppManagement/mobileApps/{app.pk}").json()
     assert body["appType"] == "win32" and body["installCommand"]
     assert body["assignments"] == [{"groupId": api_tenant.helpdesk.pk, "mode": "required"}]
-    body = api.get(f"/api/v1/configurationPolicies/{policy.pk}").json()
+    body = api.get(f"/beta/deviceManagement/configurationPolicies/{policy.pk}").json()
     assert body["settings"] == {"camera.allow_camera": False}
+
+
+def test_scripts_speak_graph_base64_odata_type_and_assign(api_tenant):
+    script = f.script("Hello", body="Write-Output 'hi'\n")
+    remediation = f.script(
+        "Spooler", kind="remediation", remediation_body="Restart\n", schedule="daily"
+    )
+    admin = new_application("Script bot", [api_tenant.bots])
+    f.assign(f.builtin("Policy and Profile Manager"), [api_tenant.bots], name="PPM")
+    api = as_app(admin)
+    body = api.get(f"/beta/deviceManagement/deviceManagementScripts/{script.pk}").json()
+    assert body["@odata.type"] == "#microsoft.graph.deviceManagementScript"
+    assert (body["id"], body["displayName"]) == (str(script.pk), "Hello")
+    assert base64.b64decode(body["scriptContent"]) == b"Write-Output 'hi'\n"
+    assert (body["runAsAccount"], body["runAs32Bit"]) == ("system", False)
+    # Each kind lists only its own.
+    names = [
+        s["displayName"]
+        for s in api.get("/beta/deviceManagement/deviceHealthScripts").json()["value"]
+    ]
+    assert names == ["Spooler"]
+    health = api.get(f"/beta/deviceManagement/deviceHealthScripts/{remediation.pk}").json()
+    assert base64.b64decode(health["remediationScriptContent"]) == b"Restart\n"
+    assert api.get(f"/beta/deviceManagement/deviceHealthScripts/{script.pk}").status_code == 404
+    # Content that is not Base64 is refused by name.
+    response = api.patch(
+        f"/beta/deviceManagement/deviceManagementScripts/{script.pk}",
+        {"scriptContent": "Write-Output"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["target"] == "scriptContent"
+    # Graph's assign body: the whole assignment, exclusions by their target type.
+    activate_policy(api_tenant, "scripts")
+    assignments = {
+        "deviceManagementScriptAssignments": [
+            {
+                "target": {
+                    "@odata.type": "#microsoft.graph.groupAssignmentTarget",
+                    "groupId": str(api_tenant.helpdesk.pk),
+                }
+            },
+            {
+                "target": {
+                    "@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget",
+                    "groupId": str(api_tenant.bots.pk),
+                }
+            },
+        ]
+    }
+    url = f"/beta/deviceManagement/deviceManagementScripts/{script.pk}/assign"
+    req = filed(api.post(url, assignments, format="json", **justification("Roll out")))
+    assert req.payload["groups"] == {
+        "include": [api_tenant.helpdesk.pk],
+        "exclude": [api_tenant.bots.pk],
+    }
+    response = api.post(url, {"deviceManagementScriptAssignments": [{"target": {}}]}, format="json")
+    assert response.status_code == 400

@@ -1,8 +1,14 @@
-"""What every API resource shares: idempotent POSTs (the Idempotency-Key header)."""
+"""What every API resource shares: idempotent POSTs (the Idempotency-Key header), and on reads
+Graph's @odata.context and $select."""
+
+import re
 
 from rest_framework import viewsets
 
+from .exceptions import bad_request
+from .fields import camel_value
 from .idempotency import idempotency_claim, idempotency_store
+from .odata import ODataFilter
 
 
 class _Replay(Exception):
@@ -15,13 +21,40 @@ class ApiViewSet(viewsets.GenericViewSet):
     Idempotency-Key never stands for two different calls (the approval headers, for one)."""
 
     lookup_value_converter = "int"
+    filter_backends = [ODataFilter]
     call_headers: tuple[str, ...] = ()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        self.selected = self._selected()
         replay = idempotency_claim(request, headers=self.call_headers)
         if replay is not None:
             raise _Replay(replay)
+
+    def _selected(self) -> set[str] | None:
+        """$select's properties (Graph's names), checked against what the resource has."""
+        text = self.request.query_params.get("$select")
+        if text is None or self.action not in ("list", "retrieve"):
+            return None
+        wanted = {name.strip() for name in text.split(",") if name.strip()}
+        known = {camel_value(name) for name in self.get_serializer().fields}
+        unknown = sorted(wanted - known)
+        if unknown:
+            raise bad_request(f"$select: no property {', '.join(unknown)} on this resource.")
+        return wanted | {"id"}
+
+    def _shaped(self, item: dict) -> dict:
+        if self.selected is None:
+            return item
+        return {key: value for key, value in item.items() if camel_value(key) in self.selected}
+
+    def _context_url(self) -> str:
+        """Graph's @odata.context: the version's $metadata and the entity set (or entity)."""
+        version, _, rest = self.request.resolver_match.route.partition("/")
+        entity_set = re.sub(r"/<[^>]+>.*$", "", rest)
+        suffix = "/$entity" if self.action == "retrieve" else ""
+        base = self.request.build_absolute_uri(f"/{version}/$metadata")
+        return f"{base}#{entity_set}{suffix}"
 
     def handle_exception(self, exc):
         if isinstance(exc, _Replay):
@@ -30,6 +63,13 @@ class ApiViewSet(viewsets.GenericViewSet):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if hasattr(response, "data"):
+        data = getattr(response, "data", None)
+        if response.status_code == 200 and self.action in ("list", "retrieve") and data:
+            if "value" in data:
+                data["value"] = [self._shaped(item) for item in data["value"]]
+            else:
+                data = self._shaped(data)
+            response.data = {"@odata.context": self._context_url(), **data}
+        if data is not None:
             idempotency_store(request, response)
         return response

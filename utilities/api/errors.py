@@ -21,6 +21,9 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from .exceptions import ApiError
+from .fields import camel_value
+
 logger = logging.getLogger("django.request")
 
 CODES = {
@@ -34,14 +37,6 @@ CODES = {
     415: "UnsupportedMediaType",
     429: "TooManyRequests",
 }
-
-
-class ApiError(exceptions.APIException):
-    """An error with a Graph-style code, e.g. ApiError(403, "ApprovalRequired", "...")."""
-
-    def __init__(self, status_code: int, code: str, message: str, **extra):
-        super().__init__(message, code)
-        self.status_code, self.error_code, self.extra = status_code, code, extra
 
 
 def error_response(status_code: int, code: str, message: str, request=None, **extra) -> Response:
@@ -59,12 +54,14 @@ def error_response(status_code: int, code: str, message: str, request=None, **ex
 
 
 def _details(detail, target: str = "") -> list[dict]:
-    """DRF's validation detail ({field: [messages]}, nested) as Graph's flat details list."""
+    """DRF's validation detail ({field: [messages]}, nested) as Graph's flat details list,
+    each target named as the JSON names it (camelCase)."""
     if isinstance(detail, dict):
+        prefix = f"{target}." if target else ""
         return [
             item
             for field, value in detail.items()
-            for item in _details(value, f"{target}.{field}" if target else str(field))
+            for item in _details(value, prefix + camel_value(field))
         ]
     if isinstance(detail, list):
         return [item for value in detail for item in _details(value, target)]
@@ -121,5 +118,5 @@ def exception_handler(exc, context):
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
 @permission_classes([AllowAny])
 def not_found(request, *args, **kwargs):
-    """Any other path under /api/: the same error body as the resources."""
+    """Any other path under the API: the same error body as the resources."""
     return error_response(status.HTTP_404_NOT_FOUND, "NotFound", "No such API resource.", request)

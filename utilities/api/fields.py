@@ -2,7 +2,8 @@ from rest_framework import serializers
 
 
 def camel_value(value: str) -> str:
-    """An enum value as Graph writes it: "needs_approval" -> "needsApproval"."""
+    """An enum value or a property name as Graph writes it: "needs_approval" ->
+    "needsApproval", "run_as_32_bit" -> "runAs32Bit"."""
     first, *rest = str(value).split("_")
     return first + "".join(word.capitalize() for word in rest)
 

@@ -64,7 +64,7 @@ def idempotency_claim(request, *, headers=()) -> Response | None:
             "IdempotentRequestInProgress",
             f"A call with this {HEADER} is still running; repeat it shortly.",
         )
-    replay = Response(record.body, status=record.status_code)
+    replay = Response(record.body, status=record.status_code, headers=record.headers)
     replay["Idempotent-Replayed"] = "true"
     return replay
 
@@ -84,4 +84,5 @@ def idempotency_store(request, response) -> None:
     if response.status_code >= 500:
         records.delete()
     else:
-        records.update(status_code=response.status_code, body=response.data)
+        own = {name: value for name, value in response.items() if name.lower().startswith("x-")}
+        records.update(status_code=response.status_code, body=response.data, headers=own)

@@ -1,0 +1,169 @@
+"""Microsoft's own Graph client (msgraph-beta-sdk's GraphServiceClient, with its default
+middleware: retry, redirect, telemetry) pointed at the live portal, with a real
+client-credentials token from the Entra-shaped token endpoint and a real Celery worker."""
+
+import asyncio
+import base64
+
+import httpx
+import pytest
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph_beta import GraphServiceClient
+from msgraph_beta.generated.device_management.managed_devices.item.wipe.wipe_post_request_body import (  # noqa: E501
+    WipePostRequestBody,
+)
+from msgraph_beta.generated.device_management.managed_devices.managed_devices_request_builder import (  # noqa: E501
+    ManagedDevicesRequestBuilder,
+)
+from msgraph_beta.generated.device_management.operation_approval_requests.item.approve.approve_post_request_body import (  # noqa: E501
+    ApprovePostRequestBody,
+)
+from msgraph_beta.generated.device_management.operation_approval_requests.operation_approval_requests_request_builder import (  # noqa: E501
+    OperationApprovalRequestsRequestBuilder,
+)
+from msgraph_beta.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph_beta.generated.models.operation_approval_request_status import (
+    OperationApprovalRequestStatus,
+)
+
+from approvals.models import ApprovalRequest, ExecutionStatus
+from devices.models import DeviceAction
+from tests import factories as f
+from tests.conftest import activate_policy, build_tenant
+from tests.worker import celery_worker, wait_until
+
+from .conftest import new_application
+from .graph_client import ClientCredentials, graph_client
+from .test_live import approve_in_portal
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def run():
+    """One event loop per test: the SDK's HTTP client belongs to the loop it first ran on."""
+    loop = asyncio.new_event_loop()
+    yield loop.run_until_complete
+    loop.close()
+
+
+def _client(live_server, app) -> GraphServiceClient:
+    return graph_client(ClientCredentials(live_server.url, "contoso", app.client_id, app.secret))
+
+
+def _headers(**values) -> RequestConfiguration:
+    config = RequestConfiguration()
+    for name, value in values.items():
+        config.headers.add(name.replace("_", "-"), value)
+    return config
+
+
+def test_the_sdk_lists_devices_with_a_filter_and_follows_next_links(live_server, run):
+    build_tenant()
+    for i in range(5):
+        f.device(f"IPAD-{i}", operating_system="iOS", os_version="18.1")
+    bots = f.group("Readers", [])
+    f.assign(f.builtin("Read Only Operator"), [bots], name="Readers")
+    client = _client(live_server, new_application("Inventory", [bots]))
+    devices = client.device_management.managed_devices
+    query = ManagedDevicesRequestBuilder.ManagedDevicesRequestBuilderGetQueryParameters(
+        filter="operatingSystem eq 'iOS' and startswith(deviceName, 'IPAD-')",
+        top=2,
+        select=["deviceName", "operatingSystem", "complianceState"],
+    )
+
+    async def every_page():
+        page = await devices.get(RequestConfiguration(query_parameters=query))
+        names, pages = [], 0
+        while True:
+            pages += 1
+            names += [(d.device_name, d.operating_system, d.id) for d in page.value]
+            if not page.odata_next_link:
+                return names, pages
+            page = await devices.with_url(page.odata_next_link).get()
+
+    names, pages = run(every_page())
+    assert pages == 3
+    assert sorted(name for name, _, _ in names) == [f"IPAD-{i}" for i in range(5)]
+    assert {os for _, os, _ in names} == {"iOS"}
+
+
+def test_the_sdk_wipes_through_the_approval_handshake_exactly_once(live_server, run):
+    tenant = build_tenant()
+    activate_policy(tenant, "device.wipe")
+    bots = f.group("Automation", [])
+    f.assign(f.builtin("Help Desk Operator"), [bots], name="Automation")
+    client = _client(live_server, new_application("Patch bot", [bots]))
+    reviewer = _client(live_server, new_application("Review bot", [tenant.approvers]))
+    wipe = client.device_management.managed_devices.by_managed_device_id(str(tenant.device.pk)).wipe
+    body = WipePostRequestBody(keep_enrollment_data=False, keep_user_data=False)
+    justification = base64.b64encode(b"Stolen laptop, ticket 4711").decode()
+    requests = client.device_management.operation_approval_requests
+
+    async def file() -> str:
+        with pytest.raises(ODataError) as raised:
+            await wipe.post(body)
+        assert raised.value.response_status_code == 400
+        assert "x-msft-approval-justification" in raised.value.error.message
+        with pytest.raises(ODataError) as raised:
+            await wipe.post(body, _headers(x_msft_approval_justification=justification))
+        error = raised.value
+        assert error.response_status_code == 412 and error.error.code == "BadRequest"
+        assert "Approval Required" in error.error.message
+        return error.response_headers["x-msft-approval-code"]
+
+    async def poll(code: str):
+        query = OperationApprovalRequestsRequestBuilder.OperationApprovalRequestsRequestBuilderGetQueryParameters(  # noqa: E501
+            filter=f"requestId eq '{code}'"
+        )
+        page = await requests.get(RequestConfiguration(query_parameters=query))
+        [found] = page.value
+        return found
+
+    async def app_approves(code: str):
+        item = reviewer.device_management.operation_approval_requests
+        with pytest.raises(ODataError) as raised:
+            await item.by_operation_approval_request_id(code).approve.post(
+                ApprovePostRequestBody(justification="I am a script")
+            )
+        return raised.value
+
+    with celery_worker():
+        code = run(file())
+        found = run(poll(code))
+        assert found.id == code and found.status == OperationApprovalRequestStatus.NeedsApproval
+        assert found.request_justification == "Stolen laptop, ticket 4711"
+        assert found.requestor.application.display_name == "Patch bot"
+        refused = run(app_approves(code))
+        assert "Applications never approve" in refused.error.message
+        approve_in_portal(ApprovalRequest.objects.get(approval_code=code), tenant.approver)
+        assert run(poll(code)).status == OperationApprovalRequestStatus.Approved
+        # The identical call, with the code instead of the justification.
+        run(wipe.post(body, _headers(x_msft_approval_code=code)))
+        wait_until(
+            lambda: (
+                ApprovalRequest.objects.get(approval_code=code).execution_status
+                == ExecutionStatus.SUCCEEDED
+            ),
+            what="the worker to run the wipe",
+        )
+        # Resending it again is refused: the approval was spent.
+        with pytest.raises(ODataError) as raised:
+            run(wipe.post(body, _headers(x_msft_approval_code=code)))
+        assert raised.value.response_status_code == 409
+    assert DeviceAction.objects.filter(device=tenant.device, kind="wipe").count() == 1
+
+
+def test_the_token_endpoint_answers_where_entras_does(live_server):
+    app = new_application("Patch bot", [])
+    response = httpx.post(
+        f"{live_server.url}/contoso.onmicrosoft.com/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": app.secret,
+            "scope": "https://graph.microsoft.com/.default",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["token_type"] == "Bearer"
