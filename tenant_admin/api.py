@@ -1,7 +1,7 @@
 """API: groups (read), role definitions and role assignments (the RBAC workload)."""
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
 
 from approvals.api.base import ProtectedViewSet
@@ -46,23 +46,76 @@ class GroupViewSet(_ReadGuarded):
         return group_list().prefetch_related("auth_group__user_set")
 
 
+class IdListField(serializers.ListField):
+    """Graph's string ids of groups or tags, kept as integer keys."""
+
+    child = serializers.RegexField(r"^\d+$", error_messages={"invalid": "An id (digits)."})
+
+    def to_internal_value(self, data):
+        return sorted({int(pk) for pk in super().to_internal_value(data)})
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "resourceActions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "allowedResourceActions": {"type": "array", "items": {"type": "string"}}
+                        },
+                    },
+                }
+            },
+        },
+    }
+)
+class RolePermissionsField(serializers.Field):
+    """Graph's rolePermissions: [{"resourceActions": [{"allowedResourceActions": [...]}]}],
+    the actions being the portal's permission codes."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, role):
+        codes = sorted(p.code for p in role.permissions.all())
+        actions = {"allowed_resource_actions": codes, "not_allowed_resource_actions": []}
+        return [{"resource_actions": [actions]}]
+
+    def to_internal_value(self, data):
+        try:
+            codes = {
+                code
+                for permission in data
+                for action in permission["resource_actions"]
+                for code in action.get("allowed_resource_actions", [])
+            }
+        except (TypeError, KeyError, AttributeError):
+            raise serializers.ValidationError(
+                'rolePermissions is [{"resourceActions": [{"allowedResourceActions": [...]}]}].'
+            ) from None
+        unknown = sorted(codes - catalogue.codes())
+        if unknown:
+            raise serializers.ValidationError(f"Unknown permissions: {', '.join(unknown)}.")
+        return {"permissions": sorted(codes)}
+
+
 class RoleSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=128)
+    """Graph's deviceAndAppManagementRoleDefinition."""
+
+    id = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(source="name", max_length=128)
     description = serializers.CharField(max_length=1024, allow_blank=True, default="")
-    is_builtin = serializers.BooleanField(read_only=True)
-    permissions = serializers.ListField(child=serializers.CharField(), write_only=True)
+    is_built_in = serializers.BooleanField(source="is_builtin", read_only=True)
+    role_permissions = RolePermissionsField()
 
     def to_representation(self, role):
         data = super().to_representation(role)
-        data["permissions"] = sorted(p.code for p in role.permissions.all())
-        return data
-
-    def validate_permissions(self, codes):
-        unknown = sorted(set(codes) - catalogue.codes())
-        if unknown:
-            raise serializers.ValidationError(f"Unknown permissions: {', '.join(unknown)}.")
-        return sorted(set(codes))
+        return {"@odata.type": "#microsoft.graph.deviceAndAppManagementRoleDefinition", **data}
 
 
 class RoleViewSet(_ReadGuarded):
@@ -102,30 +155,56 @@ class RoleViewSet(_ReadGuarded):
         return self.protected("role.delete", {"object_id": role.pk})
 
 
-def _ids(many) -> list[int]:
-    return sorted(obj.pk for obj in many.all())
+def _ids(many) -> list[str]:
+    return [str(pk) for pk in sorted(obj.pk for obj in many.all())]
+
+
+SCOPE_TYPES = {"allDevices": True, "resourceScope": False}
+
+
+class ScopeTypeField(serializers.ChoiceField):
+    """Graph's scopeType: allDevices, or resourceScope (the groups in resourceScopes)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=list(SCOPE_TYPES), source="*", **kwargs)
+
+    def to_internal_value(self, data):
+        return {"scope_all_devices": SCOPE_TYPES[super().to_internal_value(data)]}
 
 
 class AssignmentSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=128)
+    """Graph's deviceAndAppManagementRoleAssignment: the role is `roleDefinition` ({"id"}, or
+    `roleDefinition@odata.bind` with its URL), members are group ids."""
+
+    id = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(source="name", max_length=128)
     description = serializers.CharField(max_length=1024, allow_blank=True, default="")
-    role = serializers.IntegerField()
-    members = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
-    scope_all_devices = serializers.BooleanField(default=True)
-    scope_groups = serializers.ListField(child=serializers.IntegerField(), default=list)
-    scope_tags = serializers.ListField(child=serializers.IntegerField(), default=list)
+    role_definition = serializers.DictField(source="role")
+    members = IdListField(allow_empty=False)
+    scope_type = ScopeTypeField(required=False)
+    resource_scopes = IdListField(source="scope_groups", default=list)
+    role_scope_tag_ids = IdListField(source="scope_tags", default=list)
+
+    def validate_role_definition(self, value) -> int:
+        role_id = str(value.get("id", ""))
+        if not role_id.isdigit():
+            raise serializers.ValidationError('The role: {"id": "<role definition id>"}.')
+        return int(role_id)
 
     def to_representation(self, assignment):
         return {
-            "id": assignment.pk,
-            "name": assignment.name,
+            "@odata.type": "#microsoft.graph.deviceAndAppManagementRoleAssignment",
+            "id": str(assignment.pk),
+            "display_name": assignment.name,
             "description": assignment.description,
-            "role": assignment.role_id,
+            "role_definition": {
+                "id": str(assignment.role_id),
+                "display_name": assignment.role.name,
+            },
             "members": _ids(assignment.members),
-            "scope_all_devices": assignment.scope_all_devices,
-            "scope_groups": _ids(assignment.scope_groups),
-            "scope_tags": _ids(assignment.scope_tags),
+            "scope_type": "allDevices" if assignment.scope_all_devices else "resourceScope",
+            "resource_scopes": _ids(assignment.scope_groups),
+            "role_scope_tag_ids": _ids(assignment.scope_tags),
         }
 
 
@@ -141,11 +220,13 @@ class AssignmentViewSet(_ReadGuarded):
 
     def _payload(self, assignment=None) -> dict:
         current = AssignmentSerializer(assignment).data if assignment is not None else {}
-        serializer = AssignmentSerializer(data={**current, **self.request.data})
+        data = {**current, **self.request.data}
+        bound = data.pop("role_definition@odata.bind", None)
+        if bound:
+            data["role_definition"] = {"id": str(bound).rstrip("/").rsplit("/", 1)[-1]}
+        serializer = AssignmentSerializer(data=data)
         serializer.is_valid(raise_exception=True)
-        state = dict(serializer.validated_data)
-        for field in ("members", "scope_groups", "scope_tags"):
-            state[field] = sorted(set(state[field]))
+        state = {"scope_all_devices": True, **serializer.validated_data}
         if state["scope_all_devices"]:
             state["scope_groups"] = []
         return {"object_id": assignment.pk, "state": state} if assignment else {"state": state}

@@ -9,6 +9,9 @@ import httpx
 import pytest
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph_beta import GraphServiceClient
+from msgraph_beta.generated.device_management.device_management_scripts.item.assign.assign_post_request_body import (  # noqa: E501
+    AssignPostRequestBody,
+)
 from msgraph_beta.generated.device_management.managed_devices.item.wipe.wipe_post_request_body import (  # noqa: E501
     WipePostRequestBody,
 )
@@ -21,13 +24,26 @@ from msgraph_beta.generated.device_management.operation_approval_requests.item.a
 from msgraph_beta.generated.device_management.operation_approval_requests.operation_approval_requests_request_builder import (  # noqa: E501
     OperationApprovalRequestsRequestBuilder,
 )
+from msgraph_beta.generated.models.device_and_app_management_role_assignment import (
+    DeviceAndAppManagementRoleAssignment,
+)
+from msgraph_beta.generated.models.device_management_script import DeviceManagementScript
+from msgraph_beta.generated.models.device_management_script_assignment import (
+    DeviceManagementScriptAssignment,
+)
+from msgraph_beta.generated.models.group_assignment_target import GroupAssignmentTarget
 from msgraph_beta.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph_beta.generated.models.operation_approval_request_status import (
     OperationApprovalRequestStatus,
 )
+from msgraph_beta.generated.models.role_assignment_scope_type import RoleAssignmentScopeType
+from msgraph_beta.generated.models.role_definition import RoleDefinition
+from msgraph_beta.generated.models.run_as_account_type import RunAsAccountType
 
 from approvals.models import ApprovalRequest, ExecutionStatus
+from device_scripts.models import Script
 from devices.models import DeviceAction
+from rbac.models import RoleAssignment
 from tests import factories as f
 from tests.conftest import activate_policy, build_tenant
 from tests.worker import celery_worker, wait_until
@@ -167,3 +183,83 @@ def test_the_token_endpoint_answers_where_entras_does(live_server):
     )
     assert response.status_code == 200, response.text
     assert response.json()["token_type"] == "Bearer"
+
+
+def _through_approval(run, send, approver) -> None:
+    """Graph's handshake with the SDK: the write with a justification raises on the 412, a
+    person approves in the portal, the identical write with the code completes it, and the
+    worker runs it."""
+    justification = base64.b64encode(b"Change ticket 815").decode()
+    with pytest.raises(ODataError) as raised:
+        run(send(_headers(x_msft_approval_justification=justification)))
+    assert raised.value.response_status_code == 412
+    code = raised.value.response_headers["x-msft-approval-code"]
+    approve_in_portal(ApprovalRequest.objects.get(approval_code=code), approver)
+    run(send(_headers(x_msft_approval_code=code)))
+    wait_until(
+        lambda: (
+            ApprovalRequest.objects.get(approval_code=code).execution_status
+            == ExecutionStatus.SUCCEEDED
+        ),
+        what="the worker to run the approved change",
+    )
+
+
+def test_the_sdk_creates_a_script_with_base64_content_and_assigns_it(live_server, run):
+    tenant = build_tenant()
+    activate_policy(tenant, "scripts")
+    admins = f.group("Script admins", [])
+    f.assign(f.builtin("Policy and Profile Manager"), [admins], name="Script admins")
+    client = _client(live_server, new_application("Script bot", [admins]))
+    scripts = client.device_management.device_management_scripts
+    script = DeviceManagementScript(
+        odata_type="#microsoft.graph.deviceManagementScript",
+        display_name="Clear print queue",
+        description="Ticket 815",
+        script_content=b"Write-Output 'queue cleared'\n",
+        run_as_account=RunAsAccountType.System,
+        enforce_signature_check=False,
+        run_as32_bit=False,
+        file_name="clear-queue.ps1",
+    )
+    with celery_worker():
+        _through_approval(run, lambda config: scripts.post(script, config), tenant.approver)
+        saved = Script.objects.get(name="Clear print queue")
+        assert saved.body == "Write-Output 'queue cleared'\n" and saved.run_64bit
+        # Read back through the SDK: the content decodes to the same bytes.
+        read = run(scripts.by_device_management_script_id(str(saved.pk)).get())
+        assert read.script_content == b"Write-Output 'queue cleared'\n"
+        assert read.odata_type == "#microsoft.graph.deviceManagementScript"
+        assign = AssignPostRequestBody(
+            device_management_script_assignments=[
+                DeviceManagementScriptAssignment(
+                    target=GroupAssignmentTarget(group_id=str(tenant.helpdesk.pk))
+                )
+            ]
+        )
+        item = scripts.by_device_management_script_id(str(saved.pk))
+        _through_approval(run, lambda config: item.assign.post(assign, config), tenant.approver)
+    assert [a.group_id for a in saved.assignments.all()] == [tenant.helpdesk.pk]
+
+
+def test_the_sdk_creates_a_role_assignment_through_the_handshake(live_server, run):
+    tenant = build_tenant()
+    activate_policy(tenant, "rbac")
+    admins = f.group("Role admins", [])
+    f.assign(f.builtin("Intune Role Administrator"), [admins], name="Role admins")
+    client = _client(live_server, new_application("Role bot", [admins]))
+    role = f.builtin("Read Only Operator")
+    assignment = DeviceAndAppManagementRoleAssignment(
+        odata_type="#microsoft.graph.deviceAndAppManagementRoleAssignment",
+        display_name="Auditors read",
+        description="Ticket 816",
+        members=[str(tenant.helpdesk.pk)],
+        role_definition=RoleDefinition(id=str(role.pk)),
+        scope_type=RoleAssignmentScopeType.AllDevices,
+    )
+    assignments = client.device_management.role_assignments
+    with celery_worker():
+        _through_approval(run, lambda config: assignments.post(assignment, config), tenant.approver)
+    saved = RoleAssignment.objects.get(name="Auditors read")
+    assert saved.role == role and saved.scope_all_devices
+    assert list(saved.members.all()) == [tenant.helpdesk]

@@ -421,7 +421,12 @@ def test_adding_an_exclusion_is_a_protected_change_of_the_policy(api_tenant):
         ),
         (
             "/beta/deviceManagement/roleDefinitions",
-            {"name": "Custom", "permissions": ["managed_devices.read"]},
+            {
+                "displayName": "Custom",
+                "rolePermissions": [
+                    {"resourceActions": [{"allowedResourceActions": ["managed_devices.read"]}]}
+                ],
+            },
             "role.create",
         ),
     ],
@@ -555,3 +560,50 @@ def test_scripts_speak_graph_base64_odata_type_and_assign(api_tenant):
     }
     response = api.post(url, {"deviceManagementScriptAssignments": [{"target": {}}]}, format="json")
     assert response.status_code == 400
+
+
+def test_roles_and_role_assignments_speak_graph(api_tenant):
+    f.assign(f.builtin("Intune Role Administrator"), [api_tenant.bots], name="IRA")
+    api = as_app(api_tenant.bot)
+    helpdesk = f.builtin("Help Desk Operator")
+    role = api.get(f"/beta/deviceManagement/roleDefinitions/{helpdesk.pk}").json()
+    assert role["@odata.type"] == "#microsoft.graph.deviceAndAppManagementRoleDefinition"
+    assert (role["displayName"], role["isBuiltIn"]) == ("Help Desk Operator", True)
+    [permission] = role["rolePermissions"]
+    assert "remote_tasks.wipe" in permission["resourceActions"][0]["allowedResourceActions"]
+    listed = api.get("/beta/deviceManagement/roleAssignments", {"$select": "displayName"})
+    row = listed.json()["value"][0]
+    assert set(row) == {"@odata.type", "id", "displayName"}
+    one = api.get(f"/beta/deviceManagement/roleAssignments/{row['id']}").json()
+    assert one["roleDefinition"]["id"].isdigit() and one["scopeType"] in {
+        "allDevices",
+        "resourceScope",
+    }
+    assert all(isinstance(member, str) for member in one["members"])
+    # A create names the role by reference, as Graph clients bind it.
+    activate_policy(api_tenant, "rbac")
+    body = {
+        "displayName": "Kiosk desk",
+        "members": [str(api_tenant.helpdesk.pk)],
+        "roleDefinition@odata.bind": f"https://graph.microsoft.com/beta/deviceManagement/roleDefinitions/{helpdesk.pk}",
+        "scopeType": "resourceScope",
+        "resourceScopes": [str(api_tenant.bots.pk)],
+    }
+    req = filed(
+        api.post(
+            "/beta/deviceManagement/roleAssignments", body, format="json", **justification("Kiosks")
+        )
+    )
+    state = req.payload["state"]
+    assert (state["role"], state["members"], state["scope_groups"], state["scope_all_devices"]) == (
+        helpdesk.pk,
+        [api_tenant.helpdesk.pk],
+        [api_tenant.bots.pk],
+        False,
+    )
+    bad = api.post(
+        "/beta/deviceManagement/roleAssignments",
+        {**body, "scopeType": "allLicensedUsers"},
+        format="json",
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["details"][0]["target"] == "scopeType"

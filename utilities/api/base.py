@@ -46,7 +46,12 @@ class ApiViewSet(viewsets.GenericViewSet):
     def _shaped(self, item: dict) -> dict:
         if self.selected is None:
             return item
-        return {key: value for key, value in item.items() if camel_value(key) in self.selected}
+        # OData's own annotations (@odata.type) stay, as Graph keeps them.
+        return {
+            key: value
+            for key, value in item.items()
+            if key.startswith("@") or camel_value(key) in self.selected
+        }
 
     def _context_url(self) -> str:
         """Graph's @odata.context: the version's $metadata and the entity set (or entity)."""
