@@ -6,7 +6,6 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -37,20 +36,39 @@ class AssignmentsField(serializers.Field):
         return [{"group_id": a.group_id, "mode": a.mode} for a in assignments.all()]
 
 
-def assignment_serializer(spec: Assignable) -> type[serializers.Serializer]:
-    """{"groups": {"<intent>": [group ids], ...}}: the whole new assignment."""
-    fields = {
-        mode: serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-        for mode, _label in spec.modes
-    }
-    groups = inline_serializer(f"{spec.prefix.capitalize()}AssignmentGroups", fields)
-    return inline_serializer(f"{spec.prefix.capitalize()}Assignment", {"groups": groups})
+EXCLUSION_TARGET = "#microsoft.graph.exclusionGroupAssignmentTarget"
+
+
+def graph_assignment_groups(data, key: str, modes) -> dict[str, list[int]]:
+    """Graph's assign body, {key: [{"target": {"@odata.type", "groupId"}, "intent"?}]}, as
+    {mode: [group ids]}: an exclusion target excludes, an app's `intent` is its mode, any other
+    target includes. The list is the whole new assignment."""
+    entries = data.get(key)
+    if not isinstance(entries, list):
+        raise serializers.ValidationError({key: "A list of assignments."})
+    groups: dict[str, set[int]] = {mode: set() for mode, _label in modes}
+    default = "include" if "include" in groups else None
+    for entry in entries:
+        target = entry.get("target") if isinstance(entry, dict) else None
+        group_id = str((target or {}).get("group_id", ""))
+        if not group_id.isdigit():
+            raise serializers.ValidationError({key: "Each target names a groupId."})
+        excluded = target.get("@odata.type") == EXCLUSION_TARGET
+        mode = "exclude" if excluded else entry.get("intent", default)
+        if mode not in groups:
+            raise serializers.ValidationError(
+                {key: f"The intent is one of {', '.join(m for m in groups if m != 'exclude')}."}
+            )
+        groups[mode].add(int(group_id))
+    return {mode: sorted(ids) for mode, ids in groups.items()}
 
 
 class AssignableViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """Subclasses set spec, serializer_class (reads) and write_serializer (the content)."""
+    """Subclasses set spec, serializer_class (reads) and write_serializer (the content);
+    `assignments_key` is the list's name in Graph's assign body."""
 
     spec: Assignable
+    assignments_key = "assignments"
     write_serializer: type[serializers.Serializer]
 
     def get_queryset(self):
@@ -84,11 +102,7 @@ class AssignableViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Retrieve
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         obj = self.get_object()
-        serializer = assignment_serializer(self.spec)(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        groups = {
-            mode: sorted(set(ids)) for mode, ids in serializer.validated_data["groups"].items()
-        }
+        groups = graph_assignment_groups(request.data, self.assignments_key, self.spec.modes)
         return self.protected(f"{self.spec.prefix}.assign", {"object_id": obj.pk, "groups": groups})
 
 
@@ -98,5 +112,5 @@ def assignable_schema(viewset: type[AssignableViewSet]) -> type[AssignableViewSe
     return extend_schema_view(
         create=write,
         partial_update=write,
-        assign=extend_schema(request=assignment_serializer(viewset.spec), responses=dict),
+        assign=extend_schema(request=dict, responses=dict),
     )(viewset)

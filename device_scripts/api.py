@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
 from approvals.api.base import ProtectedViewSet
-from assignments.api import AssignmentsField
+from assignments.api import AssignmentsField, graph_assignment_groups
 from rbac.selectors import user_has_perm
 from utilities.api.odata import Prop
 from utilities.api.routes import router
@@ -89,9 +89,6 @@ class HealthScriptSerializer(ScriptSerializer):
     schedule = serializers.ChoiceField(choices=Schedule.choices, default=Schedule.DAILY)
 
 
-EXCLUDE_TARGET = "#microsoft.graph.exclusionGroupAssignmentTarget"
-
-
 class PlatformScriptViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Platform scripts. Writes are protected by the Scripts workload."""
 
@@ -136,22 +133,9 @@ class PlatformScriptViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Retr
     @extend_schema(request=dict, responses=dict)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        """Graph's body: {"<kind>Assignments": [{"target": {"@odata.type", "groupId"}}]}; an
-        exclusionGroupAssignmentTarget excludes the group. The list is the whole assignment."""
         script = self.get_object()
-        entries = request.data.get(self.assignments_key)
-        if not isinstance(entries, list):
-            raise serializers.ValidationError({self.assignments_key: "A list of assignments."})
-        groups = {"include": set(), "exclude": set()}
-        for entry in entries:
-            target = entry.get("target") if isinstance(entry, dict) else None
-            group_id = str((target or {}).get("group_id", ""))
-            if not group_id.isdigit():
-                raise serializers.ValidationError({"target": "Each names a groupId."})
-            mode = "exclude" if target.get("@odata.type") == EXCLUDE_TARGET else "include"
-            groups[mode].add(int(group_id))
-        payload = {"object_id": script.pk, "groups": {k: sorted(v) for k, v in groups.items()}}
-        return self.protected(self._code("assign"), payload)
+        groups = graph_assignment_groups(request.data, self.assignments_key, SPECS[self.kind].modes)
+        return self.protected(self._code("assign"), {"object_id": script.pk, "groups": groups})
 
 
 class HealthScriptViewSet(PlatformScriptViewSet):

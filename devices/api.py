@@ -119,17 +119,22 @@ class DeviceViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
 
 
 class CategorySerializer(serializers.ModelSerializer):
+    """Graph's deviceCategory, with the number of devices in it."""
+
+    id = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(source="name", max_length=128)
     device_count = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = DeviceCategory
-        fields = ["id", "name", "description", "device_count"]
+        fields = ["id", "display_name", "description", "device_count"]
 
 
 class CategoryViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Device categories (Tenant configuration): every write is a protected operation."""
 
     serializer_class = CategorySerializer
+    odata_filter = {"displayName": Prop("name")}
 
     def get_queryset(self):
         if not user_has_perm(self.request.user, Perm.ORGANIZATION_READ):
@@ -137,7 +142,7 @@ class CategoryViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         return categories_with_counts()
 
     def _state(self, category=None) -> dict:
-        current = {"name": category.name, "description": category.description} if category else {}
+        current = CategorySerializer(category).data if category else {}
         serializer = CategorySerializer(data={**current, **self.request.data})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -6,8 +6,10 @@ from rest_framework import mixins, serializers
 
 from approvals.api.base import ProtectedViewSet
 from rbac.catalogue import Perm, catalogue
+from rbac.models import GroupType
 from rbac.selectors import assignment_list, group_list, role_list, user_has_perm
 from utilities.api.errors import ApiError
+from utilities.api.fields import IdListField
 from utilities.api.routes import router
 
 
@@ -26,11 +28,19 @@ class _ReadGuarded(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
 
 
 class GroupSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
+    """Graph's group (a security group: securityEnabled, not mail-enabled), with its members'
+    user names."""
+
+    id = serializers.CharField()
+    display_name = serializers.CharField(source="name")
     description = serializers.CharField()
-    group_type = serializers.CharField()
+    security_enabled = serializers.SerializerMethodField()
+    mail_enabled = serializers.BooleanField(default=False)
+    group_types = serializers.ListField(default=list)
     members = serializers.SerializerMethodField()
+
+    def get_security_enabled(self, group) -> bool:
+        return group.group_type == GroupType.SECURITY
 
     def get_members(self, group) -> list[str]:
         return sorted(u.username for u in group.auth_group.user_set.all())
@@ -44,15 +54,6 @@ class GroupViewSet(_ReadGuarded):
 
     def rows(self):
         return group_list().prefetch_related("auth_group__user_set")
-
-
-class IdListField(serializers.ListField):
-    """Graph's string ids of groups or tags, kept as integer keys."""
-
-    child = serializers.RegexField(r"^\d+$", error_messages={"invalid": "An id (digits)."})
-
-    def to_internal_value(self, data):
-        return sorted({int(pk) for pk in super().to_internal_value(data)})
 
 
 @extend_schema_field(

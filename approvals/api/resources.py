@@ -15,11 +15,11 @@ from rest_framework.response import Response
 from rbac.catalogue import Perm
 from rbac.selectors import user_has_perm
 from utilities.api.errors import ApiError
-from utilities.api.fields import EnumField
+from utilities.api.fields import EnumField, IdListField
 from utilities.api.odata import Prop
 from utilities.api.routes import router
 
-from ..models import AccessPolicy, ApprovalRequest, Decision
+from ..models import ApprovalRequest, Decision
 from ..policy_services import exclusions_state
 from ..selectors import (
     policy_list,
@@ -217,41 +217,25 @@ class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Ret
         return Response(request_body(self.get_object()))
 
 
-class AccessPolicySerializer(serializers.ModelSerializer):
-    status = EnumField()
-    approver_groups = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    excluded_applications = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+class AccessPolicySerializer(serializers.Serializer):
+    """Graph's operationApprovalPolicy, with the portal's quorum, exclusions and status."""
 
-    class Meta:
-        model = AccessPolicy
-        fields = [
-            "id",
-            "name",
-            "description",
-            "policy_type",
-            "approver_groups",
-            "approvals_required",
-            "excluded_applications",
-            "status",
-            "created_at",
-            "updated_at",
-        ]
-
-
-class AccessPolicyWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=128)
+    id = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(source="name", max_length=128)
     description = serializers.CharField(max_length=1024, allow_blank=True, default="")
     policy_type = serializers.CharField(max_length=40)
-    approver_groups = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    approver_group_ids = IdListField(source="approver_groups", allow_empty=False)
     approvals_required = serializers.IntegerField(min_value=1, max_value=10, default=1)
-    excluded_applications = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list
+    excluded_application_ids = IdListField(
+        source="excluded_applications", required=False, default=list
     )
+    status = EnumField()
+    created_date_time = serializers.DateTimeField(source="created_at", read_only=True)
+    last_modified_date_time = serializers.DateTimeField(source="updated_at", read_only=True)
 
     def state(self) -> dict:
         data = dict(self.validated_data)
-        data["approver_groups"] = sorted(set(data["approver_groups"]))
-        excluded = sorted(set(data.pop("excluded_applications")))
+        excluded = data.pop("excluded_applications")
         return {**data, **exclusions_state(excluded)}
 
 
@@ -266,30 +250,19 @@ class AccessPolicyViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Retrie
         return policy_list().prefetch_related("excluded_applications")
 
     def _write(self, code: str, policy=None):
-        current = {}
-        if policy is not None:
-            current = {
-                "name": policy.name,
-                "description": policy.description,
-                "policy_type": policy.policy_type,
-                "approver_groups": list(policy.approver_groups.values_list("pk", flat=True)),
-                "approvals_required": policy.approvals_required,
-                "excluded_applications": list(
-                    policy.excluded_applications.values_list("pk", flat=True)
-                ),
-            }
-        serializer = AccessPolicyWriteSerializer(data={**current, **self.request.data})
+        current = AccessPolicySerializer(policy).data if policy is not None else {}
+        serializer = AccessPolicySerializer(data={**current, **self.request.data})
         serializer.is_valid(raise_exception=True)
         payload = {"state": serializer.state()}
         if policy is not None:
             payload["object_id"] = policy.pk
         return self.protected(code, payload)
 
-    @extend_schema(request=AccessPolicyWriteSerializer, responses=dict)
+    @extend_schema(request=AccessPolicySerializer, responses=dict)
     def create(self, request):
         return self._write("policy.create")
 
-    @extend_schema(request=AccessPolicyWriteSerializer, responses=dict)
+    @extend_schema(request=AccessPolicySerializer, responses=dict)
     def partial_update(self, request, pk=None):
         return self._write("policy.edit", self.get_object())
 

@@ -217,7 +217,7 @@ def test_unknown_objects_and_bad_bodies_get_the_same_error_shape(api_tenant):
     error = response.json()["error"]
     # Graph's shape: a flat details list naming the field, and the ids a support desk asks for.
     assert error["code"] == "BadRequest"
-    assert [(d["code"], d["target"]) for d in error["details"]] == [("required", "name")]
+    assert [(d["code"], d["target"]) for d in error["details"]] == [("required", "displayName")]
     inner = error["innerError"]
     assert inner["request-id"] == response["request-id"] and len(inner["request-id"]) == 36
     assert inner["client-request-id"] == response["client-request-id"] == "my-script-42"
@@ -329,9 +329,9 @@ def test_access_policies_protect_themselves_over_the_api(api_tenant):
     admin = APIClient()
     admin.force_login(api_tenant.policy_admin)
     body = {
-        "name": "Protect scripts",
+        "displayName": "Protect scripts",
         "policyType": "scripts",
-        "approverGroups": [api_tenant.approvers.pk],
+        "approverGroupIds": [str(api_tenant.approvers.pk)],
         "approvalsRequired": 1,
     }
     response = admin.post("/beta/deviceManagement/operationApprovalPolicies", body, format="json")
@@ -352,7 +352,7 @@ def test_adding_an_exclusion_is_a_protected_change_of_the_policy(api_tenant):
     admin.force_login(api_tenant.policy_admin)
     response = admin.patch(
         f"/beta/deviceManagement/operationApprovalPolicies/{policy.pk}",
-        {"excludedApplications": [api_tenant.bot.principal.pk]},
+        {"excludedApplicationIds": [str(api_tenant.bot.principal.pk)]},
         format="json",
         **justification("Patch bot cannot change yet"),
     )
@@ -363,7 +363,7 @@ def test_adding_an_exclusion_is_a_protected_change_of_the_policy(api_tenant):
     request_approve(request_id=req.pk, approver=api_tenant.approver)
     response = admin.patch(
         f"/beta/deviceManagement/operationApprovalPolicies/{policy.pk}",
-        {"excludedApplications": [api_tenant.bot.principal.pk]},
+        {"excludedApplicationIds": [str(api_tenant.bot.principal.pk)]},
         format="json",
         **approval(req),
     )
@@ -378,7 +378,7 @@ def test_adding_an_exclusion_is_a_protected_change_of_the_policy(api_tenant):
 @pytest.mark.parametrize(
     "path, body, code",
     [
-        ("/beta/deviceManagement/deviceCategories", {"name": "Kiosks"}, "category.create"),
+        ("/beta/deviceManagement/deviceCategories", {"displayName": "Kiosks"}, "category.create"),
         (
             "/beta/deviceManagement/deviceManagementScripts",
             {
@@ -402,8 +402,8 @@ def test_adding_an_exclusion_is_a_protected_change_of_the_policy(api_tenant):
         (
             "/beta/deviceAppManagement/mobileApps",
             {
-                "appType": "web_link",
-                "name": "Intranet",
+                "@odata.type": "#microsoft.graph.webApp",
+                "displayName": "Intranet",
                 "publisher": "IT",
                 "appUrl": "https://intranet.example",
             },
@@ -411,7 +411,11 @@ def test_adding_an_exclusion_is_a_protected_change_of_the_policy(api_tenant):
         ),
         (
             "/beta/deviceManagement/deviceCompliancePolicies",
-            {"name": "Baseline", "platform": "windows", "settings": {"encryption.required": True}},
+            {
+                "displayName": "Baseline",
+                "platform": "windows",
+                "settings": {"encryption.required": True},
+            },
             "compliance.create",
         ),
         (
@@ -498,7 +502,8 @@ def test_an_app_reads_with_its_assignments_and_settings_keep_their_catalog_keys(
     f.assign(f.builtin("Read Only Operator"), [readers], name="Readers")
     api = as_app(new_application("Reader", [readers]))
     body = api.get(f"/beta/deviceAppManagement/mobileApps/{app.pk}").json()
-    assert body["appType"] == "win32" and body["installCommand"]
+    assert body["@odata.type"] == "#microsoft.graph.win32LobApp" and body["installCommandLine"]
+    assert "appUrl" not in body and body["displayName"] == "7-Zip"
     assert body["assignments"] == [{"groupId": api_tenant.helpdesk.pk, "mode": "required"}]
     body = api.get(f"/beta/deviceManagement/configurationPolicies/{policy.pk}").json()
     assert body["settings"] == {"camera.allow_camera": False}
@@ -607,3 +612,68 @@ def test_roles_and_role_assignments_speak_graph(api_tenant):
         format="json",
     )
     assert bad.status_code == 400 and bad.json()["error"]["details"][0]["target"] == "scopeType"
+
+
+def test_apps_assign_with_graphs_intents_and_refuse_an_unknown_type(api_tenant):
+    app = f.app("7-Zip")
+    f.assign(f.builtin("Application Manager"), [api_tenant.bots], name="AM")
+    activate_policy(api_tenant, "apps")
+    api = as_app(api_tenant.bot)
+    target = {"@odata.type": "#microsoft.graph.groupAssignmentTarget"}
+    body = {
+        "mobileAppAssignments": [
+            {"intent": "required", "target": {**target, "groupId": str(api_tenant.helpdesk.pk)}},
+            {"intent": "uninstall", "target": {**target, "groupId": str(api_tenant.bots.pk)}},
+        ]
+    }
+    url = f"/beta/deviceAppManagement/mobileApps/{app.pk}/assign"
+    req = filed(api.post(url, body, format="json", **justification("Roll out 7-Zip")))
+    assert req.payload["groups"]["required"] == [api_tenant.helpdesk.pk]
+    assert req.payload["groups"]["uninstall"] == [api_tenant.bots.pk]
+    wrong = {
+        "mobileAppAssignments": [
+            {"intent": "sideload", "target": body["mobileAppAssignments"][0]["target"]}
+        ]
+    }
+    response = api.post(url, wrong, format="json")
+    assert response.status_code == 400 and "intent is one of" in response.content.decode()
+    response = api.post(
+        "/beta/deviceAppManagement/mobileApps",
+        {"@odata.type": "#microsoft.graph.macOSDmgApp", "displayName": "X", "publisher": "Y"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["target"] == "@odata.type"
+
+
+def test_v1_0_serves_what_graph_serves_there_the_same_way(api_tenant):
+    api = as_app(api_tenant.bot)
+    beta = api.get("/beta/deviceManagement/managedDevices").json()
+    v1 = api.get("/v1.0/deviceManagement/managedDevices").json()
+    assert v1["value"] == beta["value"]
+    assert (
+        v1["@odata.context"] == "http://testserver/v1.0/$metadata#deviceManagement/managedDevices"
+    )
+    # Graph has approval requests in beta only; so does the portal.
+    response = api.get("/v1.0/deviceManagement/operationApprovalRequests")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "NotFound"
+    # The former paths are gone, answered like any unknown path.
+    assert api.get("/api/v1/managedDevices").status_code == 404
+
+
+def test_groups_categories_and_policies_carry_graphs_names_and_types(api_tenant):
+    f.device_policy("Baseline", family="compliance", settings={"encryption.required": True})
+    readers = f.group("Readers", [])
+    f.assign(f.builtin("Read Only Operator"), [readers], name="Readers")
+    f.assign(f.role("Org reader", ["organization.read"]), [readers], name="Org")
+    api = as_app(new_application("Reader", [readers]))
+    groups = api.get("/beta/groups", {"$select": "displayName,securityEnabled"}).json()["value"]
+    approvers = next(g for g in groups if g["displayName"] == api_tenant.approvers.name)
+    assert approvers == {
+        "id": str(api_tenant.approvers.pk),
+        "displayName": api_tenant.approvers.name,
+        "securityEnabled": True,
+    }
+    [policy] = api.get("/beta/deviceManagement/deviceCompliancePolicies").json()["value"]
+    assert policy["@odata.type"] == "#microsoft.graph.windows10CompliancePolicy"
+    assert policy["displayName"] == "Baseline" and policy["createdDateTime"]

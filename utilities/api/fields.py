@@ -16,3 +16,17 @@ class EnumField(serializers.CharField):
 
     def to_representation(self, value):
         return camel_value(value)
+
+
+class IdListField(serializers.ListField):
+    """Graph's string ids (of groups, tags, applications), kept as integer keys; reads a list
+    of ids or a related manager."""
+
+    child = serializers.RegexField(r"^\d+$", error_messages={"invalid": "An id (digits)."})
+
+    def to_internal_value(self, data):
+        return sorted({int(pk) for pk in super().to_internal_value(data)})
+
+    def to_representation(self, data):
+        items = data.all() if hasattr(data, "all") else data
+        return sorted((str(getattr(item, "pk", item)) for item in items), key=int)
