@@ -263,3 +263,36 @@ def test_the_sdk_creates_a_role_assignment_through_the_handshake(live_server, ru
     saved = RoleAssignment.objects.get(name="Auditors read")
     assert saved.role == role and saved.scope_all_devices
     assert list(saved.members.all()) == [tenant.helpdesk]
+
+
+def test_the_sdk_honours_retry_after_on_a_429(live_server, run, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from utilities.api.throttling import ClientRateThrottle
+
+    build_tenant()
+    readers = f.group("Readers", [])
+    f.assign(f.builtin("Read Only Operator"), [readers], name="Readers")
+    devices = _client(live_server, new_application("Inventory", [readers]))
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "client": "2/sec"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    cache.clear()
+    allowed = []
+    original = ClientRateThrottle.allow_request
+
+    def counted(self, request, view):
+        allowed.append(original(self, request, view))
+        return allowed[-1]
+
+    monkeypatch.setattr(ClientRateThrottle, "allow_request", counted)
+
+    async def four_lists():
+        return [await devices.device_management.managed_devices.get() for _ in range(4)]
+
+    pages = run(four_lists())
+    # Every call succeeded for the caller; the server refused some first, and the SDK's retry
+    # handler waited out their Retry-After and sent them again.
+    assert all(page.value for page in pages)
+    assert allowed.count(True) == 4 and allowed.count(False) >= 1

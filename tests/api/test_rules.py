@@ -677,3 +677,11 @@ def test_groups_categories_and_policies_carry_graphs_names_and_types(api_tenant)
     [policy] = api.get("/beta/deviceManagement/deviceCompliancePolicies").json()["value"]
     assert policy["@odata.type"] == "#microsoft.graph.windows10CompliancePolicy"
     assert policy["displayName"] == "Baseline" and policy["createdDateTime"]
+
+
+def test_every_answer_carries_a_request_id_and_echoes_the_client_request_id(api_tenant):
+    api = as_app(api_tenant.bot)
+    ok = api.get("/beta/deviceManagement/managedDevices", headers={"client-request-id": "run-7"})
+    assert len(ok["request-id"]) == 36 and ok["client-request-id"] == "run-7"
+    again = api.get("/beta/deviceManagement/managedDevices")
+    assert again["request-id"] != ok["request-id"] and "client-request-id" not in again

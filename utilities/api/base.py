@@ -2,6 +2,7 @@
 Graph's @odata.context and $select."""
 
 import re
+import uuid
 
 from rest_framework import viewsets
 
@@ -77,4 +78,10 @@ class ApiViewSet(viewsets.GenericViewSet):
             response.data = {"@odata.context": self._context_url(), **data}
         if data is not None:
             idempotency_store(request, response)
+        # Graph's ids on every answer (errors set theirs already, with the same in the body).
+        if "request-id" not in response:
+            response["request-id"] = str(uuid.uuid4())
+        client_request_id = request.headers.get("client-request-id")
+        if client_request_id and "client-request-id" not in response:
+            response["client-request-id"] = client_request_id[:100]
         return response
