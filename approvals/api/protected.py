@@ -164,6 +164,8 @@ def _complete(request, code: str, operation_code: str, payload: dict) -> Respons
         )
     try:
         req = request_complete(request_id=req.pk, actor=request.user)
+    except ApprovalDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
     except ApprovalError as exc:
         raise ApiError(
             status.HTTP_409_CONFLICT, "RequestNotCompletable", str(exc), requestId=code

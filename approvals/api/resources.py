@@ -29,6 +29,7 @@ from ..selectors import (
     requests_visible_to,
 )
 from ..services import (
+    ApprovalDenied,
     ApprovalError,
     request_approve,
     request_cancel,
@@ -180,6 +181,9 @@ class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Ret
         req = self.get_object()
         try:
             req = service(request_id=req.pk, **kwargs)
+        except ApprovalDenied as exc:
+            # Who may not act is refused as the pages refuse them: 403.
+            raise ApiError(status.HTTP_403_FORBIDDEN, "Forbidden", str(exc)) from exc
         except ApprovalError as exc:
             raise ApiError(status.HTTP_409_CONFLICT, "RequestNotActionable", str(exc)) from exc
         return Response(request_body(req))
@@ -210,6 +214,13 @@ class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Ret
         """Complete by id (the protected call repeated with x-msft-approval-code does the same
         and also checks the call is the approved one)."""
         return self._act(request_complete, actor=request.user)
+
+    @extend_schema(responses=ApprovalRequestSerializer(many=True))
+    @action(detail=False, methods=["get", "post"], url_path="retrieveMyRequests")
+    def mine(self, request):
+        """Graph's retrieveMyRequests: the caller's own requests (?view=mine does the same)."""
+        page = self.paginate_queryset(self.filter_queryset(requests_of(request.user)))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(responses=dict)
     @action(detail=True, methods=["get", "post"], url_path="retrieveRequestStatus")

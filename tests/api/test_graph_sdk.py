@@ -151,6 +151,7 @@ def test_the_sdk_wipes_through_the_approval_handshake_exactly_once(live_server, 
         assert found.request_justification == "Stolen laptop, ticket 4711"
         assert found.requestor.application.display_name == "Patch bot"
         refused = run(app_approves(code))
+        assert refused.response_status_code == 403 and refused.error.code == "Forbidden"
         assert "Applications never approve" in refused.error.message
         approve_in_portal(ApprovalRequest.objects.get(approval_code=code), tenant.approver)
         assert run(poll(code)).status == OperationApprovalRequestStatus.Approved

@@ -97,7 +97,7 @@ def test_the_automation_flow_runs_the_operation_exactly_once(live_server):
             token=token(base, reviewer),
             body={"justification": "Ticket checked"},
         )
-        assert status == 409 and "Applications never approve" in body["error"]["message"], body
+        assert status == 403 and "Applications never approve" in body["error"]["message"], body
         approve_in_portal(ApprovalRequest.objects.get(approval_code=code), tenant.approver)
         # 4. The identical call, with the code: completed and queued.
         status, body, _ = call(base, "POST", path, token=bot_token, headers={APPROVAL_CODE: code})

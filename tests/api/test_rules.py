@@ -290,11 +290,11 @@ def test_approve_and_reject_follow_the_page_rules(api_tenant):
     ).json()
     assert detail["payload"] == {"device_id": api_tenant.device.pk}
     assert detail["payloadDigest"] == req.payload_digest and detail["summary"]
-    # The client cannot approve its own request.
+    # The client cannot approve its own request: refused as the page refuses it.
     response = as_app(api_tenant.bot).post(
         f"/beta/deviceManagement/operationApprovalRequests/{req.approval_code}/approve"
     )
-    assert response.status_code == 409
+    assert response.status_code == 403 and response.json()["error"]["code"] == "Forbidden"
     assert "your own request" in response.json()["error"]["message"]
     # Quorum: one approval leaves it waiting.
     response = approver.post(
@@ -323,6 +323,10 @@ def test_approve_and_reject_follow_the_page_rules(api_tenant):
         "/beta/deviceManagement/operationApprovalRequests", {"view": "mine"}
     )
     assert [r["id"] for r in mine.json()["value"]] == [str(req.approval_code)]
+    graph_mine = as_app(api_tenant.bot).post(
+        "/beta/deviceManagement/operationApprovalRequests/retrieveMyRequests"
+    )
+    assert graph_mine.json()["value"] == mine.json()["value"]
 
 
 def test_access_policies_protect_themselves_over_the_api(api_tenant):
