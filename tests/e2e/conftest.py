@@ -43,6 +43,25 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(autouse=True)
+def csp_violations(request):
+    """Every browser story fails on a Content-Security-Policy violation the page logs."""
+    if "page" not in request.fixturenames:
+        yield []
+        return
+    page = request.getfixturevalue("page")
+    seen: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            seen.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield seen
+    if not request.node.get_closest_marker("csp_violation_expected"):
+        assert not seen, f"Content-Security-Policy violations: {seen}"
+
+
 @pytest.fixture
 def shot(page, request):
     """Save a screenshot of the current page as a test artifact."""
