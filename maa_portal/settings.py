@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    "axes",
     "django.contrib.humanize",
     "guardian",
     "django_celery_beat",
@@ -93,9 +94,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "rbac.sessions.SessionLifetimeMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "maa_portal.urls"
@@ -156,6 +160,8 @@ else:
 
 AUTH_USER_MODEL = "rbac.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -193,9 +199,25 @@ SESSION_COOKIE_HTTPONLY = True
 # Sessions are read from the cache (Redis in production) and written through to the database:
 # one query less on every page, and a cache flush loses no session.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# A session ends after this long without a request, and this long after sign-in whatever
+# (rbac.sessions); the cookie does not outlive it.
+SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_MINUTES", "60")) * 60
+SESSION_MAX_SECONDS = int(os.environ.get("SESSION_MAX_HOURS", "12")) * 3600
+SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Sign-in throttling (django-axes, rbac.signin): failures counted per account and per address,
+# separately; past the limit, locked for the cool-off time. Unlocks go through the audited
+# admin action (Users > Unlock sign-in), so axes' own admin pages are off.
+AXES_FAILURE_LIMIT = int(os.environ.get("SIGNIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SIGNIN_LOCK_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "rbac.signin.locked_out"
+AXES_CLIENT_IP_CALLABLE = "rbac.signin.client_ip"
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 # Content-Security-Policy (django-csp): scripts and styles only from the portal's own static
 # files, never inline; no framing. The API docs pages (ReDoc, Swagger UI) bootstrap with inline
 # script, so they are left out. CSP_REPORT_URI names where browsers report violations.

@@ -36,5 +36,13 @@ class RbacConfig(AppConfig):
     url_prefix = "tenant/"
 
     def ready(self):
+        from axes.signals import user_locked_out
+        from django.contrib.auth.signals import user_logged_in
+
+        from .sessions import session_start
+        from .signin import lockout_record
+
         post_migrate.connect(_sync_catalogue, sender=self)
         _watch_access_inputs()
+        user_locked_out.connect(lockout_record, weak=False)
+        user_logged_in.connect(session_start, weak=False)

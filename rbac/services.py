@@ -7,7 +7,11 @@ needs approval first and checks the safety rails; the approval executors then ca
 
 from contextlib import contextmanager
 
+from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from audit.chain import audit_record
@@ -258,3 +262,32 @@ def user_set_active(*, actor, user_id: int, active: bool) -> User:
                 actor=actor, action="user.activate" if active else "user.deactivate", target=user
             )
     return user
+
+
+def signin_unlock(*, actor, username: str) -> int:
+    """An administrator lets a locked account sign in again: its failed attempts are forgotten
+    (django-axes), and the unlock is audited. Returns how many attempts were cleared."""
+    cleared = axes_reset(username=username)
+    cache.delete(f"signin-lock:account:{username}")
+    audit_record(
+        actor=actor,
+        action="signin.unlock",
+        target=User.objects.filter(username=username).first(),
+        target_label=username,
+        data={"attempts_cleared": cleared},
+    )
+    return cleared
+
+
+def lockout_mail_send(*, user_id: int, ip_address: str) -> None:
+    """Tell a person their account was locked after failed sign-ins (not by whom: the address
+    is what the portal saw)."""
+    user = User.objects.get(pk=user_id)
+    send_mail(
+        "MAA Portal: your account is locked after failed sign-ins",
+        f"Hello {user},\n\nThere were too many failed sign-ins to your MAA Portal account "
+        f"({user.username}) from {ip_address or 'an unknown address'}. Sign-in is locked for "
+        f"{settings.AXES_COOLOFF_TIME}. If this was not you, tell your administrator.\n",
+        None,
+        [user.email],
+    )

@@ -1,9 +1,24 @@
 """Sign-in: identity's page. Apps above RBAC explain where a sign-in leads (an approver's email
-link says which request it is for) by registering a hint, without RBAC knowing them."""
+link says which request it is for) by registering a hint, without RBAC knowing them.
+
+Guessing is throttled by django-axes (settings AXES_*): failures are counted per account and
+per address, separately; past the limit both are locked for the cool-off time. The locked page
+says the same for every username, existing or not, so it tells nobody which accounts exist.
+"""
 
 from collections.abc import Callable
 
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
+from django.core.cache import cache
+from django.db.models import Sum
+from django.shortcuts import render
+
+from audit.chain import audit_record
+
+from .models import User
 
 # Each takes the address the person signs in to reach and returns a sentence, or "".
 _hints: list[Callable[[str], str]] = []
@@ -25,3 +40,53 @@ class SignInView(LoginView):
         context = super().get_context_data(**kwargs)
         context["sign_in_hint"] = sign_in_hint(self.get_redirect_url())
         return context
+
+
+def client_ip(request) -> str:
+    """The address failures are counted for: behind the TLS proxy, the one it appended."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if settings.SECURE_PROXY_SSL_HEADER and forwarded:
+        return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def locked_out(request, original_response, credentials):
+    """AXES_LOCKOUT_CALLABLE: the sign-in page again, the username kept, the same words for
+    every account, 429."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    context = {
+        "form": AuthenticationForm(
+            request, initial={"username": (credentials or {}).get("username")}
+        ),
+        "next": request.POST.get("next", ""),
+        "locked": "Too many failed sign-ins for this account or from this address. Try again "
+        f"in {minutes} minutes, or ask an administrator to unlock the account.",
+    }
+    return render(request, "registration/login.html", context, status=429)
+
+
+def lockout_record(sender, request, username, ip_address, **kwargs) -> None:
+    """axes' user_locked_out, sent for the failure that locks and for every attempt while
+    locked: one audit event per lock (the cache remembers it for the cool-off time). When the
+    account itself is over the limit, its owner is mailed (by a worker: a slow mail server does
+    not hold the sign-in page); an address lock mails nobody."""
+    from .tasks import lockout_mail
+
+    account_failures = AccessAttempt.objects.filter(username=username).aggregate(
+        n=Sum("failures_since_start")
+    )["n"]
+    kind = "account" if (account_failures or 0) >= settings.AXES_FAILURE_LIMIT else "address"
+    key = f"signin-lock:{kind}:{username if kind == 'account' else ip_address}"
+    if not cache.add(key, True, timeout=int(settings.AXES_COOLOFF_TIME.total_seconds())):
+        return
+    user = User.objects.filter(username=username, is_application=False).first()
+    audit_record(
+        actor=None,
+        action="signin.lockout",
+        target=user if kind == "account" else None,
+        target_label=username if kind == "account" else ip_address or "",
+        note=f"Too many failed sign-ins: {kind} locked for {settings.AXES_COOLOFF_TIME}.",
+        data={"locked": kind, "username": username, "ip": ip_address},
+    )
+    if kind == "account" and user is not None and user.email:
+        lockout_mail.delay_on_commit(user.pk, ip_address or "")

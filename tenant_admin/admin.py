@@ -17,7 +17,7 @@ from approvals.rails import rails_dry_run, rails_guard
 from audit.admin import ReadOnlyAdmin
 from audit.chain import audit_record
 from rbac.models import Permission, Role, RoleAssignment, ScopeTag, SecurityGroup, User
-from rbac.services import user_set_active
+from rbac.services import signin_unlock, user_set_active
 
 # The fields whose change alters what a user may do, checked against the rails.
 ACCESS_FIELDS = {"directory_role", "is_active"}
@@ -54,7 +54,7 @@ class PortalUserAdmin(UserAdmin):
     # Membership is edited on the Groups page (rails, one audit event per member); Django's own
     # superuser flag and permissions are not the portal's access model.
     readonly_fields = ["groups", "last_login", "date_joined"]
-    actions = ["deactivate_users"]
+    actions = ["deactivate_users", "unlock_sign_in"]
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a user would orphan their history; deactivating keeps it.
@@ -71,6 +71,12 @@ class PortalUserAdmin(UserAdmin):
                 target=obj,
                 data={"changed": changed, "directory_role": obj.directory_role},
             )
+
+    @admin.action(description="Unlock sign-in (after too many failed attempts)")
+    def unlock_sign_in(self, request, queryset):
+        for user in queryset:
+            cleared = signin_unlock(actor=request.user, username=user.username)
+            self.message_user(request, f"{user}: sign-in unlocked ({cleared} failures cleared).")
 
     @admin.action(description="Deactivate selected users")
     def deactivate_users(self, request, queryset):

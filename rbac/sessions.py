@@ -1,0 +1,68 @@
+"""How long a signed-in session lives: an idle timeout, an absolute lifetime, and no session
+left to a person who lost every access.
+
+A password change and a deactivation already end every session: Django checks the session's
+password hash on each request, and an inactive user is never loaded. What Django does not do is
+written here. The activity time is written at most once a minute, so a page view does not cost a
+session write.
+"""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from audit.chain import audit_record
+
+from .selectors import access_for
+
+STARTED, SEEN, HAD_ACCESS = "maa_started", "maa_seen", "maa_had_access"
+SEEN_RESOLUTION = 60  # seconds
+
+
+def _has_access(user) -> bool:
+    access = access_for(user)
+    return access.unrestricted or bool(access.grants)
+
+
+def session_start(sender, request, user, **kwargs) -> None:
+    """user_logged_in: the session's start, and whether its person had any access then."""
+    now = time.time()
+    request.session[STARTED] = request.session[SEEN] = now
+    request.session[HAD_ACCESS] = _has_access(user)
+
+
+def _ending(request, now: float) -> str:
+    """Why this session ends now, or ""."""
+    session = request.session
+    if now - session.get(STARTED, now) > settings.SESSION_MAX_SECONDS:
+        return "Your session reached its maximum length."
+    if now - session.get(SEEN, now) > settings.SESSION_IDLE_SECONDS:
+        return "Your session ended after a time without activity."
+    if session.get(HAD_ACCESS) and not _has_access(request.user):
+        return "Your account no longer has any role in the portal."
+    return ""
+
+
+class SessionLifetimeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not user.is_application:
+            now = time.time()
+            if STARTED not in request.session:  # signed in before these limits existed
+                session_start(None, request, user)
+            reason = _ending(request, now)
+            if reason:
+                audit_record(actor=user, action="session.end", target=user, note=reason)
+                logout(request)
+                messages.info(request, f"{reason} Sign in again.")
+                return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+            if now - request.session[SEEN] > SEEN_RESOLUTION:
+                request.session[SEEN] = now
+        return self.get_response(request)

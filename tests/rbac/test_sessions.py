@@ -1,0 +1,74 @@
+"""Sessions end when they should: idle, too old, the password changed, the account deactivated,
+or every access lost. Each end the portal decides is audited."""
+
+import time
+
+import pytest
+from django.test import Client
+
+from audit.models import AuditEvent
+from rbac.services import user_set_active
+from rbac.sessions import SEEN, STARTED
+from tests import factories as f
+
+PAGE = "/devices/"
+
+
+@pytest.fixture
+def hazel(tenant):
+    return tenant.hazel
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    assert client.get(PAGE).status_code == 200
+    return client
+
+
+def _age(client, key: str, seconds: float) -> None:
+    session = client.session
+    session[key] = time.time() - seconds
+    session.save()
+
+
+def _ended(client) -> str:
+    response = client.get(PAGE)
+    assert response.status_code == 302 and response.url.startswith("/login/?next=/devices/")
+    assert client.get(PAGE).status_code == 302  # really signed out, not once redirected
+    return AuditEvent.objects.filter(action="session.end").latest("id").note
+
+
+def test_an_idle_session_ends(hazel, settings):
+    client = signed_in(hazel)
+    _age(client, SEEN, settings.SESSION_IDLE_SECONDS - 30)
+    assert client.get(PAGE).status_code == 200  # not idle long enough yet
+    _age(client, SEEN, settings.SESSION_IDLE_SECONDS + 1)
+    assert "without activity" in _ended(client)
+
+
+def test_activity_keeps_a_session_alive_but_not_past_its_lifetime(hazel, settings):
+    client = signed_in(hazel)
+    _age(client, SEEN, 120)
+    assert client.get(PAGE).status_code == 200
+    assert time.time() - client.session[SEEN] < 5  # the request counted as activity
+    _age(client, STARTED, settings.SESSION_MAX_SECONDS + 1)
+    assert "maximum length" in _ended(client)
+
+
+def test_losing_every_access_ends_the_session(tenant, hazel):
+    client = signed_in(hazel)
+    for group in hazel.groups.all():
+        group.user_set.remove(hazel)
+    assert "no longer has any role" in _ended(client)
+
+
+def test_a_password_change_and_a_deactivation_end_every_session(tenant, hazel):
+    first, second = signed_in(hazel), signed_in(hazel)
+    hazel.set_password("a-new-password-2026")
+    hazel.save()
+    assert first.get(PAGE).status_code == 302 and second.get(PAGE).status_code == 302
+    approver = tenant.approver
+    client = signed_in(approver)
+    user_set_active(actor=f.global_admin(), user_id=approver.pk, active=False)
+    assert client.get(PAGE).status_code == 302
