@@ -40,7 +40,12 @@ class ApprovalError(Exception):
 
 
 class ApprovalDenied(ApprovalError):
-    """The user may not do this."""
+    """The user may not do this (pages, links and the API answer 403)."""
+
+
+class ApprovalInputError(ApprovalError):
+    """What was typed cannot be used (400); any other ApprovalError is a conflict with the
+    request's state (409)."""
 
 
 class OpenRequestExists(ApprovalError):
@@ -72,11 +77,11 @@ def _check_text(value: str, label: str, *, required: bool) -> str:
     value = (value or "").strip()
     if "\x00" in value:
         # PostgreSQL text cannot hold NUL; a pasted control character must not become a 500.
-        raise ApprovalError(f"{label} contains a NUL character; remove it and try again.")
+        raise ApprovalInputError(f"{label} contains a NUL character; remove it and try again.")
     if required and not value:
-        raise ApprovalError(f"{label} is required.")
+        raise ApprovalInputError(f"{label} is required.")
     if len(value) > MAX_TEXT:
-        raise ApprovalError(f"{label} is at most {MAX_TEXT} characters (it has {len(value)}).")
+        raise ApprovalInputError(f"{label} is at most {MAX_TEXT} characters (it has {len(value)}).")
     return value
 
 
@@ -234,7 +239,10 @@ def _decide(*, request_id: int, approver, verdict: str, note: str) -> ApprovalRe
                 note=refusal,
                 request_id=request.pk,
             )
-            raise ApprovalDenied(refusal)
+            closed = request.status != RequestStatus.NEEDS_APPROVAL
+            if closed and request.requestor_id != approver.pk:
+                raise ApprovalError(refusal)  # a conflict (409), as on the link page
+            raise ApprovalDenied(refusal)  # who may not decide (403)
         Decision.objects.create(request=request, approver=approver, verdict=verdict, note=note)
         before = request.status
         if verdict == Verdict.REJECT:

@@ -7,13 +7,12 @@ written here. The activity time is written at most once a minute, so a page view
 session write.
 """
 
-import time
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.chain import audit_record
 
@@ -23,6 +22,10 @@ STARTED, SEEN, HAD_ACCESS = "maa_started", "maa_seen", "maa_had_access"
 SEEN_RESOLUTION = 60  # seconds
 
 
+def _now() -> float:
+    return timezone.now().timestamp()
+
+
 def _has_access(user) -> bool:
     access = access_for(user)
     return access.unrestricted or bool(access.grants)
@@ -30,7 +33,7 @@ def _has_access(user) -> bool:
 
 def session_start(sender, request, user, **kwargs) -> None:
     """user_logged_in: the session's start, and whether its person had any access then."""
-    now = time.time()
+    now = _now()
     request.session[STARTED] = request.session[SEEN] = now
     request.session[HAD_ACCESS] = _has_access(user)
 
@@ -54,7 +57,7 @@ class SessionLifetimeMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not user.is_application:
-            now = time.time()
+            now = _now()
             if STARTED not in request.session:  # signed in before these limits existed
                 session_start(None, request, user)
             reason = _ending(request, now)

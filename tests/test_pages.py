@@ -108,7 +108,7 @@ def test_a_stranger_acting_on_a_request_learns_nothing(client, tenant, wipe_poli
     client.force_login(tenant.hazel)
     url = reverse("approvals:request_action", args=[request.pk, "complete"])
     response = client.post(url)
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "only an approved request can be completed" in response.content.decode()
 
 

@@ -31,6 +31,7 @@ from ..selectors import (
 from ..services import (
     ApprovalDenied,
     ApprovalError,
+    ApprovalInputError,
     request_approve,
     request_cancel,
     request_complete,
@@ -182,8 +183,11 @@ class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Ret
         try:
             req = service(request_id=req.pk, **kwargs)
         except ApprovalDenied as exc:
-            # Who may not act is refused as the pages refuse them: 403.
+            # Refused as the pages and links refuse: who may not act 403, what was typed 400,
+            # the request's state 409.
             raise ApiError(status.HTTP_403_FORBIDDEN, "Forbidden", str(exc)) from exc
+        except ApprovalInputError as exc:
+            raise ApiError(status.HTTP_400_BAD_REQUEST, "BadRequest", str(exc)) from exc
         except ApprovalError as exc:
             raise ApiError(status.HTTP_409_CONFLICT, "RequestNotActionable", str(exc)) from exc
         return Response(request_body(req))

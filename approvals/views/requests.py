@@ -23,6 +23,7 @@ from ..selectors import (
 from ..services import (
     ApprovalDenied,
     ApprovalError,
+    ApprovalInputError,
     request_approve,
     request_cancel,
     request_complete,
@@ -208,6 +209,9 @@ def request_action(request, pk, action):
         messages.error(request, str(exc))
         context = request_context(request, approval_request)
         context["decision_form"] = DecisionForm(initial={"note": note})
-        return render(request, "approvals/request_detail.html", context, status=400)
+        # One refusal, one answer: what was typed is 400, the request's state 409, as the
+        # links and the API answer.
+        status = 400 if isinstance(exc, ApprovalInputError) else 409
+        return render(request, "approvals/request_detail.html", context, status=status)
     messages.success(request, DONE[action])
     return redirect("approvals:request_detail", pk)

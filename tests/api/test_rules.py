@@ -310,7 +310,7 @@ def test_approve_and_reject_follow_the_page_rules(api_tenant):
         {},
         format="json",
     )
-    assert response.status_code == 409 and "note" in response.json()["error"]["message"].lower()
+    assert response.status_code == 400 and "note" in response.json()["error"]["message"].lower()
     response = second.post(
         f"/beta/deviceManagement/operationApprovalRequests/{req.approval_code}/approve"
     )

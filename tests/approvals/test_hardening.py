@@ -47,7 +47,8 @@ def test_twenty_concurrent_completes_through_the_page_run_once_without_a_500():
     codes = in_threads(complete, 20)
     assert all(isinstance(code, int) for code in codes), codes
     assert 500 not in codes
-    assert codes.count(302) == 1 and codes.count(400) == 19
+    # The lost races answer like a duplicate: the request's state, 409.
+    assert codes.count(302) == 1 and codes.count(409) == 19
     request = ApprovalRequest.objects.get(pk=request.pk)
     assert request.status == RequestStatus.COMPLETED
     request_execute(request_id=request.pk)
