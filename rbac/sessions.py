@@ -10,8 +10,7 @@ session write.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.shortcuts import redirect
-from django.urls import reverse
+from django.contrib.auth.views import redirect_to_login
 from django.utils import timezone
 
 from audit.chain import audit_record
@@ -45,8 +44,11 @@ def _ending(request, now: float) -> str:
         return "Your session reached its maximum length."
     if now - session.get(SEEN, now) > settings.SESSION_IDLE_SECONDS:
         return "Your session ended after a time without activity."
-    if session.get(HAD_ACCESS) and not _has_access(request.user):
+    has_access = _has_access(request.user)
+    if session.get(HAD_ACCESS) and not has_access:
         return "Your account no longer has any role in the portal."
+    if has_access and not session.get(HAD_ACCESS):
+        session[HAD_ACCESS] = True  # given a role since signing in: losing it ends the session
     return ""
 
 
@@ -65,7 +67,7 @@ class SessionLifetimeMiddleware:
                 audit_record(actor=user, action="session.end", target=user, note=reason)
                 logout(request)
                 messages.info(request, f"{reason} Sign in again.")
-                return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+                return redirect_to_login(request.get_full_path())
             if now - request.session[SEEN] > SEEN_RESOLUTION:
                 request.session[SEEN] = now
         return self.get_response(request)

@@ -33,8 +33,10 @@ def _age(client, key: str, seconds: float) -> None:
 
 
 def _ended(client) -> str:
-    response = client.get(PAGE)
-    assert response.status_code == 302 and response.url.startswith("/login/?next=/devices/")
+    response = client.get(f"{PAGE}?q=a&ownership=personal")
+    # Sent to sign in, back to the same page and query afterwards.
+    assert response.status_code == 302
+    assert response.url == "/login/?next=/devices/%3Fq%3Da%26ownership%3Dpersonal"
     assert client.get(PAGE).status_code == 302  # really signed out, not once redirected
     return AuditEvent.objects.filter(action="session.end").latest("id").note
 
@@ -60,6 +62,17 @@ def test_losing_every_access_ends_the_session(tenant, hazel):
     client = signed_in(hazel)
     for group in hazel.groups.all():
         group.user_set.remove(hazel)
+    assert "no longer has any role" in _ended(client)
+
+
+def test_a_role_given_after_sign_in_counts_when_it_is_lost(tenant):
+    newcomer = f.user("newcomer")
+    client = Client()
+    client.force_login(newcomer)
+    assert client.get(PAGE).status_code == 403  # no role: refused, but signed in
+    newcomer.groups.add(tenant.hazel.groups.first())
+    assert client.get(PAGE).status_code == 200
+    newcomer.groups.clear()
     assert "no longer has any role" in _ended(client)
 
 
