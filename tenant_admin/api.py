@@ -10,6 +10,7 @@ from rbac.models import GroupType
 from rbac.selectors import assignment_list, group_list, role_list, user_has_perm
 from utilities.api.errors import ApiError
 from utilities.api.fields import IdListField
+from utilities.api.odata import Prop
 from utilities.api.routes import router
 
 
@@ -51,6 +52,8 @@ class GroupViewSet(_ReadGuarded):
 
     serializer_class = GroupSerializer
     read_permission = Perm.ORGANIZATION_READ
+    odata_filter = {"displayName": Prop("name")}
+    odata_orderby = {"displayName": "name"}
 
     def rows(self):
         return group_list().prefetch_related("auth_group__user_set")
@@ -124,6 +127,7 @@ class RoleViewSet(_ReadGuarded):
 
     serializer_class = RoleSerializer
     read_permission = Perm.ROLES_READ
+    odata_filter = {"displayName": Prop("name")}
 
     def rows(self):
         return role_list()
@@ -215,6 +219,7 @@ class AssignmentViewSet(_ReadGuarded):
 
     serializer_class = AssignmentSerializer
     read_permission = Perm.ROLES_READ
+    odata_filter = {"displayName": Prop("name")}
 
     def rows(self):
         return assignment_list()

@@ -672,6 +672,10 @@ def test_groups_categories_and_policies_carry_graphs_names_and_types(api_tenant)
     f.assign(f.role("Org reader", ["organization.read"]), [readers], name="Org")
     api = as_app(new_application("Reader", [readers]))
     groups = api.get("/beta/groups", {"$select": "displayName,securityEnabled"}).json()["value"]
+    named = {"$filter": f"displayName eq '{api_tenant.approvers.name}'"}
+    assert [g["id"] for g in api.get("/beta/groups", named).json()["value"]] == [
+        str(api_tenant.approvers.pk)
+    ]
     approvers = next(g for g in groups if g["displayName"] == api_tenant.approvers.name)
     assert approvers == {
         "id": str(api_tenant.approvers.pk),
