@@ -208,9 +208,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Sign-in throttling (django-axes, rbac.signin): failures counted per account and per address,
-# separately; past the limit, locked for the cool-off time. Unlocks go through the audited
+# each against its own limit; past it, locked for the cool-off time. Unlocks go through the audited
 # admin action (Users > Unlock sign-in), so axes' own admin pages are off.
 AXES_FAILURE_LIMIT = int(os.environ.get("SIGNIN_FAILURE_LIMIT", "5"))
+SIGNIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("SIGNIN_ADDRESS_FAILURE_LIMIT", "30"))
+AXES_HANDLER = "rbac.signin.SignInAttempts"
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SIGNIN_LOCK_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True

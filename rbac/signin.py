@@ -2,12 +2,16 @@
 link says which request it is for) by registering a hint, without RBAC knowing them.
 
 Guessing is throttled by django-axes (settings AXES_*): failures are counted per account and
-per address, separately; past the limit both are locked for the cool-off time. The locked page
-says the same for every username, existing or not, so it tells nobody which accounts exist.
+per address, each with its own limit (`SignInAttempts`); past it, that account or that address
+is locked for the cool-off time. The locked page says the same for every username, existing or
+not, so it tells nobody which accounts exist.
 """
 
 from collections.abc import Callable
 
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
@@ -90,3 +94,22 @@ def lockout_record(sender, request, username, ip_address, **kwargs) -> None:
     )
     if kind == "account" and user is not None and user.email:
         lockout_mail.delay_on_commit(user.pk, ip_address or "")
+
+
+def _failures(attempts) -> int:
+    return attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+
+
+class SignInAttempts(AxesDatabaseHandler):
+    """axes' database handler with a limit per address of its own: many people sign in from one
+    office address, and one person's typos must not lock the others (or the administrator who
+    would unlock them) out. axes compares one count with AXES_FAILURE_LIMIT, so the address's
+    count is scaled to it."""
+
+    def get_failures(self, request, credentials=None) -> int:
+        recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold(request))
+        username = get_client_username(request, credentials)
+        by_account = _failures(recent.filter(username=username)) if username else 0
+        by_address = _failures(recent.filter(ip_address=request.axes_ip_address))
+        scaled = by_address * settings.AXES_FAILURE_LIMIT // settings.SIGNIN_ADDRESS_FAILURE_LIMIT
+        return max(by_account, scaled)
