@@ -113,3 +113,10 @@ class SignInAttempts(AxesDatabaseHandler):
         by_address = _failures(recent.filter(ip_address=request.axes_ip_address))
         scaled = by_address * settings.AXES_FAILURE_LIMIT // settings.SIGNIN_ADDRESS_FAILURE_LIMIT
         return max(by_account, scaled)
+
+    def reset_user_attempts(self, request, credentials=None) -> int:
+        """A sign-in forgets only its own account's failures. axes also clears the address's,
+        so anyone with an account could wipe a guesser's count on someone else's."""
+        username = get_client_username(request, credentials)
+        deleted, _ = AccessAttempt.objects.filter(username=username).delete()
+        return deleted

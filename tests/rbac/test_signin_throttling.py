@@ -80,6 +80,8 @@ def test_one_persons_typos_lock_their_account_not_their_colleagues(hazel):
     assert sign_in("hazel", "right-password").status_code == 429
     # Same office address: the colleague (or the administrator who would unlock) gets in.
     assert sign_in("colleague", "theirs-2026").status_code == 302
+    # And their sign-in clears only their own failures: Hazel stays locked.
+    assert sign_in("hazel", "right-password").status_code == 429
 
 
 def test_the_locked_page_is_the_same_for_an_account_that_does_not_exist(
