@@ -157,13 +157,7 @@ def test_the_sdk_wipes_through_the_approval_handshake_exactly_once(live_server, 
         assert run(poll(code)).status == OperationApprovalRequestStatus.Approved
         # The identical call, with the code instead of the justification.
         run(wipe.post(body, _headers(x_msft_approval_code=code)))
-        wait_until(
-            lambda: (
-                ApprovalRequest.objects.get(approval_code=code).execution_status
-                == ExecutionStatus.SUCCEEDED
-            ),
-            what="the worker to run the wipe",
-        )
+        _executed(code)
         # Resending it again is refused: the approval was spent.
         with pytest.raises(ODataError) as raised:
             run(wipe.post(body, _headers(x_msft_approval_code=code)))
@@ -186,6 +180,16 @@ def test_the_token_endpoint_answers_where_entras_does(live_server):
     assert response.json()["token_type"] == "Bearer"
 
 
+def _executed(code: str) -> None:
+    wait_until(
+        lambda: (
+            ApprovalRequest.objects.get(approval_code=code).execution_status
+            == ExecutionStatus.SUCCEEDED
+        ),
+        what="the worker to run the approved operation",
+    )
+
+
 def _through_approval(run, send, approver) -> None:
     """Graph's handshake with the SDK: the write with a justification raises on the 412, a
     person approves in the portal, the identical write with the code completes it, and the
@@ -197,13 +201,7 @@ def _through_approval(run, send, approver) -> None:
     code = raised.value.response_headers["x-msft-approval-code"]
     approve_in_portal(ApprovalRequest.objects.get(approval_code=code), approver)
     run(send(_headers(x_msft_approval_code=code)))
-    wait_until(
-        lambda: (
-            ApprovalRequest.objects.get(approval_code=code).execution_status
-            == ExecutionStatus.SUCCEEDED
-        ),
-        what="the worker to run the approved change",
-    )
+    _executed(code)
 
 
 def test_the_sdk_creates_a_script_with_base64_content_and_assigns_it(live_server, run):
