@@ -72,6 +72,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "oauth2_provider",
+    # Identity (rbac.identity, rbac.stepup): sign-in at the organisation's OpenID provider and
+    # the second factors (TOTP, WebAuthn passkeys, recovery codes) asked for before a decision.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
     "utilities",
     "audit",
     "rbac",
@@ -93,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "rbac.sessions.SessionLifetimeMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -159,10 +167,15 @@ else:
     }
 
 AUTH_USER_MODEL = "rbac.User"
+# Password sign-in: on for the demo and small sites; off when everyone signs in at the identity
+# provider, and then no password form, reset or Django-admin password login remains.
+PASSWORD_SIGNIN = env_bool("PASSWORD_SIGNIN", True)
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked account or address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    *(["django.contrib.auth.backends.ModelBackend"] if PASSWORD_SIGNIN else []),
+    # Signs in the person the identity provider vouched for (django-allauth), never by password.
+    "rbac.identity.ProviderBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Guardian's anonymous user is not needed: anonymous visitors see nothing but the login page.
@@ -170,6 +183,65 @@ ANONYMOUS_USER_NAME = None
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# OpenID Connect sign-in (django-allauth's openid_connect provider, rbac.identity): Entra ID or
+# any OpenID provider. OIDC_ISSUER is the issuer URL (Entra: https://login.microsoftonline.com/
+# <tenant id>/v2.0); people are matched by OIDC_UID_CLAIM ("oid" for Entra, "sub" elsewhere).
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_NAME = os.environ.get("OIDC_NAME", "your organisation")
+OIDC_UID_CLAIM = os.environ.get("OIDC_UID_CLAIM", "sub")
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+# Entra's "tid": sign-ins from any other tenant are refused. Empty: no tenant check.
+OIDC_TENANT_ID = os.environ.get("OIDC_TENANT_ID", "")
+OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", False)
+# Values of the ID token's "amr" claim that show a second factor (RFC 8176), and of "acr".
+OIDC_MFA_AMR = env_list("OIDC_MFA_AMR", "mfa,otp,hwk,swk,fpt,face,pin")
+OIDC_MFA_ACR = env_list("OIDC_MFA_ACR", "")
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "provider_class": "rbac.identity.PortalProvider",
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "idp",
+                "name": OIDC_NAME,
+                "client_id": OIDC_CLIENT_ID,
+                "secret": OIDC_CLIENT_SECRET,
+                "settings": {
+                    "server_url": OIDC_ISSUER,
+                    "uid_field": OIDC_UID_CLAIM,
+                    "token_auth_method": "client_secret_post",
+                    # The signed ID token is the evidence; its claims carry the groups.
+                    "fetch_userinfo": False,
+                },
+            }
+        ]
+        if OIDC_ISSUER
+        else [],
+    }
+}
+SOCIALACCOUNT_ADAPTER = "rbac.identity.ProviderAdapter"
+ACCOUNT_ADAPTER = "rbac.identity.AccountAdapter"
+# allauth manages no local accounts: passwords stay Django's (SignInView), nobody signs up, and
+# only allauth's provider and second-factor pages are routed (maa_portal/urls.py).
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+ACCOUNT_REAUTHENTICATION_METHODS = ["mfa"]
+# Step-up (rbac.stepup): approve, reject, Complete and every access-policy change ask for a
+# second factor used within STEPUP_MINUTES. Nobody is exempt.
+STEPUP_REQUIRED = env_bool("STEPUP_REQUIRED", True)
+STEPUP_SECONDS = int(os.environ.get("STEPUP_MINUTES", "10")) * 60
+ACCOUNT_REAUTHENTICATION_TIMEOUT = STEPUP_SECONDS
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = "MAA Portal"
+MFA_PASSKEY_LOGIN_ENABLED = False
+# WebAuthn needs a secure origin; http://localhost is one for the browser, not for fido2.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", DEBUG)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

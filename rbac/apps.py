@@ -36,9 +36,13 @@ class RbacConfig(AppConfig):
     url_prefix = "tenant/"
 
     def ready(self):
+        from allauth.account import signals as account_signals
+        from allauth.mfa import signals as mfa_signals
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in
 
+        from . import stepup
+        from .identity import signed_in
         from .sessions import session_start
         from .signin import lockout_record
 
@@ -46,3 +50,12 @@ class RbacConfig(AppConfig):
         _watch_access_inputs()
         user_locked_out.connect(lockout_record, weak=False)
         user_logged_in.connect(session_start, weak=False)
+        account_signals.user_logged_in.connect(signed_in, weak=False)
+        mfa_signals.authenticator_used.connect(stepup.stepup_verified, weak=False)
+        mfa_signals.authentication_failed.connect(stepup.factor_refused, weak=False)
+        for signal, action in (
+            (mfa_signals.authenticator_added, "mfa.enrol"),
+            (mfa_signals.authenticator_removed, "mfa.remove"),
+            (mfa_signals.authenticator_reset, "mfa.reset"),
+        ):
+            signal.connect(stepup.factor_changed(action), weak=False)

@@ -15,10 +15,10 @@ from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, LogoutView
 from django.core.cache import cache
 from django.db.models import Sum
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from audit.chain import audit_record
 
@@ -38,12 +38,49 @@ def sign_in_hint(next_url: str) -> str:
 
 
 class SignInView(LoginView):
+    """The sign-in page: the identity provider's button when one is configured, and the password
+    form while PASSWORD_SIGNIN is on."""
+
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if not settings.PASSWORD_SIGNIN:
+            return self.get(request, *args, **kwargs)
+        return super().post(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["sign_in_hint"] = sign_in_hint(self.get_redirect_url())
-        return context
+        return {**context, **ways_in()}
+
+
+def ways_in() -> dict:
+    """What the sign-in page offers: the provider's button, the password form, or both."""
+    return {
+        "password_signin": settings.PASSWORD_SIGNIN,
+        "provider_name": settings.OIDC_NAME if settings.OIDC_ISSUER else "",
+    }
+
+
+class SignOutView(LogoutView):
+    """Sign-out; a session the identity provider opened is ended at the provider as well."""
+
+    def post(self, request, *args, **kwargs):
+        from allauth.account.internal.flows.login import get_authentication_records
+
+        from .identity import provider_sign_out_url
+
+        at_provider = request.user.is_authenticated and any(
+            record.get("method") == "socialaccount"
+            for record in get_authentication_records(request, request.user)
+        )
+        response = super().post(request, *args, **kwargs)
+        if at_provider and (end_session := provider_sign_out_url(request)):
+            return redirect(end_session)
+        return response
+
+
+logout = SignOutView.as_view()
 
 
 def client_ip(request) -> str:
@@ -62,6 +99,7 @@ def locked_out(request, original_response, credentials):
         "form": AuthenticationForm(
             request, initial={"username": (credentials or {}).get("username")}
         ),
+        **ways_in(),
         "next": request.POST.get("next", ""),
         "locked": "Too many failed sign-ins for this account or from this address. Try again "
         f"in {minutes} minutes, or ask an administrator to unlock the account.",

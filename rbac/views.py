@@ -1,12 +1,17 @@
+from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from audit.chain import audit_record
 
 from .forms import PreferencesForm
 from .models import Permission, User
+from .stepup import factor_enrolled
 
 
 @login_required
@@ -26,5 +31,23 @@ def profile(request):
     return render(
         request,
         "rbac/profile.html",
-        {"form": form, "permissions": Permission.objects.all()},
+        {
+            "form": form,
+            "permissions": Permission.objects.all(),
+            "factors": Authenticator.objects.filter(user=request.user).order_by("type"),
+            "stepup_minutes": settings.STEPUP_SECONDS // 60,
+        },
     )
+
+
+@login_required
+def stepup(request):
+    """Where a decision without a fresh second factor sends the person: their enrolled factor
+    (allauth's page), or else a new multi-factor sign-in at the identity provider."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = reverse("home")
+    if factor_enrolled(request.user):
+        return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': next_url})}")
+    query = urlencode({"process": "login", "next": next_url, "stepup": "1"})
+    return redirect(f"{reverse('openid_connect_login', args=['idp'])}?{query}")

@@ -26,3 +26,7 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c maa.allow_audit_
 # Test-only apps: a protected operation that runs long enough to kill its worker in mid-run, and
 # a whole workload (printers) that plugs in from its own folder.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.slowop", "tests.printers"]  # noqa: F405
+# Step-up (rbac.stepup) is on in the product by default. The view tests here sign in with
+# force_login, which carries no second factor; tests/rbac/test_stepup.py and every browser story
+# (tests/e2e/conftest.py) turn it on.
+STEPUP_REQUIRED = False

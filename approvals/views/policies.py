@@ -1,9 +1,11 @@
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 
 from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
+from rbac.stepup import fresh_factor_required
 
 from ..access_policies import policy_target_key
 from ..forms import AccessPolicyForm, JustificationForm
@@ -47,6 +49,7 @@ def policy_detail(request, pk):
     )
 
 
+@method_decorator(fresh_factor_required("change an access policy"), name="dispatch")
 class PolicyChangeView(StartOperationView):
     """Create, edit or delete an access policy: always a request (policies protect themselves)."""
 

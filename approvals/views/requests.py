@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
+from rbac.stepup import fresh_factor_required
 from utilities.paginator import paginate
 
 from ..filtersets import TO_DECIDE, RequestFilterSet
@@ -183,8 +184,18 @@ DONE = {
 }
 
 
+# What asks for a fresh second factor (rbac.stepup): the decisions, and Complete, which runs the
+# operation; cancelling and retrying change nothing that was decided.
+STEPUP = {
+    "approve": "approve this request",
+    "reject": "reject this request",
+    "complete": "complete this request",
+}
+
+
 @require_POST
 @login_required
+@fresh_factor_required(lambda kwargs: STEPUP.get(kwargs["action"]))
 def request_action(request, pk, action):
     if action not in ACTIONS:
         raise Http404

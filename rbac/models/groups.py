@@ -27,6 +27,9 @@ class SecurityGroup(models.Model):
     auth_group = models.OneToOneField(
         Group, on_delete=models.PROTECT, related_name="security_group"
     )
+    # The identity provider's id of a group it provisions (Entra's object id, SCIM's id or
+    # externalId): membership then follows the provider, and the portal does not edit it.
+    external_id = models.CharField(max_length=255, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -34,6 +37,10 @@ class SecurityGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def provisioned(self) -> bool:
+        return bool(self.external_id)
 
     @property
     def members(self):

@@ -62,6 +62,14 @@ def csp_violations(request):
         assert not seen, f"Content-Security-Policy violations: {seen}"
 
 
+@pytest.fixture(autouse=True)
+def _stepup_on(settings):
+    """The browser stories decide as a person does: with a fresh second factor (rbac.stepup).
+    A code stays good one period either side, so two sign-ins in one period need no wait."""
+    settings.STEPUP_REQUIRED = True
+    settings.MFA_TOTP_TOLERANCE = 1
+
+
 @pytest.fixture
 def shot(page, request):
     """Save a screenshot of the current page as a test artifact."""
@@ -94,8 +102,11 @@ class Browser:
 
     def __init__(self, page, base_url: str):
         self.page, self.base = page, base_url
+        self.codes_used: dict[str, set[int]] = {}
 
-    def sign_in(self, username: str):
+    def sign_in(self, username: str, *, step_up: bool = True):
+        """Password sign-in, then (as the stories decide within minutes) the second factor: the
+        person's authenticator app, enrolled once, typed on the step-up page."""
         page = self.page
         page.context.clear_cookies()
         page.goto(f"{self.base}/login/")
@@ -103,6 +114,40 @@ class Browser:
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(lambda url: "/login/" not in url)
+        if step_up:
+            self.step_up(username)
+
+    def step_up(self, username: str):
+        from allauth.mfa.models import Authenticator
+
+        from rbac.models import User
+        from tests.identity import totp
+
+        user = User.objects.get(username=username)
+        if not Authenticator.objects.filter(user=user, type="totp").exists():
+            totp.enrol(user)
+        page = self.page
+        landing = page.url
+        page.goto(f"{self.base}/stepup/?next=/")
+        page.locator("input[name=code]").fill(self._fresh_code(username))
+        page.get_by_role("button", name="Confirm").click()
+        page.wait_for_url(lambda url: "/accounts/2fa/" not in url)
+        page.goto(landing)
+
+    def _fresh_code(self, username: str) -> str:
+        """A code not used yet: allauth refuses a replayed one."""
+        import time
+
+        from tests.identity import totp
+
+        used = self.codes_used.setdefault(username, set())
+        while True:
+            now = int(time.time()) // totp.PERIOD
+            for offset in (0, 1):
+                if now + offset not in used:
+                    used.add(now + offset)
+                    return totp.code(offset=offset)
+            time.sleep(1)
 
     def open(self, path: str):
         self.page.goto(f"{self.base}{path}")

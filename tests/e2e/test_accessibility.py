@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import activate_policy, build_tenant, request_wipe
+from tests.identity import totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,9 +42,19 @@ def _keyboard_sign_in(person, username: str):
     _enter(page)
 
 
+def _keyboard_step_up(person, username: str):
+    """The step-up page by keyboard: the code field, then Enter; the decision goes through."""
+    page = person.page
+    _tab_to(page, "el.name", "code")
+    page.keyboard.type(person._fresh_code(username))
+    _enter(page)
+
+
 def test_the_main_flow_with_the_keyboard_only(person):
     tenant = build_tenant()
     activate_policy(tenant, "device.wipe")
+    totp.enrol(tenant.approver)
+    totp.enrol(tenant.hazel)
     page = person.page
 
     _keyboard_sign_in(person, "hazel")
@@ -67,12 +78,14 @@ def test_the_main_flow_with_the_keyboard_only(person):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Approve"
     _enter(page)
+    _keyboard_step_up(person, "approver")
     expect(page.locator("#request-status")).to_have_text("Approved")
 
     _keyboard_sign_in(person, "hazel")
     person.open(request_url.split(person.base, 1)[1])
     _tab_to(page, "el.textContent", "Complete")
     _enter(page)
+    _keyboard_step_up(person, "hazel")
     expect(page.locator("#request-status")).to_have_text("Completed")
 
 

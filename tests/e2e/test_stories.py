@@ -5,7 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from approvals.models import Decision
 from tests.conftest import activate_policy, build_tenant
+from tests.identity import totp
 from tests.worker import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -165,6 +167,7 @@ def _link_mailed_to(worker, address: str, request_url: str) -> str:
 def test_story_4_approver_email_link_through_login(person, worker, shot):
     tenant = build_tenant()
     activate_policy(tenant, "device.wipe")
+    totp.enrol(tenant.approver)
     page = person.page
     request_url = hazel_asks_for_a_wipe(person, tenant.device, "Stolen phone")
 
@@ -179,7 +182,14 @@ def test_story_4_approver_email_link_through_login(person, worker, shot):
     shot("decision-page")
     page.get_by_label("Approver notes").fill("Confirmed with the user")
     page.get_by_role("button", name="Approve").click()
+    # No second factor yet in this session: the approval waits for one, note and all.
+    expect(page.get_by_text("To approve this request, confirm it is you")).to_be_visible()
+    request_id = int(request_url.rstrip("/").split("/")[-1])
+    assert not Decision.objects.filter(request__pk=request_id).exists()
+    page.locator("input[name=code]").fill(person._fresh_code("approver"))
+    page.get_by_role("button", name="Confirm").click()
     expect(page.locator("#request-status")).to_have_text("Approved")
+    assert Decision.objects.get(request__pk=request_id).note == "Confirmed with the user"
 
 
 def test_story_5_refusals(person, shot):

@@ -1,0 +1,127 @@
+"""Step-up: a second factor used within the last STEPUP_SECONDS before every decision.
+
+Approve, reject, Complete and every access-policy change are wrapped in `fresh_factor_required`.
+The factors are django-allauth's (allauth.mfa): TOTP, WebAuthn passkeys and recovery codes,
+enrolled on the profile page; a sign-in at the identity provider whose ID token shows
+multi-factor counts as well (rbac.identity). allauth records each use in the session; this
+module only reads those records, asks for a factor when none is fresh, and audits both.
+
+A stale POST is kept (allauth's suspend_request) and replayed once the factor is given, so the
+approver's note is not lost; a hand-made POST without a fresh factor runs nothing.
+"""
+
+import time
+from functools import wraps
+
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.account.internal.flows.reauthentication import suspend_request
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from audit.chain import audit_record
+
+# Recovery codes are for getting back in, not a factor one can enrol alone.
+FACTOR_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
+def factor_enrolled(user) -> bool:
+    return Authenticator.objects.filter(user_id=user.pk, type__in=FACTOR_TYPES).exists()
+
+
+def provider_signed_in(user) -> bool:
+    """The person has an identity-provider account, where a fresh multi-factor sign-in counts."""
+    return user.socialaccount_set.exists()
+
+
+def factor_used_at(request) -> float | None:
+    """When this session last saw a second factor (allauth's records), as a Unix time."""
+    times = [
+        record.get("factor_at", record["at"])
+        for record in get_authentication_records(request, request.user)
+        if record.get("method") == "mfa"
+    ]
+    return max(times, default=None)
+
+
+def factor_fresh(request) -> bool:
+    used = factor_used_at(request)
+    return used is not None and time.time() - used < settings.STEPUP_SECONDS
+
+
+def _refused(request, reason: str, what: str) -> None:
+    audit_record(
+        actor=request.user,
+        action="stepup.refused",
+        target=request.user,
+        note=reason,
+        data={"path": request.path, "what": what},
+    )
+
+
+def fresh_factor_required(what):
+    """A view decorator: a POST runs only with a fresh second factor. `what` names the decision
+    in the audit log and on the page: a phrase, or a function of the view's keyword arguments
+    giving one, or None where that call needs no step-up."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            decision = what(kwargs) if callable(what) else what
+            if (
+                decision is None
+                or request.method != "POST"
+                or not settings.STEPUP_REQUIRED
+                or factor_fresh(request)
+            ):
+                return view(request, *args, **kwargs)
+            what_text = decision
+            if not factor_enrolled(request.user) and not provider_signed_in(request.user):
+                _refused(request, "No second factor is enrolled.", what_text)
+                messages.error(
+                    request,
+                    f"To {what_text}, you need a second factor. Add an authenticator app or a "
+                    "passkey, then try again.",
+                )
+                return redirect(reverse("mfa_index"))
+            used = factor_used_at(request)
+            _refused(
+                request,
+                "The second factor is stale." if used else "No second factor in this session.",
+                what_text,
+            )
+            messages.info(request, f"To {what_text}, confirm it is you with your second factor.")
+            return suspend_request(request, reverse("stepup"))
+
+        return wrapped
+
+    return decorate
+
+
+def stepup_verified(sender, request, user, authenticator, reauthenticated=False, **kwargs):
+    """allauth's authenticator_used: each step-up is an audit event."""
+    audit_record(
+        actor=user,
+        action="stepup.verified" if reauthenticated else "mfa.used",
+        target=user,
+        data={"factor": authenticator.type},
+    )
+
+
+def factor_changed(action: str):
+    def record(sender, request, user, authenticator=None, **kwargs):
+        audit_record(
+            actor=user,
+            action=action,
+            target=user,
+            data={"factor": getattr(authenticator, "type", "")},
+        )
+
+    return record
+
+
+def factor_refused(sender, request, user, authenticator=None, **kwargs):
+    """allauth's authentication_failed: a wrong or replayed code is an audit event."""
+    _refused(request, "A wrong second-factor code.", getattr(authenticator, "type", "step-up"))

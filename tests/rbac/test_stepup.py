@@ -1,0 +1,149 @@
+"""A fresh second factor for every decision (rbac.stepup): approve, reject, Complete and access-
+policy changes; refused without one, with an audit event, and nothing done."""
+
+import time
+
+import pytest
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+from django.urls import reverse
+
+from approvals.models import Decision, RequestStatus
+from approvals.selectors import decision_refusal
+from approvals.services import request_approve
+from audit.models import AuditEvent
+from tests import factories as f
+from tests.conftest import request_wipe
+from tests.identity import totp
+
+
+@pytest.fixture(autouse=True)
+def _stepup_on(settings):
+    settings.STEPUP_REQUIRED = True
+    settings.STEPUP_SECONDS = 600
+
+
+def _approve(client, request_id, note="Checked with the user"):
+    return client.post(
+        reverse("approvals:request_action", args=[request_id, "approve"]), {"note": note}
+    )
+
+
+def _step_up(client, next_url, code=None):
+    """The step-up page, as a person types their authenticator's code."""
+    return client.post(
+        f"{reverse('mfa_reauthenticate')}?next={next_url}",
+        {"code": code or totp.code(), "next": next_url},
+    )
+
+
+def test_an_approval_without_any_factor_enrolled_sends_to_enrolment_and_records_nothing(
+    client, tenant, wipe_policy
+):
+    request = request_wipe(tenant)
+    client.force_login(tenant.approver)
+    response = _approve(client, request.pk)
+    assert response.status_code == 302 and response["Location"] == reverse("mfa_index")
+    assert not Decision.objects.filter(request=request).exists()
+    refusal = AuditEvent.objects.get(action="stepup.refused")
+    assert refusal.actor_id == tenant.approver.pk and "enrolled" in refusal.note
+    page = client.get(reverse("mfa_index")).content.decode()
+    assert "you need a second factor" in page and "Authenticator App" in page
+
+
+def test_a_hand_made_post_without_a_fresh_factor_decides_nothing_until_the_code_is_given(
+    client, tenant, wipe_policy
+):
+    request = request_wipe(tenant)
+    totp.enrol(tenant.approver)
+    client.force_login(tenant.approver)
+    action_url = reverse("approvals:request_action", args=[request.pk, "approve"])
+    response = _approve(client, request.pk, note="Typed before the step-up")
+    assert response.status_code == 302 and response["Location"].startswith(reverse("stepup"))
+    assert not Decision.objects.filter(request=request).exists()
+    assert AuditEvent.objects.filter(action="stepup.refused", actor=tenant.approver).exists()
+    # The step-up page is the factor's own page, and the POST waits, note and all.
+    assert client.get(response["Location"])["Location"].startswith(reverse("mfa_reauthenticate"))
+    wrong = _step_up(client, action_url, code="000000" if totp.code() != "000000" else "111111")
+    assert wrong.status_code == 200 and not Decision.objects.filter(request=request).exists()
+    assert AuditEvent.objects.filter(action="stepup.refused", note__contains="wrong").exists()
+    replayed = _step_up(client, action_url)
+    assert replayed.status_code == 302
+    decision = Decision.objects.get(request=request)
+    assert decision.approver == tenant.approver and decision.note == "Typed before the step-up"
+    assert AuditEvent.objects.filter(action="stepup.verified", actor=tenant.approver).exists()
+
+
+def test_a_stale_factor_is_refused_and_a_fresh_one_lets_the_decision_through(
+    client, settings, tenant, wipe_policy
+):
+    settings.MFA_TOTP_TOLERANCE = 1  # the next period's code: a used code cannot be replayed
+    request = request_wipe(tenant)
+    totp.enrol(tenant.approver)
+    client.force_login(tenant.approver)
+    assert _step_up(client, "/").status_code == 302
+    session = client.session
+    records = session[AUTHENTICATION_METHODS_SESSION_KEY]
+    records[-1]["at"] = time.time() - 601  # eleven minutes ago
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session.save()
+    response = _approve(client, request.pk)
+    assert response["Location"].startswith(reverse("stepup"))
+    assert not Decision.objects.filter(request=request).exists()
+    assert AuditEvent.objects.filter(action="stepup.refused", note__contains="stale").exists()
+    action_url = reverse("approvals:request_action", args=[request.pk, "approve"])
+    assert _step_up(client, action_url, code=totp.code(offset=1)).status_code == 302
+    assert Decision.objects.get(request=request).approver == tenant.approver
+
+
+def test_complete_and_reject_ask_for_a_fresh_factor_too(client, tenant, wipe_policy):
+    request = request_wipe(tenant)
+    client.force_login(tenant.approver2)
+    reject = client.post(
+        reverse("approvals:request_action", args=[request.pk, "reject"]), {"note": "No"}
+    )
+    assert reject.status_code == 302 and reject["Location"] == reverse("mfa_index")
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    client.force_login(tenant.hazel)
+    complete = client.post(reverse("approvals:request_action", args=[request.pk, "complete"]))
+    assert complete.status_code == 302 and complete["Location"] == reverse("mfa_index")
+    assert request.__class__.objects.get(pk=request.pk).status == RequestStatus.APPROVED
+    # Cancel changes nothing that was decided: no step-up.
+    cancel = client.post(reverse("approvals:request_action", args=[request.pk, "cancel"]))
+    assert cancel["Location"] == reverse("approvals:request_detail", args=[request.pk])
+
+
+def test_an_access_policy_change_asks_for_a_fresh_factor(client, tenant):
+    client.force_login(tenant.policy_admin)
+    url = reverse("approvals:policy_create")
+    form = {
+        "name": "Protect wipes",
+        "policy_type": "device.wipe",
+        "approver_groups": [tenant.approvers.pk],
+        "approvals_required": 1,
+        "justification": "Four eyes on wipes",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 302 and response["Location"] == reverse("mfa_index")
+    assert not tenant.policy_admin.approval_requests.exists()
+    totp.enrol(tenant.policy_admin)
+    response = client.post(url, form)
+    assert response["Location"].startswith(reverse("stepup"))
+    assert _step_up(client, url).status_code == 302
+    assert tenant.policy_admin.approval_requests.count() == 1
+
+
+def test_nobody_is_exempt_global_administrators_included(client, tenant, wipe_policy):
+    admin = f.global_admin("ga")
+    request = request_wipe(tenant)
+    client.force_login(admin)
+    assert _approve(client, request.pk)["Location"] == reverse("mfa_index")
+    assert not Decision.objects.filter(request=request).exists()
+
+
+def test_an_api_application_can_never_approve(tenant, wipe_policy):
+    app = f.user("automation")
+    app.is_application = True
+    app.save(update_fields=["is_application"])
+    tenant.approvers.auth_group.user_set.add(app)
+    request = request_wipe(tenant)
+    assert "API application" in decision_refusal(request, app)
