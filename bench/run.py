@@ -160,7 +160,7 @@ def session_cookie(username: str) -> str:
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     # The backend that loads users (the first one, django-axes's, only refuses sign-ins).
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "rbac.identity.PasswordBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     return f"sessionid={session.session_key}"

@@ -173,7 +173,8 @@ PASSWORD_SIGNIN = env_bool("PASSWORD_SIGNIN", True)
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked account or address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    *(["django.contrib.auth.backends.ModelBackend"] if PASSWORD_SIGNIN else []),
+    # Passwords, while PASSWORD_SIGNIN is on.
+    "rbac.identity.PasswordBackend",
     # Signs in the person the identity provider vouched for (django-allauth), never by password.
     "rbac.identity.ProviderBackend",
     "guardian.backends.ObjectPermissionBackend",
@@ -199,27 +200,40 @@ OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", False)
 # Values of the ID token's "amr" claim that show a second factor (RFC 8176), and of "acr".
 OIDC_MFA_AMR = env_list("OIDC_MFA_AMR", "mfa,otp,hwk,swk,fpt,face,pin")
 OIDC_MFA_ACR = env_list("OIDC_MFA_ACR", "")
+
+
+def oidc_apps(*, issuer: str, client_id: str, secret: str, name: str, uid_claim: str) -> list:
+    """django-allauth's openid_connect app of the one identity provider ("idp"), if any."""
+    if not issuer:
+        return []
+    return [
+        {
+            "provider_id": "idp",
+            "name": name,
+            "client_id": client_id,
+            "secret": secret,
+            "settings": {
+                "server_url": issuer,
+                "uid_field": uid_claim,
+                "token_auth_method": "client_secret_post",
+                # The signed ID token is the evidence; its claims carry the groups.
+                "fetch_userinfo": False,
+            },
+        }
+    ]
+
+
 SOCIALACCOUNT_PROVIDERS = {
     "openid_connect": {
         "provider_class": "rbac.identity.PortalProvider",
         "OAUTH_PKCE_ENABLED": True,
-        "APPS": [
-            {
-                "provider_id": "idp",
-                "name": OIDC_NAME,
-                "client_id": OIDC_CLIENT_ID,
-                "secret": OIDC_CLIENT_SECRET,
-                "settings": {
-                    "server_url": OIDC_ISSUER,
-                    "uid_field": OIDC_UID_CLAIM,
-                    "token_auth_method": "client_secret_post",
-                    # The signed ID token is the evidence; its claims carry the groups.
-                    "fetch_userinfo": False,
-                },
-            }
-        ]
-        if OIDC_ISSUER
-        else [],
+        "APPS": oidc_apps(
+            issuer=OIDC_ISSUER,
+            client_id=OIDC_CLIENT_ID,
+            secret=OIDC_CLIENT_SECRET,
+            name=OIDC_NAME,
+            uid_claim=OIDC_UID_CLAIM,
+        ),
     }
 }
 SOCIALACCOUNT_ADAPTER = "rbac.identity.ProviderAdapter"

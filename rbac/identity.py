@@ -38,6 +38,16 @@ NONCE_SESSION_KEY = "oidc_nonce"
 REAUTH_PARAMS = {"prompt": "login", "max_age": "0"}
 
 
+class PasswordBackend(ModelBackend):
+    """Django's password check, while PASSWORD_SIGNIN is on; off, no password signs anyone in,
+    whichever page it is typed on."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if not settings.PASSWORD_SIGNIN:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
 class ProviderBackend(ModelBackend):
     """The backend of a session the identity provider opened: it checks no password (sign-in
     happened at the provider), and resolves the session's user as Django's backend does."""
@@ -124,6 +134,15 @@ class ProviderAdapter(DefaultSocialAccountAdapter):
                 )
             )
         user = sociallogin.user if sociallogin.is_existing else None
+        if user is None and not settings.OIDC_CREATE_USERS:
+            raise ImmediateHttpResponse(
+                refuse(
+                    request,
+                    reason="You have no account in this portal yet. Ask an administrator to "
+                    "provision you.",
+                    data=data,
+                )
+            )
         if user is not None and not user.is_active:
             raise ImmediateHttpResponse(
                 refuse(request, reason="Your account is disabled.", user=user, data=data)

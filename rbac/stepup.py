@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from audit.chain import audit_record
 
@@ -93,7 +94,13 @@ def fresh_factor_required(what):
                 what_text,
             )
             messages.info(request, f"To {what_text}, confirm it is you with your second factor.")
-            return suspend_request(request, reverse("stepup"))
+            response = suspend_request(request, reverse("stepup"))
+            # A step-up at the identity provider signs in anew, and the kept POST is lost with
+            # the old session: the person comes back to the page they decided on.
+            back = request.META.get("HTTP_REFERER", "")
+            if url_has_allowed_host_and_scheme(back, {request.get_host()}):
+                response["Location"] += f"&{urlencode({'back': back})}"
+            return response
 
         return wrapped
 

@@ -44,10 +44,14 @@ def profile(request):
 def stepup(request):
     """Where a decision without a fresh second factor sends the person: their enrolled factor
     (allauth's page), or else a new multi-factor sign-in at the identity provider."""
-    next_url = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
-        next_url = reverse("home")
+
+    def safe(url: str) -> str:
+        return url if url_has_allowed_host_and_scheme(url, {request.get_host()}) else ""
+
     if factor_enrolled(request.user):
+        next_url = safe(request.GET.get("next", "")) or reverse("home")
         return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': next_url})}")
-    query = urlencode({"process": "login", "next": next_url, "stepup": "1"})
+    # The provider's sign-in starts a new session: back to the page, not the kept POST.
+    back = safe(request.GET.get("back", "")) or reverse("home")
+    query = urlencode({"process": "login", "next": back, "stepup": "1"})
     return redirect(f"{reverse('openid_connect_login', args=['idp'])}?{query}")
