@@ -270,6 +270,26 @@ def request_reject(*, request_id: int, approver, note: str) -> ApprovalRequest:
     return _decide(request_id=request_id, approver=approver, verdict=Verdict.REJECT, note=note)
 
 
+def requests_cancel_of_deprovisioned(user, reason: str) -> int:
+    """rbac.directory's deprovisioning: the person's open requests are cancelled, each with an
+    audit event naming the reason; nobody can complete them any more."""
+    cancelled = 0
+    for request_id in ApprovalRequest.objects.filter(
+        requestor=user, status__in=OPEN_STATUSES
+    ).values_list("pk", flat=True):
+        request = _locked(request_id)
+        if request.status not in OPEN_STATUSES:
+            continue
+        before = request.status
+        request.cancel()
+        request.save_state()
+        _record(request, None, "request.cancel", before, f"Requestor deprovisioned: {reason}")
+        request.operation.closed_without_completion(request.payload)
+        _notify(request, "cancelled")
+        cancelled += 1
+    return cancelled
+
+
 def request_cancel(*, request_id: int, actor, note: str = "") -> ApprovalRequest:
     note = _check_text(note, "Note", required=False)
     with transaction.atomic():

@@ -29,6 +29,7 @@ from .notifications import (
     notices_recover,
     notices_write,
 )
+from .policy_alerts import policies_check, policy_alert_send
 from .reminders import requests_due_reminder
 from .services import (
     executions_claim,
@@ -180,3 +181,15 @@ def expire_requests() -> int:
 @shared_task(ignore_result=True)
 def send_reminders() -> int:
     return len(requests_due_reminder())
+
+
+def policy_alerts_after(reason: str) -> None:
+    """rbac.directory's change hook (after its commit): audit each policy left short, and mail
+    its admins from a worker."""
+    for policy_id, problems in policies_check(reason):
+        policy_alert_mail.delay(policy_id, reason, problems)
+
+
+@shared_task(autoretry_for=TRANSIENT_MAIL_ERRORS, retry_backoff=True, max_retries=5)
+def policy_alert_mail(policy_id: int, change: str, problems: list[str]) -> None:
+    policy_alert_send(policy_id=policy_id, change=change, problems=problems)

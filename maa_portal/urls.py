@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import include, path, reverse
 from django.views.generic import RedirectView
 
+from rbac.scim.views import scim
 from rbac.signin import SignInView, logout
 from rbac.views import stepup
 
@@ -57,6 +58,8 @@ urlpatterns = [
         )
     ),
     path("admin/", admin.site.urls),
+    path("scim/v2/", scim),
+    path("scim/v2/<path:path>", scim),
     path("", include("utilities.api.urls")),
     path("health/live/", health.live, name="health_live"),
     path("health/ready/", health.ready, name="health_ready"),

@@ -30,6 +30,10 @@ def _watch_access_inputs() -> None:
     post_delete.connect(access_cache_invalidate, sender=User, weak=False)
 
 
+def _directory_admin(user) -> bool:
+    return user.directory_role in ("global_admin", "intune_admin")
+
+
 class RbacConfig(AppConfig):
     name = "rbac"
     verbose_name = "Roles and groups"
@@ -41,11 +45,16 @@ class RbacConfig(AppConfig):
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in
 
+        from utilities.navigation import ADMIN, NavItem, nav_register
+
         from . import stepup
         from .identity import signed_in
         from .sessions import session_start
         from .signin import lockout_record
 
+        nav_register(
+            NavItem("Provisioning (SCIM)", "rbac:scim_tokens", ADMIN, 80, visible=_directory_admin)
+        )
         post_migrate.connect(_sync_catalogue, sender=self)
         _watch_access_inputs()
         user_locked_out.connect(lockout_record, weak=False)

@@ -13,12 +13,23 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from audit.chain import audit_record
 
 from .catalogue import catalogue
-from .models import Permission, Role, RoleAssignment, ScopeTag, SecurityGroup, User
+from .models import (
+    DirectoryRole,
+    Permission,
+    Role,
+    RoleAssignment,
+    ScimToken,
+    ScopeTag,
+    SecurityGroup,
+    User,
+)
 from .models.groups import GROUP_NAME_MAX
+from .models.scim import token_digest
 
 
 class RbacError(Exception):
@@ -97,6 +108,11 @@ def group_update(
     _check_group_name(name)
     with transaction.atomic():
         group = SecurityGroup.objects.select_for_update().get(pk=group.pk)
+        if group.provisioned:
+            raise RbacError(
+                f"{group.name} comes from your identity provider (SCIM): change its name and "
+                "members there; the portal does not edit it."
+            )
         _ensure_name_free(SecurityGroup, name, label="group", exclude_pk=group.pk)
         before = set(_member_names(group))
         group.name, group.description, group.group_type = name, description, group_type
@@ -291,3 +307,35 @@ def lockout_mail_send(*, user_id: int, ip_address: str) -> None:
         None,
         [user.email],
     )
+
+
+def _ensure_directory_admin(actor) -> None:
+    if actor.directory_role not in (
+        DirectoryRole.GLOBAL_ADMINISTRATOR,
+        DirectoryRole.INTUNE_ADMINISTRATOR,
+    ):
+        raise RbacError("Only a Global or Intune Administrator manages provisioning tokens.")
+
+
+def scim_token_create(*, actor, name: str) -> tuple[ScimToken, str]:
+    """A SCIM bearer token; returns it with its secret, which is shown once and never stored."""
+    _ensure_directory_admin(actor)
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise RbacError("Give the token a name of at most 100 characters.")
+    secret = ScimToken.new_secret()
+    with transaction.atomic():
+        token = ScimToken.objects.create(name=name, digest=token_digest(secret), created_by=actor)
+        audit_record(actor=actor, action="scim_token.create", target=token)
+    return token, secret
+
+
+def scim_token_revoke(*, actor, token_id: int) -> ScimToken:
+    _ensure_directory_admin(actor)
+    with transaction.atomic():
+        token = ScimToken.objects.select_for_update().get(pk=token_id)
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(actor=actor, action="scim_token.revoke", target=token)
+    return token

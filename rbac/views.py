@@ -2,6 +2,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,7 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from audit.chain import audit_record
 
 from .forms import PreferencesForm
-from .models import Permission, User
+from .models import DirectoryRole, Permission, ScimToken, User
+from .services import RbacError, scim_token_create, scim_token_revoke
 from .stepup import factor_enrolled
 
 
@@ -55,3 +57,36 @@ def stepup(request):
     back = safe(request.GET.get("back", "")) or reverse("home")
     query = urlencode({"process": "login", "next": back, "stepup": "1"})
     return redirect(f"{reverse('openid_connect_login', args=['idp'])}?{query}")
+
+
+@login_required
+def scim_tokens(request):
+    """Provisioning: the SCIM endpoint's address and its bearer tokens (Global and Intune
+    Administrators). A new token's secret is shown on this one answer only."""
+    if request.user.directory_role not in (
+        DirectoryRole.GLOBAL_ADMINISTRATOR,
+        DirectoryRole.INTUNE_ADMINISTRATOR,
+    ):
+        raise PermissionDenied("Only a Global or Intune Administrator manages provisioning.")
+    secret, name = "", request.POST.get("name", "")
+    if request.method == "POST":
+        try:
+            if "revoke" in request.POST:
+                scim_token_revoke(actor=request.user, token_id=int(request.POST["revoke"]))
+                messages.success(request, "The token was revoked; SCIM calls with it now fail.")
+                return redirect("rbac:scim_tokens")
+            _, secret = scim_token_create(actor=request.user, name=name)
+            name = ""
+        except (RbacError, ValueError, ScimToken.DoesNotExist) as exc:
+            messages.error(request, str(exc) or "That token does not exist.")
+    return render(
+        request,
+        "rbac/scim_tokens.html",
+        {
+            "tokens": ScimToken.objects.select_related("created_by"),
+            "secret": secret,
+            "name": name,
+            "endpoint": request.build_absolute_uri("/scim/v2/"),
+        },
+        status=400 if request.method == "POST" and not secret else 200,
+    )

@@ -31,7 +31,7 @@ def group_detail(request, pk):
             "members": group.members.order_by("username"),
             "assignments": group.role_assignments.select_related("role"),
             "policies": group.access_policies.all(),
-            "can_edit": user_has_perm(request.user, Perm.ROLES_ASSIGN),
+            "can_edit": user_has_perm(request.user, Perm.ROLES_ASSIGN) and not group.provisioned,
         },
     )
 
@@ -39,6 +39,9 @@ def group_detail(request, pk):
 @permission_required(Perm.ROLES_ASSIGN)
 def group_edit(request, pk=None):
     group = get_object_or_404(SecurityGroup, pk=pk) if pk else None
+    if group is not None and group.provisioned:
+        messages.error(request, f"{group.name} comes from your identity provider; change it there.")
+        return redirect("tenant_admin:group_detail", group.pk)
     initial = (
         {
             "name": group.name,

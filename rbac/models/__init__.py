@@ -1,5 +1,6 @@
 from .groups import GroupType, SecurityGroup
 from .roles import Permission, Role, RoleAssignment, ScopeTag
+from .scim import ScimToken
 from .users import DirectoryRole, NotificationKind, User
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "Permission",
     "Role",
     "RoleAssignment",
+    "ScimToken",
     "ScopeTag",
     "SecurityGroup",
     "User",

@@ -30,6 +30,9 @@ class SecurityGroup(models.Model):
     # The identity provider's id of a group it provisions (Entra's object id, SCIM's id or
     # externalId): membership then follows the provider, and the portal does not edit it.
     external_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Made by the identity provider over SCIM, even without an externalId.
+    scim_provisioned = models.BooleanField(default=False)
+    scim_document = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -40,7 +43,7 @@ class SecurityGroup(models.Model):
 
     @property
     def provisioned(self) -> bool:
-        return bool(self.external_id)
+        return self.scim_provisioned or bool(self.external_id)
 
     @property
     def members(self):

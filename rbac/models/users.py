@@ -30,6 +30,11 @@ class User(AbstractUser):
     # An API application (service principal): signs in only with its OAuth client credentials,
     # never with a password, and gets permissions through its groups like a user.
     is_application = models.BooleanField(default=False, db_index=True)
+    # Provisioned over SCIM (rbac.scim): the identity provider's id of the person (Entra's
+    # externalId), and the SCIM resource as last written, for the attributes the portal does not
+    # model (title, phone numbers, the enterprise extension) that a GET must give back.
+    external_id = models.CharField(max_length=255, blank=True, db_index=True)
+    scim_document = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["display_name", "username"]
