@@ -32,6 +32,21 @@ def factor_enrolled(user) -> bool:
     return Authenticator.objects.filter(user_id=user.pk, type__in=FACTOR_TYPES).exists()
 
 
+def second_factors(user) -> list[tuple[int, str, str]]:
+    """(id, kind, added on) of each factor the person enrolled, recovery codes included."""
+    return [
+        (a.pk, a.get_type_display(), a.created_at.date().isoformat())
+        for a in Authenticator.objects.filter(user_id=user.pk).order_by("pk")
+    ]
+
+
+def second_factors_reset(*, user, actor) -> int:
+    """Remove every factor of a person (the approved "Reset second factors" operation)."""
+    removed, _ = Authenticator.objects.filter(user_id=user.pk).delete()
+    audit_record(actor=actor, action="mfa.reset", target=user, data={"removed": removed})
+    return removed
+
+
 def provider_signed_in(user) -> bool:
     """The person has an identity-provider account, where a fresh multi-factor sign-in counts."""
     return user.socialaccount_set.exists()

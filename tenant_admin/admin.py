@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
 
+from approvals.admin_actions import protected_admin_action
 from approvals.operations import OperationError
 from approvals.rails import rails_dry_run, rails_guard
 from audit.admin import ReadOnlyAdmin
@@ -54,7 +55,7 @@ class PortalUserAdmin(UserAdmin):
     # Membership is edited on the Groups page (rails, one audit event per member); Django's own
     # superuser flag and permissions are not the portal's access model.
     readonly_fields = ["groups", "last_login", "date_joined"]
-    actions = ["deactivate_users", "unlock_sign_in"]
+    actions = ["deactivate_users", "unlock_sign_in", "reset_second_factors"]
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a user would orphan their history; deactivating keeps it.
@@ -71,6 +72,13 @@ class PortalUserAdmin(UserAdmin):
                 target=obj,
                 data={"changed": changed, "directory_role": obj.directory_role},
             )
+
+    reset_second_factors = protected_admin_action(
+        "user.mfa_reset",
+        payload_for=lambda user: {"user_id": user.pk},
+        name="reset_second_factors",
+        label="Reset second factors (needs approval) of",
+    )
 
     @admin.action(description="Unlock sign-in (after too many failed attempts)")
     def unlock_sign_in(self, request, queryset):

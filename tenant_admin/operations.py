@@ -6,10 +6,17 @@ ModelOperation: "role.create", "role.edit", "role.delete" and the same for "assi
 the engine's payload convention ({"object_id": id, "state": {...}}).
 """
 
-from approvals.operations import Change, ModelOperation, registry
+from approvals.operations import (
+    Change,
+    ModelOperation,
+    Operation,
+    OperationError,
+    Target,
+    registry,
+)
 from approvals.rails import rails_dry_run, rails_guard
 from rbac.catalogue import Perm
-from rbac.models import Role, RoleAssignment, ScopeTag, SecurityGroup
+from rbac.models import Role, RoleAssignment, ScopeTag, SecurityGroup, User
 from rbac.services import (
     RbacError,
     assignment_create,
@@ -21,6 +28,7 @@ from rbac.services import (
     role_state,
     role_update,
 )
+from rbac.stepup import second_factors, second_factors_reset
 
 from .workload import RBAC
 
@@ -181,3 +189,51 @@ class AssignmentDelete(AssignmentOperation):
         name = self.get_object(payload).name
         assignment_delete(actor=actor, assignment_id=payload["object_id"])
         return f"Role assignment {name} deleted"
+
+
+@registry.register
+class SecondFactorsReset(Operation):
+    """An administrator removes a person's second factors (a lost phone, a lost passkey): that
+    is how someone would get past step-up, so it always needs another admin's approval."""
+
+    code, label = "user.mfa_reset", "Reset second factors"
+    workload = RBAC
+    read_permission = Perm.ROLES_READ
+    always_protected = True
+
+    def start_permission(self, payload: dict) -> str:
+        return Perm.ROLES_ASSIGN
+
+    def _user(self, payload: dict) -> User:
+        try:
+            return User.objects.get(pk=payload["user_id"], is_application=False)
+        except (KeyError, User.DoesNotExist) as exc:
+            raise OperationError("That person does not exist.") from exc
+
+    def target(self, payload: dict) -> Target:
+        user = self._user(payload)
+        return Target(key=f"user:{user.pk}:factors", label=f"Second factors of {user}")
+
+    def state(self, payload: dict) -> dict:
+        return {"factors": second_factors(self._user(payload))}
+
+    def changes(self, payload: dict) -> list[Change]:
+        factors = second_factors(self._user(payload))
+        return [
+            Change("Change", after=self.label),
+            Change("Person", after=str(self._user(payload))),
+            Change(
+                "Second factors",
+                ", ".join(f"{kind} (added {added})" for _, kind, added in factors) or "none",
+                "none: they enrol again before their next decision",
+            ),
+        ]
+
+    def validate(self, payload: dict, actor) -> None:
+        if not second_factors(self._user(payload)):
+            raise OperationError(f"{self._user(payload)} has no second factor to reset.")
+
+    def execute(self, payload: dict, actor, origin: str) -> str:
+        user = self._user(payload)
+        removed = second_factors_reset(user=user, actor=actor)
+        return f"{removed} second factor(s) of {user} removed; they enrol again."

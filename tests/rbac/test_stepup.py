@@ -147,3 +147,26 @@ def test_an_api_application_can_never_approve(tenant, wipe_policy):
     tenant.approvers.auth_group.user_set.add(app)
     request = request_wipe(tenant)
     assert "API application" in decision_refusal(request, app)
+
+
+def test_an_administrators_reset_of_second_factors_needs_another_admins_approval(tenant):
+    from allauth.mfa.models import Authenticator
+
+    from approvals.services import operation_start, request_complete, request_execute
+
+    totp.enrol(tenant.hazel)
+    admin, other = f.global_admin("ga1"), f.global_admin("ga2")
+    outcome = operation_start(
+        actor=admin,
+        operation_code="user.mfa_reset",
+        payload={"user_id": tenant.hazel.pk},
+        justification="Lost her phone",
+    )
+    # Always protected, with no access policy: nobody resets a factor alone.
+    assert outcome.needs_approval
+    assert Authenticator.objects.filter(user=tenant.hazel).exists()
+    request_approve(request_id=outcome.request.pk, approver=other)
+    request_complete(request_id=outcome.request.pk, actor=admin)
+    request_execute(request_id=outcome.request.pk)
+    assert not Authenticator.objects.filter(user=tenant.hazel).exists()
+    assert AuditEvent.objects.filter(action="mfa.reset", target_id=str(tenant.hazel.pk)).exists()
