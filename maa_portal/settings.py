@@ -9,6 +9,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -202,6 +203,12 @@ OIDC_MFA_AMR = env_list("OIDC_MFA_AMR", "mfa,otp,hwk,swk,fpt,face,pin")
 OIDC_MFA_ACR = env_list("OIDC_MFA_ACR", "")
 
 
+def provider_origin(issuer: str) -> list[str]:
+    """The scheme and host of the identity provider, for the CSP's form-action."""
+    parts = urlsplit(issuer)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.netloc else []
+
+
 def oidc_apps(*, issuer: str, client_id: str, secret: str, name: str, uid_claim: str) -> list:
     """django-allauth's openid_connect app of the one identity provider ("idp"), if any."""
     if not issuer:
@@ -318,7 +325,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": ["'self'"],
+        # Signing in and out at the identity provider are form posts that redirect there.
+        "form-action": ["'self'", *provider_origin(OIDC_ISSUER)],
         "frame-ancestors": ["'none'"],
         "report-uri": os.environ.get("CSP_REPORT_URI") or None,
     },

@@ -180,6 +180,17 @@ class AccountAdapter(DefaultAccountAdapter):
         user.backend = "rbac.identity.ProviderBackend"
         super().login(request, user)
 
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """Adding or removing a second factor asks for a fresh one once any is enrolled:
+        otherwise whoever holds a session cookie could add their own authenticator and pass
+        every step-up with it. The first enrolment cannot ask for a factor there is not."""
+        from allauth.core import context
+
+        from .stepup import factor_enrolled
+
+        request = context.request
+        return bool(request and request.user.is_authenticated and factor_enrolled(request.user))
+
 
 def groups_sync(*, user: User, claims: dict) -> None:
     """Membership of the groups that came from the provider follows the groups claim (their

@@ -13,7 +13,10 @@ approver's note is not lost; a hand-made POST without a fresh factor runs nothin
 import time
 from functools import wraps
 
-from allauth.account.internal.flows.login import get_authentication_records
+from allauth.account.internal.flows.login import (
+    get_authentication_records,
+    record_authentication,
+)
 from allauth.account.internal.flows.reauthentication import suspend_request
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -140,6 +143,12 @@ def factor_changed(action: str):
             target=user,
             data={"factor": getattr(authenticator, "type", "")},
         )
+        if action == "mfa.enrol" and authenticator is not None:
+            # Enrolling proved the new factor (a code it gave, a key it signed with): it counts
+            # as used now, so the recovery codes that follow can be shown.
+            record_authentication(
+                request, user, "mfa", type=authenticator.type, reauthenticated=True
+            )
 
     return record
 

@@ -52,7 +52,11 @@ def stepup(request):
 
     if factor_enrolled(request.user):
         next_url = safe(request.GET.get("next", "")) or reverse("home")
-        return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': next_url})}")
+        # The factor the person uses: the authenticator app's code page (where recovery codes
+        # and passkeys are offered too), or straight to the passkey when that is all they have.
+        kinds = set(Authenticator.objects.filter(user=request.user).values_list("type", flat=True))
+        page = "mfa_reauthenticate" if "totp" in kinds else "mfa_reauthenticate_webauthn"
+        return redirect(f"{reverse(page)}?{urlencode({'next': next_url})}")
     # The provider's sign-in starts a new session: back to the page, not the kept POST.
     back = safe(request.GET.get("back", "")) or reverse("home")
     query = urlencode({"process": "login", "next": back, "stepup": "1"})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from maa_portal.settings import oidc_apps
+from maa_portal.settings import oidc_apps, provider_origin
 from tests.worker import _free_port, wait_until
 
 IDP_DIR = Path(__file__).resolve().parent / "idp"
@@ -107,6 +107,14 @@ def oidc(idp, settings, live_server):
                 uid_claim="sub",
             ),
         }
+    }
+    csp = settings.CONTENT_SECURITY_POLICY
+    settings.CONTENT_SECURITY_POLICY = {
+        **csp,
+        "DIRECTIVES": {
+            **csp["DIRECTIVES"],
+            "form-action": ["'self'", *provider_origin(idp.url)],
+        },
     }
     idp.tamper("")
     return idp

@@ -170,3 +170,14 @@ def test_an_administrators_reset_of_second_factors_needs_another_admins_approval
     request_execute(request_id=outcome.request.pk)
     assert not Authenticator.objects.filter(user=tenant.hazel).exists()
     assert AuditEvent.objects.filter(action="mfa.reset", target_id=str(tenant.hazel.pk)).exists()
+
+
+def test_adding_a_factor_when_one_exists_asks_for_a_fresh_one(client, tenant):
+    """Otherwise a stolen session could enrol its own authenticator and pass every step-up."""
+    client.force_login(tenant.approver)
+    assert client.get(reverse("mfa_add_webauthn")).status_code == 200  # the first one
+    totp.enrol(tenant.approver)
+    response = client.get(reverse("mfa_add_webauthn"))
+    assert response.status_code == 302 and "reauthenticate" in response["Location"]
+    assert _step_up(client, reverse("mfa_add_webauthn")).status_code == 302
+    assert client.get(reverse("mfa_add_webauthn")).status_code == 200
