@@ -134,6 +134,8 @@ class ProviderAdapter(DefaultSocialAccountAdapter):
                 )
             )
         user = sociallogin.user if sociallogin.is_existing else None
+        if user is None:
+            user = self._provisioned(request, sociallogin)
         if user is None and not settings.OIDC_CREATE_USERS:
             raise ImmediateHttpResponse(
                 refuse(
@@ -148,6 +150,23 @@ class ProviderAdapter(DefaultSocialAccountAdapter):
                 refuse(request, reason="Your account is disabled.", user=user, data=data)
             )
         request._provider_claims = claims
+
+    def _provisioned(self, request, sociallogin):
+        """A person SCIM provisioned, signing in for the first time: the same stable id (Entra's
+        object id, mapped to externalId and carried in the uid claim) links the two."""
+        user = User.objects.filter(
+            external_id=sociallogin.account.uid, is_application=False
+        ).first()
+        if user is not None and user.is_active:
+            sociallogin.user = user
+            sociallogin.save(request, connect=True)
+            audit_record(
+                actor=None,
+                action="signin.linked",
+                target=user,
+                data={"subject": sociallogin.account.uid},
+            )
+        return user
 
     def on_authentication_error(
         self, request, provider, error=None, exception=None, extra_context=None

@@ -245,3 +245,16 @@ def test_a_multi_factor_sign_in_at_the_provider_is_the_fresh_factor(live_server,
     decision = Decision.objects.get(request=request)
     assert decision.approver.socialaccount_set.get().uid == "alice-oid"
     assert AuditEvent.objects.filter(action="signin.provider", data__mfa=True).exists()
+
+
+def test_a_person_provisioned_by_scim_signs_in_as_themselves(live_server, oidc, settings):
+    settings.OIDC_CREATE_USERS = False
+    provisioned = f.user("alice@contoso.example")
+    provisioned.external_id = "alice-oid"  # Entra's object id, which SCIM sends as externalId
+    provisioned.save()
+    oidc.people({"alice-oid": ALICE})
+    session, answer = sign_in(live_server.url, oidc, "alice-oid")
+    assert answer.status_code == 200 and _signed_in(session, live_server.url)
+    assert SocialAccount.objects.get(uid="alice-oid").user_id == provisioned.pk
+    assert User.objects.filter(is_application=False).count() == 1
+    assert AuditEvent.objects.filter(action="signin.linked", target_id=str(provisioned.pk))

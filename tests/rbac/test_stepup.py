@@ -181,3 +181,32 @@ def test_adding_a_factor_when_one_exists_asks_for_a_fresh_one(client, tenant):
     assert response.status_code == 302 and "reauthenticate" in response["Location"]
     assert _step_up(client, reverse("mfa_add_webauthn")).status_code == 302
     assert client.get(reverse("mfa_add_webauthn")).status_code == 200
+
+
+def test_an_authenticator_app_enrolled_on_its_page_and_a_recovery_code_step_up(
+    client, tenant, django_capture_on_commit_callbacks
+):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
+
+    client.force_login(tenant.approver)
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200
+    secret = client.session[SECRET_SESSION_KEY]
+    assert secret in page.content.decode()  # shown for typing into the app, with a QR code
+    with django_capture_on_commit_callbacks(execute=True):
+        activated = client.post(reverse("mfa_activate_totp"), {"code": totp.code(secret)})
+    assert activated.status_code == 302
+    assert Authenticator.objects.filter(user=tenant.approver, type="totp").exists()
+    assert AuditEvent.objects.filter(action="mfa.enrol", actor=tenant.approver).exists()
+    # Recovery codes came with it; one of them is a factor for a step-up, once.
+    codes = RecoveryCodes(
+        Authenticator.objects.get(user=tenant.approver, type="recovery_codes")
+    ).get_unused_codes()
+    client.force_login(tenant.approver)  # a new session: no factor in it yet
+    assert not client.session.get(AUTHENTICATION_METHODS_SESSION_KEY)
+    assert _step_up(client, "/", code=codes[0]).status_code == 302
+    assert AuditEvent.objects.get(action="stepup.verified").data["factor"] == "recovery_codes"
+    client.force_login(tenant.approver)
+    assert _step_up(client, "/", code=codes[0]).status_code == 200  # used up
