@@ -54,6 +54,20 @@ def _version(document: dict) -> str:
     return f'W/"{digest}"'
 
 
+def _resource_of(model, kind: str, document: dict, stored: dict, since) -> Resource:
+    """The resource: its values without the empty ones, and its meta (the version is a digest
+    of the rest, so it changes whenever the resource does)."""
+    document = {key: value for key, value in document.items() if value is not None}
+    meta = stored.get("meta") or {}
+    document["meta"] = {
+        "resourceType": kind,
+        "created": meta.get("created") or since.isoformat(),
+        "lastModified": meta.get("lastModified") or since.isoformat(),
+        "version": _version(document),
+    }
+    return model.model_validate(document)
+
+
 class DirectoryStorage(ScimStorage):
     def __init__(self, provider, *, actor_label: str = "SCIM"):
         self.provider = provider
@@ -89,21 +103,12 @@ class DirectoryStorage(ScimStorage):
             name={k: v for k, v in name.items() if v is not None} or None,
             emails=emails or None,
         )
-        document = {key: value for key, value in document.items() if value is not None}
-        meta = user.scim_document.get("meta") or {}
-        document["meta"] = {
-            "resourceType": "User",
-            "created": meta.get("created") or user.date_joined.isoformat(),
-            "lastModified": meta.get("lastModified") or user.date_joined.isoformat(),
-            "version": _version(document),
-        }
-        return model.model_validate(document)
+        return _resource_of(model, "User", document, user.scim_document, user.date_joined)
 
-    def _group_resource(self, group: SecurityGroup, members=None) -> Resource:
+    def _group_resource(self, group: SecurityGroup) -> Resource:
         model = self.provider.model_for("Group")
         document = {key: value for key, value in group.scim_document.items() if key != "meta"}
-        if members is None:
-            members = group.auth_group.user_set.order_by("pk")
+        members = group.auth_group.user_set.order_by("pk")
         # The display each member was written with, where the provider gave one.
         shown = {m.get("value"): m.get("display") for m in document.get("members") or []}
         document.update(
@@ -122,15 +127,7 @@ class DirectoryStorage(ScimStorage):
             ]
             or None,
         )
-        document = {key: value for key, value in document.items() if value is not None}
-        meta = group.scim_document.get("meta") or {}
-        document["meta"] = {
-            "resourceType": "Group",
-            "created": meta.get("created") or group.created_at.isoformat(),
-            "lastModified": meta.get("lastModified") or group.created_at.isoformat(),
-            "version": _version(document),
-        }
-        return model.model_validate(document)
+        return _resource_of(model, "Group", document, group.scim_document, group.created_at)
 
     def _resource(self, kind: str, obj) -> Resource:
         return self._user_resource(obj) if kind == "User" else self._group_resource(obj)
