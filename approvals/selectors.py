@@ -59,8 +59,6 @@ def request_approvers(request: ApprovalRequest) -> QuerySet:
 
 def decision_refusal(request: ApprovalRequest, user) -> str | None:
     """Why `user` may not approve or reject `request` now, or None if they may."""
-    if getattr(user, "is_application", False):
-        return "An API application cannot approve or reject a request: a person decides."
     if user.pk == request.requestor_id:
         return "You cannot approve or reject your own request."
     if request.status != RequestStatus.NEEDS_APPROVAL:

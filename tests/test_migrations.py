@@ -122,6 +122,7 @@ def test_requests_filed_before_the_shared_payload_shape_keep_working():
             ("approvals", "0017_notice_lease"),
             ("device_scripts", "0002_shared_assignment_models"),
             ("devices", "0007_list_order_indexes"),
+            ("rbac", "0003_api_clients"),
         ]
     )
     OldRequest = old.get_model("approvals", "ApprovalRequest")

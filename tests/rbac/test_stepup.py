@@ -146,7 +146,7 @@ def test_an_api_application_can_never_approve(tenant, wipe_policy):
     app.save(update_fields=["is_application"])
     tenant.approvers.auth_group.user_set.add(app)
     request = request_wipe(tenant)
-    assert "API application" in decision_refusal(request, app)
+    assert "Applications never approve" in decision_refusal(request, app)
 
 
 def test_an_administrators_reset_of_second_factors_needs_another_admins_approval(tenant):
