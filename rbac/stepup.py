@@ -70,6 +70,24 @@ def factor_fresh(request) -> bool:
     return used is not None and time.time() - used < settings.STEPUP_SECONDS
 
 
+def stepup_refusal(request, what: str) -> str:
+    """For the API: why a person's call (their portal session) may not `what` now, or "".
+    Applications never step up: they cannot decide, and a person approves what they file."""
+    user = request.user
+    if (
+        not settings.STEPUP_REQUIRED
+        or getattr(user, "is_application", False)
+        or factor_fresh(request)
+    ):
+        return ""
+    _refused(request, "No fresh second factor (API).", what)
+    minutes = settings.STEPUP_SECONDS // 60
+    return (
+        f"To {what}, confirm it is you with your second factor in the portal (within the last "
+        f"{minutes} minutes), then repeat this call."
+    )
+
+
 def _refused(request, reason: str, what: str) -> None:
     audit_record(
         actor=request.user,

@@ -17,12 +17,13 @@ from django.core.exceptions import PermissionDenied
 from rest_framework import status
 from rest_framework.response import Response
 
+from rbac.stepup import stepup_refusal
 from utilities.api.errors import ApiError, error_response
 from utilities.api.fields import camel_value
 from utilities.digests import call_digest, digest
 
 from ..models import ApprovalRequest
-from ..operations import OperationError
+from ..operations import OperationError, registry
 from ..services import (
     ApprovalDenied,
     ApprovalError,
@@ -31,10 +32,19 @@ from ..services import (
     operation_start,
     request_complete,
 )
+from ..workload import ACCESS_POLICIES
 
 JUSTIFICATION = "x-msft-approval-justification"
 APPROVAL_CODE = "x-msft-approval-code"
 MAX_JUSTIFICATION = 1024
+
+
+def _policy_change(operation_code: str) -> str:
+    return (
+        "change an access policy"
+        if registry.get(operation_code).workload == ACCESS_POLICIES
+        else ""
+    )
 
 
 def request_body(req: ApprovalRequest) -> dict:
@@ -74,6 +84,11 @@ def protected_write(request, *, operation_code: str, payload: dict) -> Response:
     """Run, file or complete the operation the call asks for, by the headers it carries."""
     actor = request.user
     code = request.headers.get(APPROVAL_CODE, "").strip()
+    # A person's call completes, or changes an access policy, only with a fresh second factor,
+    # as on the pages; an application's follows the approval headers alone.
+    what = "complete this request" if code else _policy_change(operation_code)
+    if what and (refusal := stepup_refusal(request, what)):
+        raise ApiError(status.HTTP_403_FORBIDDEN, "StepUpRequired", refusal)
     if code:
         return _complete(request, code, operation_code, payload)
     justification = justification_of(request)

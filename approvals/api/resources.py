@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from rbac.catalogue import Perm
 from rbac.selectors import user_has_perm
+from rbac.stepup import stepup_refusal
 from utilities.api.errors import ApiError
 from utilities.api.fields import EnumField, IdListField
 from utilities.api.odata import Prop
@@ -178,8 +179,11 @@ class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Ret
     def retrieve(self, request, *args, **kwargs):
         return Response(ApprovalRequestDetailSerializer(self.get_object()).data)
 
-    def _act(self, service, **kwargs):
+    def _act(self, service, stepup: str = "", **kwargs):
         req = self.get_object()
+        refusal = stepup_refusal(self.request, stepup) if stepup else ""
+        if refusal:
+            raise ApiError(status.HTTP_403_FORBIDDEN, "StepUpRequired", refusal)
         try:
             req = service(request_id=req.pk, **kwargs)
         except ApprovalDenied as exc:
@@ -200,12 +204,16 @@ class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Ret
     @extend_schema(request=NoteSerializer, responses=dict)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._act(request_approve, approver=request.user, note=self._note())
+        return self._act(
+            request_approve, "approve this request", approver=request.user, note=self._note()
+        )
 
     @extend_schema(request=NoteSerializer, responses=dict)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._act(request_reject, approver=request.user, note=self._note())
+        return self._act(
+            request_reject, "reject this request", approver=request.user, note=self._note()
+        )
 
     @extend_schema(request=NoteSerializer, responses=dict)
     @action(detail=True, methods=["post"], url_path="cancelMyRequest")
@@ -217,7 +225,7 @@ class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Ret
     def complete(self, request, pk=None):
         """Complete by id (the protected call repeated with x-msft-approval-code does the same
         and also checks the call is the approved one)."""
-        return self._act(request_complete, actor=request.user)
+        return self._act(request_complete, "complete this request", actor=request.user)
 
     @extend_schema(responses=ApprovalRequestSerializer(many=True))
     @action(detail=False, methods=["get", "post"], url_path="retrieveMyRequests")

@@ -210,3 +210,22 @@ def test_an_authenticator_app_enrolled_on_its_page_and_a_recovery_code_step_up(
     assert AuditEvent.objects.get(action="stepup.verified").data["factor"] == "recovery_codes"
     client.force_login(tenant.approver)
     assert _step_up(client, "/", code=codes[0]).status_code == 200  # used up
+
+
+def test_a_person_deciding_through_the_api_with_their_session_steps_up_too(
+    client, tenant, wipe_policy
+):
+    """The Graph approve action is another door to the same decision: a person's session call
+    without a fresh factor is refused (403 StepUpRequired); with one it goes through."""
+    request = request_wipe(tenant)
+    totp.enrol(tenant.approver)
+    client.force_login(tenant.approver)
+    url = f"/beta/deviceManagement/operationApprovalRequests/{request.approval_code}/approve"
+    refused = client.post(url, {"justification": "ok"}, content_type="application/json")
+    assert refused.status_code == 403, refused.content
+    assert refused.json()["error"]["code"] == "StepUpRequired"
+    assert not Decision.objects.filter(request=request).exists()
+    assert _step_up(client, "/").status_code == 302
+    approved = client.post(url, {"justification": "ok"}, content_type="application/json")
+    assert approved.status_code == 200, approved.content
+    assert Decision.objects.get(request=request).approver == tenant.approver
