@@ -23,6 +23,7 @@ def admin_login(request, extra_context=None):
 
 
 admin.site.login = admin_login
+handler500 = "maa_portal.errors.server_error"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="approvals:admin_tasks"), name="home"),

@@ -48,6 +48,13 @@ class Worker:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def pause(self) -> None:
+        """SIGSTOP the worker and its pool: it consumes nothing until resume()."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
+
     def pool_pids(self) -> list[int]:
         out = subprocess.run(
             ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
@@ -75,6 +82,7 @@ def celery_worker(
     env_extra: dict | None = None,
     prefork: bool = False,
     purge: bool = True,
+    concurrency: int = 1,
 ):
     """Start `celery worker` on the test database; yield once it says it is ready.
 
@@ -103,7 +111,7 @@ def celery_worker(
         f"test-{os.getpid()}-{next(_names)}@%h",
     ]
     # Beat runs inside the worker, which the solo pool does not allow.
-    command += ["--concurrency=1"] if beat or prefork else ["--pool=solo"]
+    command += [f"--concurrency={concurrency}"] if beat or prefork else ["--pool=solo"]
     command += ["-B"] if beat else []
     process = subprocess.Popen(
         command,
