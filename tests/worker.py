@@ -3,6 +3,7 @@
 import email
 import itertools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -214,3 +215,40 @@ def publishing_to(url: str):
         conf.broker_url, conf.broker_write_url = before
         current_app._pool = None
         current_app.amqp._producer_pool = None
+
+
+class Postgres:
+    """A PostgreSQL cluster of the test's own (initdb in a temporary folder, its own port), that
+    the test can stop and start; the shared server is never touched."""
+
+    def __init__(self):
+        self.port, self.dir = _free_port(), tempfile.mkdtemp(prefix="maa-pg-")
+        self.data = f"{self.dir}/data"
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/maa"
+        if os.geteuid() == 0:
+            # PostgreSQL refuses to run as root: the cluster belongs to the postgres account.
+            shutil.chown(self.dir, "postgres")
+        self._run(["initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync"])
+
+    @staticmethod
+    def _run(command: list[str]) -> None:
+        as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*as_owner, *command], check=True, capture_output=True)
+
+    def start(self):
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off"
+        self._run(
+            ["pg_ctl", "-D", self.data, "-o", options, "-l", f"{self.dir}/log", "-w", "start"]
+        )
+
+    def create_database(self):
+        self._run(["createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "maa"])
+
+    def stop(self):
+        self._run(["pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"])
+
+    def query(self, sql: str, params=()):
+        import psycopg
+
+        with psycopg.connect(self.url.replace("postgres://", "postgresql://")) as conn:
+            return conn.execute(sql, params).fetchall()
