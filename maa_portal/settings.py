@@ -471,7 +471,8 @@ CELERY_BEAT_SCHEDULE = {
 # so, shared by every process; otherwise memory, per process (the demo's single web process).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache that goes on without Redis while it restarts (utilities.cache).
+        "BACKEND": "utilities.cache.TolerantRedisCache",
         "LOCATION": os.environ.get("CACHE_URL", REDIS_URL),
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "maa"),
     }

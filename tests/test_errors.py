@@ -47,3 +47,25 @@ def test_the_api_gets_the_503_as_a_graph_error(client_no_raise):
 
 def test_any_other_error_stays_a_500(client_no_raise):
     assert client_no_raise.get("/bug/").status_code == 500
+
+
+@pytest.mark.django_db
+def test_pages_answer_while_redis_does_not(client, settings):
+    """The cache (sessions, resolved access) goes on without Redis while it restarts: a read is
+    a miss, a write is skipped, the page answers."""
+    from django.core.cache import caches
+
+    from tests import factories as f
+    from tests.worker import _free_port
+
+    hazel = f.user("hazel")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "utilities.cache.TolerantRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_free_port()}/0",  # nothing listens there
+        }
+    }
+    cache = caches["default"]
+    assert cache.get("k", "missed") == "missed" and cache.add("k", 1) is False
+    client.force_login(hazel)
+    assert client.get("/tenant/profile/").status_code == 200

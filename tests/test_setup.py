@@ -175,5 +175,5 @@ def test_drainers_need_the_shared_cache_of_redis(tmp_path):
     assert drainers("") == ["0", "django.core.cache.backends.locmem.LocMemCache"]
     assert drainers("redis://127.0.0.1:6379/0") == [
         "4",
-        "django.core.cache.backends.redis.RedisCache",
+        "utilities.cache.TolerantRedisCache",
     ]
