@@ -11,6 +11,17 @@ never connect as one. Sealing stays the one UPDATE everyone may make.
 from django.db import migrations
 
 ROLE = "maa_audit_maintenance"
+# Both guards end alike: sealing is the one UPDATE everyone may make; anything else is refused.
+SEALING_OR_REFUSE = """    IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND OLD.hash IS NULL
+       AND NEW.seq IS NOT NULL AND NEW.hash IS NOT NULL
+       AND (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash')
+           = (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash') THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'audit events are append-only';
+END;
+$$ LANGUAGE plpgsql;
+"""
 GUARD = f"""
 DO $$
 BEGIN
@@ -37,33 +48,15 @@ BEGIN
     IF TG_OP = 'TRUNCATE' AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         RETURN NULL;
     END IF;
-    IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND OLD.hash IS NULL
-       AND NEW.seq IS NOT NULL AND NEW.hash IS NOT NULL
-       AND (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash')
-           = (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash') THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION 'audit events are append-only';
-END;
-$$ LANGUAGE plpgsql;
-"""
+{SEALING_OR_REFUSE}"""
 # 0004's guard, with the session setting.
-PREVIOUS = """
+PREVIOUS = f"""
 CREATE OR REPLACE FUNCTION maa_audit_append_only() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE' AND current_setting('maa.allow_audit_truncate', true) = 'on' THEN
         RETURN NULL;
     END IF;
-    IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND OLD.hash IS NULL
-       AND NEW.seq IS NOT NULL AND NEW.hash IS NOT NULL
-       AND (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash')
-           = (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash') THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION 'audit events are append-only';
-END;
-$$ LANGUAGE plpgsql;
-"""
+{SEALING_OR_REFUSE}"""
 
 
 def _on_postgresql(sql):
