@@ -2,12 +2,14 @@
 and delete is a request. The writes it runs are services (approvals.policy_services); this is
 the plug-in, as a domain's operations.py is."""
 
+from django.conf import settings
 from django.db import IntegrityError
 
 from rbac.catalogue import Perm
 from rbac.models import SecurityGroup, User
 
-from .models import AccessPolicy, PolicyStatus
+from . import windows
+from .models import MAX_STAGES, AccessPolicy, PolicyStatus, stages_of_state
 from .operations import Change, ModelOperation, OperationError, registry
 from .operations.model import PERMISSION_OF_ACTION, VERBS
 from .policy_services import (
@@ -20,16 +22,37 @@ from .selectors import approver_setup_problems
 from .workload import ACCESS_POLICIES
 
 
+def _group_names(ids) -> str:
+    return ", ".join(sorted(g.name for g in SecurityGroup.objects.filter(pk__in=ids)))
+
+
+def _hours(hours, default) -> str:
+    if hours:
+        return f"{hours} hours"
+    return f"{default.total_seconds() / 3600:g} hours (the portal's default)"
+
+
 def _readable(state: dict) -> dict:
     if not state:
         return {}
-    groups = SecurityGroup.objects.filter(pk__in=state["approver_groups"])
+    later = {
+        f"Stage {stage.position}": f"{_group_names(stage.group_ids)} "
+        f"({stage.approvals_required} approval(s))"
+        for stage in stages_of_state(state)[1:]
+    }
     return {
         "Name": state["name"],
         "Description": state["description"],
         "Protected operations": registry.policy_type_label(state["policy_type"]),
-        "Approver groups": ", ".join(sorted(g.name for g in groups)),
+        "Approver groups": _group_names(state["approver_groups"]),
         "Approvals required": str(state["approvals_required"]),
+        **later,
+        "Break-glass group": _group_names([state["break_glass_group"]])
+        if state.get("break_glass_group")
+        else "none",
+        "Approval window": _hours(state.get("approval_hours"), settings.MAA_NEEDS_APPROVAL_TTL),
+        "Execution window": _hours(state.get("execution_hours"), settings.MAA_APPROVED_TTL),
+        "Change windows": windows.describe(state.get("change_windows") or {}),
         "Exclusions (API applications)": ", ".join(
             sorted(
                 str(app)
@@ -73,6 +96,11 @@ class AccessPolicyOperation(ModelOperation):
             "Protected operations",
             "Approver groups",
             "Approvals required",
+            *[f"Stage {position}" for position in range(2, MAX_STAGES + 1)],
+            "Break-glass group",
+            "Approval window",
+            "Execution window",
+            "Change windows",
             "Exclusions (API applications)",
         ]:
             rows.append(Change(label, before.get(label, ""), after.get(label, "")))
@@ -90,6 +118,14 @@ class AccessPolicyOperation(ModelOperation):
         excluded = set(state.get("excluded_applications", []))
         if User.objects.filter(pk__in=excluded, is_application=True).count() != len(excluded):
             raise OperationError("An excluded application does not exist.")
+        group = state.get("break_glass_group")
+        if group and not SecurityGroup.objects.filter(pk=group).exists():
+            raise OperationError("The break-glass group does not exist.")
+        if state.get("change_windows"):
+            try:
+                windows.check(windows.from_state(state["change_windows"])[1])
+            except (windows.WindowError, KeyError, TypeError, ValueError) as exc:
+                raise OperationError(f"The change windows cannot be used: {exc}") from exc
         protects = registry.policy_type_label(state["policy_type"])
         registry.of_policy_type(state["policy_type"])
         others = AccessPolicy.objects.filter(
@@ -102,11 +138,13 @@ class AccessPolicyOperation(ModelOperation):
             raise OperationError(
                 f"The policy {others.first().name} already protects {protects}; edit it instead."
             )
-        problems = approver_setup_problems(
-            policy_type=state["policy_type"],
-            groups=SecurityGroup.objects.filter(pk__in=state["approver_groups"]),
-            approvals_required=state["approvals_required"],
-        )
+        stages = stages_of_state(state)
+        if len(stages) > MAX_STAGES:
+            raise OperationError(f"A policy has at most {MAX_STAGES} stages.")
+        for stage in stages:
+            if not stage.group_ids:
+                raise OperationError(f"Stage {stage.position} has no approver group: choose one.")
+        problems = approver_setup_problems(policy_type=state["policy_type"], stages=stages)
         if problems:
             raise OperationError(" ".join(problems))
 

@@ -2,7 +2,12 @@ from django.contrib import admin
 
 from audit.admin import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import AccessPolicy, ApprovalRequest, Decision
+from .models import AccessPolicy, ApprovalRequest, Decision, PolicyStage
+
+
+class PolicyStageInline(ReadOnlyInline):
+    model = PolicyStage
+    readonly_fields = ["position", "approver_groups", "approvals_required"]
 
 
 @admin.register(AccessPolicy)
@@ -10,11 +15,12 @@ class AccessPolicyAdmin(ReadOnlyAdmin):
     list_display = ["name", "policy_type", "approvals_required", "status", "created_by"]
     list_filter = ["status", "policy_type"]
     search_fields = ["name", "description"]
+    inlines = [PolicyStageInline]
 
 
 class DecisionInline(ReadOnlyInline):
     model = Decision
-    readonly_fields = ["approver", "verdict", "note", "created_at"]
+    readonly_fields = ["approver", "stage", "verdict", "note", "created_at"]
 
 
 @admin.register(ApprovalRequest)

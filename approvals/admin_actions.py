@@ -31,6 +31,7 @@ def protected_admin_action(operation_code, *, payload_for, name: str, label: str
                         operation_code=operation.code,
                         payload=payload_for(obj),
                         justification=form.cleaned_data.get("justification", ""),
+                        run_at=form.cleaned_data.get("run_at"),
                     )
                 except (ApprovalError, OperationError) as exc:
                     modeladmin.message_user(request, f"{obj}: {exc}", messages.ERROR)

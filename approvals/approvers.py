@@ -1,6 +1,6 @@
 """Who may approve: the one statement of the rule that every approver check reads.
 
-A person may decide a request when they are a member of one of its policy's *counted* approver
+A person may decide a request when they are a member of one of its open stage's *counted* approver
 groups (security groups with a role assignment: Intune empties the others) and hold every
 permission approving its operation needs: Read on the kind of object, plus Approval for Multi
 Admin Approval for access-policy changes. When no policy names approvers (an access-policy
@@ -8,7 +8,7 @@ change while no policy protects access policies), holding the permissions is eno
 
 Four readers ask it four ways, and each asks here: the users a request is sent to
 (`ApproverRule.users`), why one person is refused (`refusal`), how many could approve a policy's
-setup, for many policies at once (`count`), and which groups receive a request's view and
+setup, for many policies at once (`eligible`), and which groups receive a request's view and
 decide rows (`receiving_groups`). People only: an application (service principal) never
 decides, as in Intune. Never the requestor, never twice: those are facts of one request, checked
 by the flow (selectors.decision_refusal).
@@ -44,8 +44,8 @@ class ApproverRule:
 
     @classmethod
     def of_request(cls, request) -> "ApproverRule":
-        groups = request.policy.approver_groups.values("pk") if request.policy_id else None
-        return cls(request.operation, groups)
+        """The rule of the request's open stage."""
+        return cls(request.operation, request.stage_group_ids())
 
     def users(self) -> QuerySet:
         """Everyone the rule lets approve (the requestor included: the flow excludes them)."""
@@ -83,14 +83,14 @@ class ApproverRule:
                 return "You need the permission Approval for Multi Admin Approval."
         return None
 
-    def count(self, members: dict[int, set[int]], holders: dict[str, set[int]]) -> int:
-        """How many could approve, from the counted groups' members ({group id: user ids},
-        only counted groups) and the permission holders ({code: user ids}) read for many
-        rules at once (selectors.setups_problems)."""
+    def eligible(self, members: dict[int, set[int]], holders: dict[str, set[int]]) -> set[int]:
+        """Who could approve, from the counted groups' members ({group id: user ids}, only
+        counted groups) and the permission holders ({code: user ids}) read for many rules at
+        once (selectors.policies_setup_problems)."""
         eligible = set().union(*(members.get(pk, set()) for pk in self.group_ids or ()))
         for code in self.permissions:
             eligible &= holders[code]
-        return len(eligible)
+        return eligible
 
     def receiving_groups(self) -> QuerySet:
         """The groups a request is shown to: the policy's approver groups (a member of one that

@@ -37,6 +37,7 @@ EXECUTE_TASK = "approvals.tasks.execute_request"
 DRAIN_TASK = "approvals.tasks.drain_executions"
 SEND_NOTICES_TASK = "approvals.tasks.send_notices"
 WRITE_NOTICES_TASK = "approvals.tasks.write_notices"
+SEND_CHAT_POST_TASK = "approvals.tasks.send_chat_post"
 # A working drainer renews its slot before each batch; a dead one loses it after this.
 SLOT_SECONDS = 30
 # A drainer hands over to a fresh task after this long, so that its worker serves the periodic
@@ -85,6 +86,12 @@ def notices_wake(notice_ids: list[int]) -> None:
     connection each."""
     for start in range(0, len(notice_ids), NOTICES_PER_TASK):
         _after_commit(_publish, SEND_NOTICES_TASK, notice_ids[start : start + NOTICES_PER_TASK])
+
+
+def chat_posts_wake(post_ids: list[int]) -> None:
+    """After the commit, publish a task for each chat post: each channel answers on its own."""
+    for post_id in post_ids:
+        _after_commit(_publish, SEND_CHAT_POST_TASK, post_id)
 
 
 def notices_write_wake(batch_id: int) -> None:

@@ -18,9 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.chain import audit_record
+from rbac.catalogue import Perm
 from rbac.models import NotificationKind, User
+from rbac.selectors import users_with_permission
 from utilities.mail import TRANSIENT_MAIL_ERRORS
 
+from .approvers import ApproverRule
+from .chat import chat_posts_recover, chat_posts_write
 from .delivery import notices_wake, notices_write_wake
 from .links import decision_url
 from .models import (
@@ -31,6 +35,7 @@ from .models import (
     NoticeBatch,
     NoticeStatus,
     RequestStatus,
+    ReviewStatus,
 )
 from .selectors import request_approvers
 
@@ -44,9 +49,21 @@ class NoticeSpec:
     with_decision_link: bool = False
 
 
+def _every_stage_approvers(request: ApprovalRequest):
+    """Everyone who could approve at any of the request's stages, never its requestor."""
+    users = User.objects.none()
+    for stage in request.stage_plan:
+        users = users | ApproverRule(request.operation, stage["approver_groups"]).users()
+    return users.exclude(pk=request.requestor_id).distinct()
+
+
 def _undecided_approvers(request: ApprovalRequest):
     decided = Decision.objects.filter(request=request).values("approver_id")
     return request_approvers(request).exclude(pk__in=decided)
+
+
+# The events that ask the open stage's approvers to decide.
+APPROVER_ASKED = ("submitted", "stage_opened", "remind_approvers")
 
 
 def notices_for(request: ApprovalRequest, event: str) -> list[NoticeSpec]:
@@ -84,15 +101,53 @@ def notices_for(request: ApprovalRequest, event: str) -> list[NoticeSpec]:
     if event in requestor_notice:
         kind, word, headline = requestor_notice[event]
         notices.append(NoticeSpec(request.requestor_id, kind, f"{ref} {word}", headline))
-    if event in ("submitted", "remind_approvers"):
-        kind = NotificationKind.NEW_REQUEST if event == "submitted" else NotificationKind.REMINDER
-        headline = (
-            f"{request.requestor} asks for your approval."
-            if event == "submitted"
-            else "Reminder: this request still needs your decision."
+    if event in APPROVER_ASKED:
+        kind = (
+            NotificationKind.REMINDER
+            if event == "remind_approvers"
+            else NotificationKind.NEW_REQUEST
         )
+        headline = {
+            "submitted": f"{request.requestor} asks for your approval.",
+            "stage_opened": f"Stage {request.stage - 1} approved; {request.requestor} asks for "
+            f"your approval at stage {request.stage} of {request.stage_count}.",
+            "remind_approvers": "Reminder: this request still needs your decision.",
+        }[event]
         for approver in _undecided_approvers(request):
             notices.append(NoticeSpec(approver.pk, kind, f"{ref} needs approval", headline, True))
+    if event == "break_glass":
+        headline = (
+            f"Emergency: {request.requestor} broke the glass and ran this at once, without "
+            "approval. Review it: was it justified?"
+        )
+        for approver in _every_stage_approvers(request):
+            notices.append(
+                NoticeSpec(
+                    approver.pk, NotificationKind.BREAK_GLASS, f"{ref} ran by break-glass", headline
+                )
+            )
+    if event == "break_glass_overdue":
+        for admin in users_with_permission(Perm.MAA_POLICY_UPDATE).exclude(is_application=True):
+            notices.append(
+                NoticeSpec(
+                    admin.pk,
+                    NotificationKind.BREAK_GLASS,
+                    f"{ref}: break-glass run not reviewed in time",
+                    "Nobody reviewed this break-glass run in time. Make sure the approvers of "
+                    f"the policy {request.policy.name} review it.",
+                )
+            )
+    if event == "reviewed":
+        review = request.review
+        notices.append(
+            NoticeSpec(
+                request.requestor_id,
+                NotificationKind.BREAK_GLASS,
+                f"{ref}: break-glass run reviewed",
+                f"Your break-glass run was reviewed by {review.reviewer}: "
+                f"{review.get_status_display().lower()}. “{review.note}”",
+            )
+        )
     if event in ("approved", "rejected", "cancelled", "expired"):
         for approver in _undecided_approvers(request):
             notices.append(
@@ -152,6 +207,14 @@ def notices_write(*, batch_id: int) -> list[int]:
             if request_id in requests
             for spec in notices_for(requests[request_id], event)
         )
+        chat_posts_write(
+            [
+                (requests[request_id], event)
+                for request_id, event in batch.events
+                if request_id in requests
+            ],
+            lease_until,
+        )
         batch.delete()
         ids = [notice.pk for notice in notices]
         notices_wake(ids)
@@ -181,18 +244,12 @@ def notices_recover(*, now=None, batch: int = 100) -> int:
         )
         for batch_id in batch_ids:
             notices_write_wake(batch_id)
-    recovered = len(batch_ids)
+    recovered = len(batch_ids) + chat_posts_recover(now=now, batch=batch)
     while True:
         with transaction.atomic():
-            ids = list(
-                Notice.objects.select_for_update(skip_locked=True)
-                .filter(status=NoticeStatus.PENDING, lease_until__lt=now)
-                .order_by("lease_until")
-                .values_list("pk", flat=True)[:batch]
-            )
+            ids = Notice.lease_renew_expired(now=now, lease=settings.MAA_NOTICE_LEASE, batch=batch)
             if not ids:
                 return recovered
-            Notice.objects.filter(pk__in=ids).update(lease_until=now + settings.MAA_NOTICE_LEASE)
             notices_wake(ids)
         recovered += len(ids)
 
@@ -200,11 +257,13 @@ def notices_recover(*, now=None, batch: int = 100) -> int:
 def _no_longer_applies(notice: Notice) -> str:
     """Why sending this notice now would mislead, or "" when it still applies."""
     request = notice.request
-    if notice.event in ("submitted", "remind_approvers"):
+    if notice.event in APPROVER_ASKED:
         if request.status != RequestStatus.NEEDS_APPROVAL:
             return f"the request is {request.get_status_display().lower()}"
         if Decision.objects.filter(request=request, approver_id=notice.user_id).exists():
             return "the approver has decided"
+    if notice.event == "break_glass_overdue" and request.review.status != ReviewStatus.OPEN:
+        return "the run was reviewed"
     if notice.event == "remind_requestor" and (
         request.status != RequestStatus.APPROVED
         or request.execution_status != ExecutionStatus.NOT_STARTED
@@ -214,9 +273,7 @@ def _no_longer_applies(notice: Notice) -> str:
 
 
 def _finish(notice: Notice, status: str, detail: str = "") -> Notice:
-    notice.status, notice.detail = status, detail[:1000]
-    notice.sent_at = timezone.now() if status == NoticeStatus.SENT else None
-    notice.save(update_fields=["status", "detail", "sent_at"])
+    notice.finish(status, detail)
     if status == NoticeStatus.FAILED:
         audit_record(
             actor="worker",
@@ -231,6 +288,7 @@ def _finish(notice: Notice, status: str, detail: str = "") -> Notice:
 # The events that are not named after the status they leave: the rest are ("approved", ...).
 EVENT_STATUS = {
     "submitted": RequestStatus.NEEDS_APPROVAL,
+    "stage_opened": RequestStatus.NEEDS_APPROVAL,
     "execution_failed": RequestStatus.COMPLETED,
 }
 

@@ -6,6 +6,8 @@ selectors.decision_refusal still apply on every decision; both read approvals.ap
 
 from guardian.shortcuts import assign_perm
 
+from rbac.models import SecurityGroup
+
 from .approvers import ApproverRule
 from .models import ApprovalRequest, RequestGroupPermission
 from .models.requests import OPEN_STATUSES
@@ -39,8 +41,32 @@ def request_permissions_grant(request: ApprovalRequest) -> None:
     _grant_approvers(request)
 
 
+def request_stage_regrant(request: ApprovalRequest) -> None:
+    """A later stage opened: its groups may see and decide the request. The earlier stages'
+    groups keep seeing it but no longer have it to decide."""
+    RequestGroupPermission.objects.filter(
+        content_object=request, permission__codename="decide_approvalrequest"
+    ).delete()
+    _grant_approvers(request)
+
+
+def request_reviewers_grant(request: ApprovalRequest) -> None:
+    """A break-glass run: every stage's approver groups see it, to review it."""
+    groups = SecurityGroup.objects.filter(
+        pk__in={pk for stage in request.stage_plan for pk in stage["approver_groups"]}
+    ).select_related("auth_group")
+    for group in groups:
+        assign_perm("approvals.view_approvalrequest", group.auth_group, request)
+
+
 def policy_requests_regrant(policy) -> None:
-    """The policy's approver groups changed: its open requests go to the new groups."""
+    """The policy's stages changed: its open requests take the new stages (each keeps the stage
+    it reached, or the last one there is now) and go to the new groups."""
+    plan = [stage.state() for stage in policy.stages()]
     for request in ApprovalRequest.objects.filter(policy=policy, status__in=OPEN_STATUSES):
+        request.stage_plan = plan
+        request.stage = min(request.stage, len(plan))
+        request.approvals_required = plan[request.stage - 1]["approvals_required"]
+        request.save(update_fields=["stage_plan", "stage", "approvals_required"])
         RequestGroupPermission.objects.filter(content_object=request).delete()
         _grant_approvers(request)

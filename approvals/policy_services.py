@@ -6,7 +6,7 @@ from django.db import transaction
 from audit.chain import audit_record
 from rbac.models import SecurityGroup, User
 
-from .models import AccessPolicy, PolicyStatus
+from .models import AccessPolicy, PolicyStage, PolicyStatus, stages_of_state
 from .object_permissions import policy_requests_regrant
 from .operations import OperationError
 
@@ -15,13 +15,37 @@ def exclusions_state(ids) -> dict:
     return {"excluded_applications": list(ids)} if ids else {}
 
 
+def break_glass_state(group_id) -> dict:
+    """Listed only when set, as the exclusions are."""
+    return {"break_glass_group": group_id} if group_id else {}
+
+
+def timing_state(approval_hours, execution_hours, change_windows) -> dict:
+    """The approval and execution windows and the change windows, each listed only when set."""
+    fields = {
+        "approval_hours": approval_hours,
+        "execution_hours": execution_hours,
+        "change_windows": change_windows,
+    }
+    return {name: value for name, value in fields.items() if value}
+
+
+def later_stages_state(stages) -> dict:
+    """Stages after the first, listed only when there are some: a single-stage policy keeps the
+    state (and its open requests the fingerprint) it had before stages existed."""
+    return {"later_stages": [stage.state() for stage in stages]} if stages else {}
+
+
 def policy_state(policy: AccessPolicy) -> dict:
+    first, *later = policy.stages()
     return {
         "name": policy.name,
         "description": policy.description,
         "policy_type": policy.policy_type,
-        "approver_groups": sorted(policy.approver_groups.values_list("pk", flat=True)),
-        "approvals_required": policy.approvals_required,
+        **first.state(),
+        **later_stages_state(later),
+        **break_glass_state(policy.break_glass_group_id),
+        **timing_state(policy.approval_hours, policy.execution_hours, policy.change_windows),
         "status": policy.status,
         # Listed only when there are some, so policies without exclusions keep the state
         # (and open requests the fingerprint) they had before exclusions existed.
@@ -42,8 +66,18 @@ def _apply(policy: AccessPolicy, state: dict) -> None:
     policy.description = state["description"]
     policy.policy_type = state["policy_type"]
     policy.approvals_required = state["approvals_required"]
+    policy.break_glass_group_id = state.get("break_glass_group")
+    policy.approval_hours = state.get("approval_hours")
+    policy.execution_hours = state.get("execution_hours")
+    policy.change_windows = state.get("change_windows") or {}
     policy.save()
     policy.approver_groups.set(SecurityGroup.objects.filter(pk__in=state["approver_groups"]))
+    policy.later_stages.all().delete()
+    for stage in stages_of_state(state)[1:]:
+        row = PolicyStage.objects.create(
+            policy=policy, position=stage.position, approvals_required=stage.approvals_required
+        )
+        row.approver_groups.set(SecurityGroup.objects.filter(pk__in=stage.group_ids))
     policy.excluded_applications.set(
         User.objects.filter(pk__in=state.get("excluded_applications", []), is_application=True)
     )

@@ -21,6 +21,7 @@ from .models import (
     RequestGroupPermission,
     RequestStatus,
     RequestUserPermission,
+    Stage,
     Verdict,
 )
 from .operations import registry
@@ -70,19 +71,55 @@ def decision_refusal(request: ApprovalRequest, user) -> str | None:
 
 
 def approvals_count(request: ApprovalRequest) -> int:
-    return request.decisions.filter(verdict=Verdict.APPROVE).count()
+    """Approvals at the open stage."""
+    return request.decisions.filter(verdict=Verdict.APPROVE, stage=request.stage).count()
 
 
-def approver_setup_problems(*, policy_type: str, groups, approvals_required: int) -> list[str]:
-    """What would stop a policy with these approver groups from ever being satisfied."""
-    return setups_problems([(policy_type, [g.pk for g in groups], approvals_required)])[0]
+def approver_setup_problems(*, policy_type: str, stages: list[Stage]) -> list[str]:
+    """What would stop a policy with these stages from ever being satisfied."""
+    return policies_setup_problems([(policy_type, stages)])[0]
 
 
-def setups_problems(setups) -> list[list[str]]:
-    """`approver_setup_problems` for many (policy_type, group ids, approvals required) at once,
-    in four queries whatever their number: the Access policies page checks every policy.
+def policies_setup_problems(policies) -> list[list[str]]:
+    """`approver_setup_problems` for many (policy type, stages) at once, in four queries
+    whatever their number: the Access policies page checks every policy.
 
-    Eligible approvers are counted by the same ApproverRule that picks who is asked to decide,
+    Every stage must be able to reach its quorum. Nobody approves at two stages of one request,
+    so the stages together also need as many different eligible people as their quorums add up
+    to.
+    """
+    policies = [(policy_type, list(stages)) for policy_type, stages in policies]
+    checked = iter(
+        _setups_problems(
+            (policy_type, list(stage.group_ids), stage.approvals_required)
+            for policy_type, stages in policies
+            for stage in stages
+        )
+    )
+    answers = []
+    for _, stages in policies:
+        problems, everyone = [], set()
+        for stage in stages:
+            stage_problems, eligible = next(checked)
+            prefix = f"Stage {stage.position}: " if len(stages) > 1 else ""
+            problems += [prefix + problem for problem in stage_problems]
+            everyone |= eligible
+        needed = sum(stage.approvals_required for stage in stages)
+        if len(stages) > 1 and len(everyone) < needed:
+            problems.append(
+                f"The {len(stages)} stages need {needed} different approvers in all (nobody "
+                f"approves at two stages of one request), but their groups hold only "
+                f"{len(everyone)} eligible approver(s)."
+            )
+        answers.append(problems)
+    return answers
+
+
+def _setups_problems(setups) -> list[tuple[list[str], set[int]]]:
+    """The problems and the eligible approvers of many (policy_type, group ids, approvals
+    required), in four queries.
+
+    Eligible approvers are found by the same ApproverRule that picks who is asked to decide,
     from the counted groups' members and the permission holders read once for all setups.
     """
     setups = list(setups)
@@ -108,15 +145,17 @@ def setups_problems(setups) -> list[list[str]]:
         for policy_type, group_ids, _ in setups
     ]
     holders = permission_holders({code for rule in rules for code in rule.permissions})
-    return [
-        _problems(
+    answers = []
+    for rule, (_, _, approvals_required) in zip(rules, setups, strict=True):
+        eligible = rule.eligible(members, holders)
+        problems = _problems(
             rule,
             [groups[pk] for pk in rule.group_ids if pk in groups],
             approvals_required,
-            rule.count(members, holders),
+            len(eligible),
         )
-        for rule, (_, _, approvals_required) in zip(rules, setups, strict=True)
-    ]
+        answers.append((problems, eligible))
+    return answers
 
 
 def _problems(rule: ApproverRule, groups, approvals_required: int, eligible: int) -> list[str]:
@@ -145,11 +184,7 @@ def _problems(rule: ApproverRule, groups, approvals_required: int, eligible: int
 
 
 def policy_problems(policy: AccessPolicy) -> list[str]:
-    return approver_setup_problems(
-        policy_type=policy.policy_type,
-        groups=policy.approver_groups.all(),
-        approvals_required=policy.approvals_required,
-    )
+    return approver_setup_problems(policy_type=policy.policy_type, stages=policy.stages())
 
 
 def request_approver_of_any(user) -> bool:
@@ -157,25 +192,29 @@ def request_approver_of_any(user) -> bool:
     if access_for(user).has(Perm.MAA_APPROVE):
         return True
     return AccessPolicy.objects.filter(
+        Q(approver_groups__auth_group__user=user)
+        | Q(later_stages__approver_groups__auth_group__user=user),
         status__in=[PolicyStatus.ACTIVE, PolicyStatus.PENDING],
-        approver_groups__auth_group__user=user,
     ).exists()
 
 
-def policies_health() -> list[tuple[AccessPolicy, list[str]]]:
-    """Every active policy with what is wrong with it (an empty list when healthy)."""
-    policies = list(
-        AccessPolicy.objects.filter(status=PolicyStatus.ACTIVE).prefetch_related("approver_groups")
-    )
-    problems = setups_problems(
-        (p.policy_type, [g.pk for g in p.approver_groups.all()], p.approvals_required)
-        for p in policies
-    )
+def policies_health(policies=None) -> list[tuple[AccessPolicy, list[str]]]:
+    """Every active policy with what is wrong with it (an empty list when healthy). `policies`:
+    every active policy, read already with their stages (policy_list's), to read none again."""
+    if policies is None:
+        policies = list(
+            AccessPolicy.objects.filter(status=PolicyStatus.ACTIVE).prefetch_related(
+                "approver_groups", "later_stages__approver_groups"
+            )
+        )
+    problems = policies_setup_problems((p.policy_type, p.stages()) for p in policies)
     return list(zip(policies, problems, strict=True))
 
 
 def policy_list(status: str = "") -> QuerySet:
-    qs = AccessPolicy.objects.prefetch_related("approver_groups").select_related("created_by")
+    qs = AccessPolicy.objects.prefetch_related(
+        "approver_groups", "later_stages__approver_groups"
+    ).select_related("created_by")
     if status:
         qs = qs.filter(status=status)
     else:
@@ -186,7 +225,9 @@ def policy_list(status: str = "") -> QuerySet:
 def _with_list_relations(qs: QuerySet) -> QuerySet:
     # A correlated subquery, not a join with GROUP BY: the list's COUNT can then skip it.
     approvals = (
-        Decision.objects.filter(request=OuterRef("pk"), verdict=Verdict.APPROVE)
+        Decision.objects.filter(
+            request=OuterRef("pk"), verdict=Verdict.APPROVE, stage=OuterRef("stage")
+        )
         .order_by()
         .values("request")
         .annotate(n=Count("pk"))

@@ -8,6 +8,7 @@ audit event and schedules its follow-up work after commit, so no entry point can
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import UTC
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
@@ -20,6 +21,7 @@ from utilities.digests import digest
 from .delivery import execution_requeue, execution_wake
 from .models import (
     ApprovalRequest,
+    BreakGlassReview,
     Decision,
     ExecutionStatus,
     RequestStatus,
@@ -27,9 +29,14 @@ from .models import (
 )
 from .models.requests import OPEN_STATUSES
 from .notifications import notices_queue, notices_queue_each
-from .object_permissions import request_permissions_grant
+from .object_permissions import (
+    request_permissions_grant,
+    request_reviewers_grant,
+    request_stage_regrant,
+)
 from .operations import OperationError, reads_shared, registry
 from .selectors import approvals_count, covering_policy, decision_refusal
+from .windows import next_opening
 
 MAX_TEXT = 1024
 log = logging.getLogger(__name__)
@@ -73,7 +80,7 @@ def _notify(request: ApprovalRequest, event: str) -> None:
     notices_queue(request, event)
 
 
-def _check_text(value: str, label: str, *, required: bool) -> str:
+def check_text(value: str, label: str, *, required: bool) -> str:
     value = (value or "").strip()
     if "\x00" in value:
         # PostgreSQL text cannot hold NUL; a pasted control character must not become a 500.
@@ -126,12 +133,19 @@ def _requestor_refusal(request: ApprovalRequest) -> str:
 
 
 def operation_start(
-    *, actor, operation_code: str, payload: dict, justification: str = "", call_digest: str = ""
+    *,
+    actor,
+    operation_code: str,
+    payload: dict,
+    justification: str = "",
+    call_digest: str = "",
+    run_at=None,
 ) -> StartResult:
     """Start a protected operation: run it now, or file a request when a policy covers it.
 
     `call_digest`: filed through the API, the digest of the call that must be repeated to
-    complete it.
+    complete it. `run_at`: when the requestor wants it to run (not before), if approved and
+    completed by then.
     """
     operation = registry.get(operation_code)
     with transaction.atomic(), reads_shared():
@@ -151,46 +165,134 @@ def operation_start(
                 data={"operation": operation_code, "payload_digest": digest(payload)},
             )
             return StartResult(result=operation.execute(payload, actor, origin=f"Run: {note}"))
-        justification = _check_text(justification, "Business justification", required=True)
-        # A refusal below rolls back whatever prepare() created.
-        payload = operation.prepare(payload, actor)
-        target = operation.target(payload)
-        _refuse_second_open_request(target.key)
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                request = ApprovalRequest.objects.create(
-                    operation_type=operation_code,
-                    policy=policy,
-                    target_key=target.key,
-                    target_label=target.label,
-                    payload=payload,
-                    payload_digest=digest(payload),
-                    call_digest=call_digest,
-                    target_fingerprint=operation.fingerprint(payload),
-                    summary=[vars(change) for change in operation.changes(payload)],
-                    requestor=actor,
-                    justification=justification,
-                    approvals_required=policy.approvals_required if policy else 1,
-                    created_at=now,
-                    expires_at=now + settings.MAA_NEEDS_APPROVAL_TTL,
-                )
-        except IntegrityError:
-            # Two submissions raced past the check; the constraint kept one of them.
-            _refuse_second_open_request(target.key)
-            raise
-        request_permissions_grant(request)
-        audit_record(
-            actor=actor,
-            action="request.submit",
-            target=request,
-            to_state=request.status,
-            note=justification,
-            request_id=request.pk,
-            data={"operation": operation_code, "payload_digest": request.payload_digest},
+        request = _file(
+            operation,
+            operation_code,
+            policy,
+            payload,
+            actor,
+            justification,
+            call_digest,
+            run_at=run_at,
         )
+        _record_filed(request, "request.submit")
         _notify(request, "submitted")
     return StartResult(request=request)
+
+
+def _file(
+    operation,
+    operation_code: str,
+    policy,
+    payload: dict,
+    actor,
+    justification: str,
+    call_digest: str = "",
+    *,
+    break_glass: bool = False,
+    run_at=None,
+) -> ApprovalRequest:
+    """The request row of a protected operation, pinned to what will run, with its grants; in
+    the caller's transaction. One open request per target, always."""
+    justification = check_text(justification, "Business justification", required=True)
+    now = timezone.now()
+    if run_at is not None and run_at <= now:
+        raise ApprovalInputError(
+            f"Run at {run_at:%Y-%m-%d %H:%M} UTC is in the past: choose a later time, or leave it "
+            "empty to run at Complete."
+        )
+    # A refusal below rolls back whatever prepare() created.
+    payload = operation.prepare(payload, actor)
+    target = operation.target(payload)
+    _refuse_second_open_request(target.key)
+    try:
+        with transaction.atomic():
+            request = ApprovalRequest.objects.create(
+                operation_type=operation_code,
+                policy=policy,
+                target_key=target.key,
+                target_label=target.label,
+                payload=payload,
+                payload_digest=digest(payload),
+                call_digest=call_digest,
+                target_fingerprint=operation.fingerprint(payload),
+                summary=[vars(change) for change in operation.changes(payload)],
+                requestor=actor,
+                justification=justification,
+                stage_plan=[stage.state() for stage in policy.stages()] if policy else [],
+                approvals_required=policy.approvals_required if policy else 1,
+                break_glass=break_glass,
+                run_at=run_at,
+                created_at=now,
+                expires_at=now
+                + (policy.approval_ttl if policy else settings.MAA_NEEDS_APPROVAL_TTL),
+            )
+    except IntegrityError:
+        # Two submissions raced past the check; the constraint kept one of them.
+        _refuse_second_open_request(target.key)
+        raise
+    request_permissions_grant(request)
+    return request
+
+
+def _record_filed(request: ApprovalRequest, action: str, before: str = "") -> None:
+    audit_record(
+        actor=request.requestor,
+        action=action,
+        target=request,
+        from_state=before,
+        to_state=request.status,
+        note=request.justification,
+        request_id=request.pk,
+        data={"operation": request.operation_type, "payload_digest": request.payload_digest},
+    )
+
+
+def break_glass_policy(operation_code: str, actor):
+    """The policy covering the operation when it gives `actor` a break-glass path: it names a
+    break-glass group and `actor` is a member. None otherwise."""
+    policy = covering_policy(operation_code)
+    if policy is None or policy.break_glass_group_id is None:
+        return None
+    if not actor.groups.filter(security_group=policy.break_glass_group_id).exists():
+        return None
+    return policy
+
+
+def operation_break_glass(
+    *, actor, operation_code: str, payload: dict, justification: str
+) -> ApprovalRequest:
+    """An emergency: run a protected operation at once, without approval.
+
+    It is still a request, filed as any other (one open request per target), completed as it is
+    filed and run by the same exactly-once execution. Every approver of the policy is emailed
+    at once, and a review is opened that they must close within MAA_BREAK_GLASS_REVIEW.
+    """
+    operation = registry.get(operation_code)
+    with transaction.atomic(), reads_shared():
+        _ensure_may_start(operation, payload, actor)
+        operation.validate(payload, actor)
+        policy = break_glass_policy(operation_code, actor)
+        if policy is None:
+            raise ApprovalDenied(
+                "No break-glass path: the access policy names no break-glass group, or you "
+                "are not a member of it."
+            )
+        request = _file(
+            operation, operation_code, policy, payload, actor, justification, break_glass=True
+        )
+        before = request.status
+        request.complete_break_glass()
+        request.queue_execution()
+        request.save_state()
+        _record_filed(request, "request.break_glass", before)
+        BreakGlassReview.objects.create(
+            request=request, due_at=timezone.now() + settings.MAA_BREAK_GLASS_REVIEW
+        )
+        request_reviewers_grant(request)
+        _notify(request, "break_glass")
+        execution_wake(request.pk)
+    return request
 
 
 def _refuse_second_open_request(target_key: str) -> None:
@@ -243,14 +345,21 @@ def _decide(*, request_id: int, approver, verdict: str, note: str) -> ApprovalRe
             if closed and request.requestor_id != approver.pk:
                 raise ApprovalError(refusal)  # a conflict (409), as on the link page
             raise ApprovalDenied(refusal)  # who may not decide (403)
-        Decision.objects.create(request=request, approver=approver, verdict=verdict, note=note)
-        before = request.status
+        Decision.objects.create(
+            request=request, approver=approver, verdict=verdict, note=note, stage=request.stage
+        )
+        before, stage = request.status, request.stage
         if verdict == Verdict.REJECT:
-            request.reject()
+            request.reject()  # one rejection at any stage rejects
         elif approvals_count(request) >= request.approvals_required:
-            request.approve()
+            if request.stage < request.stage_count:
+                request.open_next_stage()
+            else:
+                request.approve()
         request.save_state()
-        _record(request, approver, f"request.{verdict}", before, note)
+        _record(request, approver, f"request.{verdict}", before, note, stage=stage)
+        if request.stage != stage:
+            _stage_opened(request)
         if request.status == RequestStatus.REJECTED:
             request.operation.closed_without_completion(request.payload)
         if request.status != before:
@@ -258,15 +367,32 @@ def _decide(*, request_id: int, approver, verdict: str, note: str) -> ApprovalRe
     return request
 
 
+def _stage_opened(request: ApprovalRequest) -> None:
+    """The next stage's approvers receive the request (and only they may decide it now)."""
+    request_stage_regrant(request)
+    audit_record(
+        actor=None,
+        action="request.stage_open",
+        target=request,
+        from_state=request.status,
+        to_state=request.status,
+        note=f"Stage {request.stage - 1} reached its quorum; stage {request.stage} of "
+        f"{request.stage_count} opened",
+        request_id=request.pk,
+        data={"stage": request.stage, "approvals_required": request.approvals_required},
+    )
+    _notify(request, "stage_opened")
+
+
 def request_approve(*, request_id: int, approver, note: str = "") -> ApprovalRequest:
     """Record one approval; the request becomes Approved at the policy's quorum."""
-    note = _check_text(note, "Approver notes", required=False)
+    note = check_text(note, "Approver notes", required=False)
     return _decide(request_id=request_id, approver=approver, verdict=Verdict.APPROVE, note=note)
 
 
 def request_reject(*, request_id: int, approver, note: str) -> ApprovalRequest:
     """Reject the request; final. The requestor sees the approver notes, so they are required."""
-    note = _check_text(note, "Approver notes", required=True)
+    note = check_text(note, "Approver notes", required=True)
     return _decide(request_id=request_id, approver=approver, verdict=Verdict.REJECT, note=note)
 
 
@@ -291,17 +417,23 @@ def requests_cancel_of_deprovisioned(user, reason: str) -> int:
 
 
 def request_cancel(*, request_id: int, actor, note: str = "") -> ApprovalRequest:
-    note = _check_text(note, "Note", required=False)
+    note = check_text(note, "Note", required=False)
     with transaction.atomic():
         request = _locked(request_id)
         if actor.pk != request.requestor_id:
             raise ApprovalDenied("Only the requestor can cancel a request.")
-        if request.status not in OPEN_STATUSES:
+        scheduled = request.execution_status == ExecutionStatus.SCHEDULED
+        if request.status not in OPEN_STATUSES and not scheduled:
             raise ApprovalError(
                 f"This request is {request.get_status_display()}; it can no longer be cancelled."
             )
         before = request.status
-        request.cancel()
+        if scheduled:
+            # Completed, but its execution has not started: it never runs.
+            request.cancel_scheduled()
+            request.unschedule_execution()
+        else:
+            request.cancel()
         request.save_state()
         _record(request, actor, "request.cancel", before, note)
         request.operation.closed_without_completion(request.payload)
@@ -353,11 +485,58 @@ def request_complete(*, request_id: int, actor) -> ApprovalRequest:
         _ensure_still_valid(request)
         before = request.status
         request.complete()
+        now = timezone.now()
+        due = execution_due(request, now)
+        if due > now:
+            request.schedule_execution(due)
+            request.save_state()
+            _record(
+                request,
+                actor,
+                "request.complete",
+                before,
+                f"Scheduled for {due.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+            )
+            return request
         request.queue_execution()
         request.save_state()
         _record(request, actor, "request.complete", before)
         execution_wake(request.pk)
     return request
+
+
+def execution_due(request: ApprovalRequest, now):
+    """When a completed request may run: not before its "run at", and inside one of its policy's
+    change windows (approvals.windows); `now` when nothing holds it back."""
+    earliest = max(now, request.run_at or now)
+    windows = request.policy.change_windows if request.policy_id else {}
+    return next_opening(windows, earliest)
+
+
+def executions_release_due(*, now=None) -> int:
+    """Queue every scheduled execution whose time has come; returns how many."""
+    now = now or timezone.now()
+    due = ApprovalRequest.objects.filter(
+        execution_status=ExecutionStatus.SCHEDULED, scheduled_for__lte=now
+    ).order_by("scheduled_for", "pk")
+    released = 0
+    for request_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            request = (
+                ApprovalRequest.objects.select_for_update(skip_locked=True)
+                .filter(pk=request_id, execution_status=ExecutionStatus.SCHEDULED)
+                .first()
+            )
+            if request is None:
+                continue  # cancelled, or released by another sweep
+            request.queue_execution()
+            request.save_state()
+            _execution_event(
+                request, ExecutionStatus.SCHEDULED, "execution.released", "Its scheduled time came"
+            ).save()
+            execution_wake(request.pk)
+            released += 1
+    return released
 
 
 def request_retry(*, request_id: int, actor) -> ApprovalRequest:

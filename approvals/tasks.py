@@ -14,6 +14,7 @@ from django.db import InterfaceError, OperationalError
 
 from utilities.mail import TRANSIENT_MAIL_ERRORS
 
+from .chat import ChatTransient, post_deliver, post_failed, post_lease
 from .delivery import (
     DRAIN_SECONDS,
     batch_keep,
@@ -31,9 +32,11 @@ from .notifications import (
 )
 from .policy_alerts import policies_check, policy_alert_send
 from .reminders import requests_due_reminder
+from .reviews import reviews_escalate_due
 from .services import (
     executions_claim,
     executions_recover,
+    executions_release_due,
     executions_run,
     request_execution_failed,
     requests_expire_due,
@@ -163,9 +166,40 @@ def send_notices(notice_ids: list[int]) -> None:
             notice_deliver(notice_id=notice_id, connection=connection)
 
 
+class ChatPostTask(Task):
+    """What a retry and a give-up of send_chat_post mean for its row, as NoticeTask's."""
+
+    def retry(self, *args, countdown=None, **kwargs):
+        post_lease(post_id=self.request.args[0], seconds=countdown or 0)
+        return super().retry(*args, countdown=countdown, **kwargs)
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        post_failed(post_id=args[0], error=f"Gave up after {self.request.retries + 1} tries: {exc}")
+
+
+@shared_task(
+    base=ChatPostTask,
+    acks_late=True,
+    autoretry_for=(ChatTransient, *TRANSIENT),
+    retry_backoff=2,
+    retry_backoff_max=600,
+    retry_jitter=False,
+    max_retries=8,
+    ignore_result=True,
+)
+def send_chat_post(post_id: int) -> None:
+    """Post one request event to one channel, at most once whatever the redeliveries."""
+    post_deliver(post_id=post_id)
+
+
 @shared_task(ignore_result=True)
 def recover_executions() -> int:
     return executions_recover()
+
+
+@shared_task(ignore_result=True)
+def release_scheduled_executions() -> int:
+    return executions_release_due()
 
 
 @shared_task(ignore_result=True)
@@ -181,6 +215,11 @@ def expire_requests() -> int:
 @shared_task(ignore_result=True)
 def send_reminders() -> int:
     return len(requests_due_reminder())
+
+
+@shared_task(ignore_result=True)
+def escalate_break_glass_reviews() -> int:
+    return reviews_escalate_due()
 
 
 def policy_alerts_after(reason: str) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import links, mail, policies, requests
+from .views import chat, links, mail, policies, requests
 
 app_name = "approvals"
 urlpatterns = [
@@ -15,8 +15,11 @@ urlpatterns = [
     path("maa/mine/", requests.my_requests, name="mine"),
     path("maa/requests/<int:pk>/", requests.request_detail, name="request_detail"),
     path("maa/requests/<int:pk>/execution/", requests.request_execution, name="request_execution"),
+    path("maa/requests/<int:pk>/review/", requests.request_review, name="request_review"),
     path("maa/requests/<int:pk>/<str:action>/", requests.request_action, name="request_action"),
     path("maa/link/<str:token>/", links.decision_link, name="decision_link"),
+    path("maa/chat/", chat.chat_webhooks, name="chat_webhooks"),
+    path("maa/chat/<int:pk>/delete/", chat.chat_webhook_delete, name="chat_webhook_delete"),
     path("admin-tasks/", requests.admin_tasks, name="admin_tasks"),
     path("dev/mail/", mail.sent_mail, name="sent_mail"),
 ]

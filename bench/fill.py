@@ -86,6 +86,7 @@ def requests_create(rows: list[dict]) -> list[ApprovalRequest]:
     """Write requests and their guardian rows; each row names device, requestor, status."""
     policy = wipe_policy()
     approvers = SecurityGroup.objects.get(name="Intune MAA Approvers").auth_group
+    plan = [stage.state() for stage in policy.stages()]  # as operation_start pins it
     perms = {
         p.codename: p for p in AuthPermission.objects.filter(content_type__app_label="approvals")
     }
@@ -109,6 +110,7 @@ def requests_create(rows: list[dict]) -> list[ApprovalRequest]:
             summary=[{"label": "Action", "before": "", "after": "Device wipe"}],
             requestor=row["requestor"],
             justification=row.get("justification", "Bench request"),
+            stage_plan=plan,
             approvals_required=1,
             status=row["status"],
             execution_status="succeeded" if row["status"] == "completed" else "not_started",

@@ -447,6 +447,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.tasks.recover_executions",
         "schedule": float(os.environ.get("MAA_RECOVERY_SWEEP_SECONDS", "15")),
     },
+    # Scheduled executions (a "run at", a change window) are queued when their time comes.
+    "release-scheduled-executions": {
+        "task": "approvals.tasks.release_scheduled_executions",
+        "schedule": float(os.environ.get("MAA_SCHEDULE_SWEEP_SECONDS", "15")),
+    },
     "recover-notices": {
         "task": "approvals.tasks.recover_notices",
         "schedule": float(os.environ.get("MAA_RECOVERY_SWEEP_SECONDS", "15")),
@@ -457,6 +462,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0 * float(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "60")),
     },
     "send-reminders": {"task": "approvals.tasks.send_reminders", "schedule": 300.0},
+    "escalate-break-glass-reviews": {
+        "task": "approvals.tasks.escalate_break_glass_reviews",
+        "schedule": 300.0,
+    },
     "purge-idempotency-keys": {
         "task": "utilities.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
@@ -485,6 +494,12 @@ MAA_NEEDS_APPROVAL_TTL = timedelta(hours=float(os.environ.get("MAA_NEEDS_APPROVA
 MAA_APPROVED_TTL = timedelta(hours=float(os.environ.get("MAA_APPROVED_HOURS", "72")))
 # Reminders go out when this share of the time to expiry has passed (Intune sends none).
 MAA_REMINDER_AT = float(os.environ.get("MAA_REMINDER_AT", "0.5"))
+# A CA bundle to verify chat webhooks' TLS with (a private CA); empty: the system's.
+CHAT_WEBHOOK_CA_BUNDLE = os.environ.get("CHAT_WEBHOOK_CA_BUNDLE", "")
+# How long the approvers have to review a break-glass run before the policy admins are told.
+MAA_BREAK_GLASS_REVIEW = timedelta(
+    hours=float(os.environ.get("MAA_BREAK_GLASS_REVIEW_HOURS", "24"))
+)
 # An execution that has not finished this long after it was queued or started is queued again
 # by the sweeper (its worker died); after MAA_EXECUTION_RECOVERIES tries it fails, with Retry.
 MAA_EXECUTION_LEASE = timedelta(seconds=float(os.environ.get("MAA_EXECUTION_LEASE_SECONDS", "60")))

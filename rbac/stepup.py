@@ -98,6 +98,36 @@ def _refused(request, reason: str, what: str) -> None:
     )
 
 
+def stepup_response(request, what: str):
+    """None when the person gave a fresh second factor (or step-up is off); else the response
+    that asks for one: the step-up page, which replays this POST afterwards, or the page to
+    enrol a factor. Each refusal is audited."""
+    if not settings.STEPUP_REQUIRED or factor_fresh(request):
+        return None
+    if not factor_enrolled(request.user) and not provider_signed_in(request.user):
+        _refused(request, "No second factor is enrolled.", what)
+        messages.error(
+            request,
+            f"To {what}, you need a second factor. Add an authenticator app or a "
+            "passkey, then try again.",
+        )
+        return redirect(reverse("mfa_index"))
+    used = factor_used_at(request)
+    _refused(
+        request,
+        "The second factor is stale." if used else "No second factor in this session.",
+        what,
+    )
+    messages.info(request, f"To {what}, confirm it is you with your second factor.")
+    response = suspend_request(request, reverse("stepup"))
+    # A step-up at the identity provider signs in anew, and the kept POST is lost with
+    # the old session: the person comes back to the page they decided on.
+    back = request.META.get("HTTP_REFERER", "")
+    if url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        response["Location"] += f"&{urlencode({'back': back})}"
+    return response
+
+
 def fresh_factor_required(what):
     """A view decorator: a POST runs only with a fresh second factor. `what` names the decision
     in the audit log and on the page: a phrase, or a function of the view's keyword arguments
@@ -107,36 +137,11 @@ def fresh_factor_required(what):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             decision = what(kwargs) if callable(what) else what
-            if (
-                decision is None
-                or request.method != "POST"
-                or not settings.STEPUP_REQUIRED
-                or factor_fresh(request)
-            ):
-                return view(request, *args, **kwargs)
-            what_text = decision
-            if not factor_enrolled(request.user) and not provider_signed_in(request.user):
-                _refused(request, "No second factor is enrolled.", what_text)
-                messages.error(
-                    request,
-                    f"To {what_text}, you need a second factor. Add an authenticator app or a "
-                    "passkey, then try again.",
-                )
-                return redirect(reverse("mfa_index"))
-            used = factor_used_at(request)
-            _refused(
-                request,
-                "The second factor is stale." if used else "No second factor in this session.",
-                what_text,
-            )
-            messages.info(request, f"To {what_text}, confirm it is you with your second factor.")
-            response = suspend_request(request, reverse("stepup"))
-            # A step-up at the identity provider signs in anew, and the kept POST is lost with
-            # the old session: the person comes back to the page they decided on.
-            back = request.META.get("HTTP_REFERER", "")
-            if url_has_allowed_host_and_scheme(back, {request.get_host()}):
-                response["Location"] += f"&{urlencode({'back': back})}"
-            return response
+            if decision is not None and request.method == "POST":
+                response = stepup_response(request, decision)
+                if response is not None:
+                    return response
+            return view(request, *args, **kwargs)
 
         return wrapped
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from audit.chain import audit_record
+from audit.models import AuditEvent
 
 from .forms import PreferencesForm
 from .models import DirectoryRole, Permission, ScimToken, User
@@ -38,6 +39,12 @@ def profile(request):
             "permissions": Permission.objects.all(),
             "factors": Authenticator.objects.filter(user=request.user).order_by("type"),
             "stepup_minutes": settings.STEPUP_SECONDS // 60,
+            # Break-glass runs the approvers judged not justified (approvals.reviews).
+            "not_justified": AuditEvent.objects.filter(
+                target_type=User._meta.label_lower,
+                target_id=str(request.user.pk),
+                action="break_glass.not_justified",
+            ).order_by("-id")[:20],
         },
     )
 

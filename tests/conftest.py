@@ -86,11 +86,14 @@ def submit_policy(actor, state: dict, justification: str = "Protect a dangerous 
 
 def activate_policy(tenant: Tenant, policy_type: str, *, approvals_required: int = 1):
     """Create a policy the way the article does: request, approval, Complete, execution."""
+    return activate_state(tenant, policy_state(policy_type, [tenant.approvers], approvals_required))
+
+
+def activate_state(tenant: Tenant, state: dict):
+    """activate_policy for a policy state of one's own (stages, windows, break-glass)."""
     from approvals.models import AccessPolicy
 
-    request = submit_policy(
-        tenant.policy_admin, policy_state(policy_type, [tenant.approvers], approvals_required)
-    )
+    request = submit_policy(tenant.policy_admin, state)
     request_approve(request_id=request.pk, approver=tenant.approver)
     request_complete(request_id=request.pk, actor=tenant.policy_admin)
     request_execute(request_id=request.pk)

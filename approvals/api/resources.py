@@ -21,7 +21,7 @@ from utilities.api.odata import Prop
 from utilities.api.routes import router
 
 from ..models import ApprovalRequest, Decision
-from ..policy_services import exclusions_state
+from ..policy_services import break_glass_state, exclusions_state
 from ..selectors import (
     policy_list,
     request_visible_to,
@@ -91,6 +91,10 @@ class ApprovalRequestSerializer(serializers.ModelSerializer):
     execution_status = EnumField()
     decided_date_time = serializers.DateTimeField(source="decided_at")
     completed_date_time = serializers.DateTimeField(source="completed_at")
+    # The portal's: the open stage, a break-glass run, and when the execution may run.
+    stage_count = serializers.IntegerField(read_only=True)
+    run_date_time = serializers.DateTimeField(source="run_at")
+    scheduled_date_time = serializers.DateTimeField(source="scheduled_for")
 
     class Meta:
         model = ApprovalRequest
@@ -108,6 +112,11 @@ class ApprovalRequestSerializer(serializers.ModelSerializer):
             "target",
             "execution_status",
             "approvals_required",
+            "stage",
+            "stage_count",
+            "break_glass",
+            "run_date_time",
+            "scheduled_date_time",
             "decided_date_time",
             "completed_date_time",
         ]
@@ -240,8 +249,14 @@ class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Ret
         return Response(request_body(self.get_object()))
 
 
+class StageSerializer(serializers.Serializer):
+    approver_group_ids = IdListField(source="approver_groups", allow_empty=False)
+    approvals_required = serializers.IntegerField(min_value=1, max_value=10, default=1)
+
+
 class AccessPolicySerializer(serializers.Serializer):
-    """Graph's operationApprovalPolicy, with the portal's quorum, exclusions and status."""
+    """Graph's operationApprovalPolicy, with the portal's quorum, later stages, exclusions and
+    status. Graph's approverGroupIds and the quorum are stage 1."""
 
     id = serializers.CharField(read_only=True)
     display_name = serializers.CharField(source="name", max_length=128)
@@ -249,6 +264,10 @@ class AccessPolicySerializer(serializers.Serializer):
     policy_type = serializers.CharField(max_length=40)
     approver_group_ids = IdListField(source="approver_groups", allow_empty=False)
     approvals_required = serializers.IntegerField(min_value=1, max_value=10, default=1)
+    later_stages = StageSerializer(many=True, required=False, default=list)
+    break_glass_group_id = serializers.RegexField(
+        r"^\d+$", required=False, allow_null=True, default=None
+    )
     excluded_application_ids = IdListField(
         source="excluded_applications", required=False, default=list
     )
@@ -259,7 +278,14 @@ class AccessPolicySerializer(serializers.Serializer):
     def state(self) -> dict:
         data = dict(self.validated_data)
         excluded = data.pop("excluded_applications")
-        return {**data, **exclusions_state(excluded)}
+        later = [dict(stage) for stage in data.pop("later_stages")]
+        group = data.pop("break_glass_group_id")
+        return {
+            **data,
+            **({"later_stages": later} if later else {}),
+            **break_glass_state(int(group) if group else None),
+            **exclusions_state(excluded),
+        }
 
 
 class AccessPolicyViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

@@ -1,6 +1,7 @@
+from .chat import ChatKind, ChatPost, ChatWebhook
 from .notices import Notice, NoticeBatch, NoticeStatus
 from .permissions import RequestGroupPermission, RequestUserPermission
-from .policies import AccessPolicy, PolicyStatus
+from .policies import MAX_STAGES, AccessPolicy, PolicyStage, PolicyStatus, Stage, stages_of_state
 from .requests import (
     AWAITING_REQUESTOR,
     OPEN_STATUSES,
@@ -10,8 +11,14 @@ from .requests import (
     RequestStatus,
     Verdict,
 )
+from .reviews import BreakGlassReview, ReviewStatus
 
 __all__ = [
+    "ChatKind",
+    "ChatPost",
+    "ChatWebhook",
+    "BreakGlassReview",
+    "ReviewStatus",
     "RequestGroupPermission",
     "RequestUserPermission",
     "Notice",
@@ -20,6 +27,10 @@ __all__ = [
     "AWAITING_REQUESTOR",
     "OPEN_STATUSES",
     "AccessPolicy",
+    "MAX_STAGES",
+    "PolicyStage",
+    "Stage",
+    "stages_of_state",
     "ApprovalRequest",
     "Decision",
     "ExecutionStatus",

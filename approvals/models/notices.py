@@ -32,7 +32,43 @@ class NoticeStatus(models.TextChoices):
     FAILED = "failed", "Could not be sent"
 
 
-class Notice(models.Model):
+class Delivery(models.Model):
+    """A message about a request event, sent at most once: the row is its queue (a lease, a
+    sweeper) and keeps how it ended. An email (Notice) and a chat post (ChatPost) are ones."""
+
+    status = models.CharField(
+        max_length=16, choices=NoticeStatus.choices, default=NoticeStatus.PENDING, db_index=True
+    )
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # A pending message must be handled by then; past it the sweeper publishes it again (its
+    # task may have been lost after it was published: a broker restarted empty).
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def finish(self, status: str, detail: str = "") -> None:
+        self.status, self.detail = status, detail[:1000]
+        self.sent_at = timezone.now() if status == NoticeStatus.SENT else None
+        self.save(update_fields=["status", "detail", "sent_at"])
+
+    @classmethod
+    def lease_renew_expired(cls, *, now, lease, batch: int) -> list[int]:
+        """Take up to `batch` pending rows whose lease ran out (skipping those a worker holds),
+        lease them again, and return their ids; in the caller's transaction."""
+        ids = list(
+            cls.objects.select_for_update(skip_locked=True)
+            .filter(status=NoticeStatus.PENDING, lease_until__lt=now)
+            .order_by("lease_until")
+            .values_list("pk", flat=True)[:batch]
+        )
+        cls.objects.filter(pk__in=ids).update(lease_until=now + lease)
+        return ids
+
+
+class Notice(Delivery):
     """One email about one request event to one person, sent at most once.
 
     Written by a worker from its event's NoticeBatch, so an outage loses none: the rows are the
@@ -49,15 +85,6 @@ class Notice(models.Model):
     subject = models.CharField(max_length=400)
     headline = models.CharField(max_length=400)
     with_decision_link = models.BooleanField(default=False)
-    status = models.CharField(
-        max_length=16, choices=NoticeStatus.choices, default=NoticeStatus.PENDING, db_index=True
-    )
-    detail = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    # A pending notice must be handled by then; past it the sweeper publishes it again (its
-    # task may have been lost after it was published: a broker restarted empty).
-    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]

@@ -1,3 +1,6 @@
+from dataclasses import dataclass
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -12,6 +15,32 @@ class PolicyStatus(models.TextChoices):
 
 
 P = PolicyStatus
+MAX_STAGES = 3
+QUORUM = [MinValueValidator(1), MaxValueValidator(10)]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One ordered stage of approval: its approver groups and how many of them must approve."""
+
+    position: int
+    group_ids: tuple[int, ...]
+    approvals_required: int
+
+    def state(self) -> dict:
+        return {
+            "approver_groups": list(self.group_ids),
+            "approvals_required": self.approvals_required,
+        }
+
+
+def stages_of_state(state: dict) -> list[Stage]:
+    """The stages a policy state (a request payload's, or policy_state's) describes."""
+    first = {k: state[k] for k in ("approver_groups", "approvals_required")}
+    return [
+        Stage(position, tuple(sorted(stage["approver_groups"])), stage["approvals_required"])
+        for position, stage in enumerate([first, *state.get("later_stages", [])], start=1)
+    ]
 
 
 class AccessPolicy(FSMModelMixin, models.Model):
@@ -38,9 +67,26 @@ class AccessPolicy(FSMModelMixin, models.Model):
         related_name="policy_exclusions",
         limit_choices_to={"is_application": True},
     )
-    approvals_required = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    approvals_required = models.PositiveSmallIntegerField(default=1, validators=QUORUM)
+    # Its members may run a protected operation at once in an emergency; every run is reviewed
+    # by the approvers afterwards. None: the policy has no break-glass path.
+    break_glass_group = models.ForeignKey(
+        "rbac.SecurityGroup",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="break_glass_policies",
     )
+    # How long a request may wait for approval, and an approved one for Complete; empty: the
+    # portal's defaults (MAA_NEEDS_APPROVAL_HOURS, MAA_APPROVED_HOURS).
+    approval_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(24 * 30)]
+    )
+    execution_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(24 * 30)]
+    )
+    # When completed operations may run (approvals.windows); {}: any time.
+    change_windows = models.JSONField(default=dict, blank=True)
     status = FSMField(
         max_length=16, choices=PolicyStatus.choices, default=P.PENDING, protected=True
     )
@@ -70,6 +116,34 @@ class AccessPolicy(FSMModelMixin, models.Model):
         return self.status == P.ACTIVE
 
     @property
+    def approval_ttl(self) -> timedelta:
+        if self.approval_hours:
+            return timedelta(hours=self.approval_hours)
+        return settings.MAA_NEEDS_APPROVAL_TTL
+
+    @property
+    def execution_ttl(self) -> timedelta:
+        if self.execution_hours:
+            return timedelta(hours=self.execution_hours)
+        return settings.MAA_APPROVED_TTL
+
+    def stages(self) -> list[Stage]:
+        """Every stage in order. Stage 1 is the policy's own approver groups and quorum (Graph's
+        approverGroupIds), so a policy from before stages is one stage as it always was."""
+        first = Stage(
+            1, tuple(sorted(g.pk for g in self.approver_groups.all())), self.approvals_required
+        )
+        later = [
+            Stage(
+                s.position,
+                tuple(sorted(g.pk for g in s.approver_groups.all())),
+                s.approvals_required,
+            )
+            for s in self.later_stages.all()
+        ]
+        return [first, *later]
+
+    @property
     def policy_type_label(self) -> str:
         return self.registry.policy_type_label(self.policy_type)
 
@@ -84,3 +158,23 @@ class AccessPolicy(FSMModelMixin, models.Model):
     @transition(field=status, source=P.ACTIVE, target=P.DELETED)
     def remove(self):
         """Its deletion request was completed; the row stays for the history."""
+
+
+class PolicyStage(models.Model):
+    """Stage 2 or 3 of a policy: it opens when the stage before reaches its quorum."""
+
+    policy = models.ForeignKey(AccessPolicy, on_delete=models.CASCADE, related_name="later_stages")
+    position = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(2), MaxValueValidator(MAX_STAGES)]
+    )
+    approver_groups = models.ManyToManyField("rbac.SecurityGroup", related_name="policy_stages")
+    approvals_required = models.PositiveSmallIntegerField(default=1, validators=QUORUM)
+
+    class Meta:
+        ordering = ["policy", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "position"], name="one_stage_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} stage {self.position}"

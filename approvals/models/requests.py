@@ -18,6 +18,7 @@ class RequestStatus(models.TextChoices):
 
 class ExecutionStatus(models.TextChoices):
     NOT_STARTED = "not_started", "Not started"
+    SCHEDULED = "scheduled", "Scheduled"
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
@@ -71,6 +72,16 @@ class ApprovalRequest(FSMModelMixin, models.Model):
         db_index=False,  # requestor_history leads with it
     )
     justification = models.TextField(max_length=1024)
+    # Run at once by a member of the policy's break-glass group, and reviewed afterwards
+    # (approvals.models.reviews).
+    break_glass = models.BooleanField(default=False)
+    # The stage waiting for approvals, and every stage's approver groups and quorum as the
+    # policy had them at filing ([{"approver_groups": [...], "approvals_required": n}, ...]);
+    # a policy edit re-pins its open requests (object_permissions.policy_requests_regrant).
+    # Empty without a policy, and on requests closed before stages existed.
+    stage = models.PositiveSmallIntegerField(default=1)
+    stage_plan = models.JSONField(default=list, blank=True)
+    # The open stage's quorum (the lists' "1 of 2").
     approvals_required = models.PositiveSmallIntegerField(default=1)
     status = FSMField(
         max_length=20, choices=RequestStatus.choices, default=R.NEEDS_APPROVAL, protected=True
@@ -78,6 +89,10 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     execution_status = FSMField(
         max_length=16, choices=ExecutionStatus.choices, default=E.NOT_STARTED, protected=True
     )
+    # The requestor's "run at" (asked when filing), and when a completed request's execution
+    # is due: the later of that and the policy's next change window (approvals.windows).
+    run_at = models.DateTimeField(null=True, blank=True)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
     execution_error = models.TextField(blank=True)
     execution_result = models.TextField(blank=True)
     execution_attempts = models.PositiveIntegerField(default=0)
@@ -118,6 +133,12 @@ class ApprovalRequest(FSMModelMixin, models.Model):
                 fields=["requestor", "expires_at", "id"],
                 condition=AWAITING_REQUESTOR,
                 name="awaiting_requestor",
+            ),
+            # The scheduler's walk: scheduled executions by due time.
+            models.Index(
+                fields=["scheduled_for", "id"],
+                condition=models.Q(execution_status="scheduled"),
+                name="execution_scheduled",
             ),
             models.Index(
                 fields=["execution_lease_until"],
@@ -162,6 +183,18 @@ class ApprovalRequest(FSMModelMixin, models.Model):
         except self.registry.error:
             return ""
 
+    def stage_group_ids(self) -> list[int] | None:
+        """The approver groups of the open stage, or None when no policy names approvers."""
+        if self.policy_id is None:
+            return None
+        if self.stage_plan:
+            return self.stage_plan[self.stage - 1]["approver_groups"]
+        return list(self.policy.approver_groups.values_list("pk", flat=True))
+
+    @property
+    def stage_count(self) -> int:
+        return len(self.stage_plan) or 1
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
@@ -170,7 +203,11 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     # the payload and summary too (a script edit's are up to 200 KB) on every step.
     STATE_FIELDS = [
         "status",
+        "stage",
+        "stage_plan",
+        "approvals_required",
         "execution_status",
+        "scheduled_for",
         "execution_error",
         "execution_result",
         "execution_attempts",
@@ -217,9 +254,30 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     def approve(self):
         self._changed()
         self.decided_at = timezone.now()
-        self.expires_at = self.decided_at + settings.MAA_APPROVED_TTL
+        ttl = self.policy.execution_ttl if self.policy_id else settings.MAA_APPROVED_TTL
+        self.expires_at = self.decided_at + ttl
         # The requestor's reminder to Complete counts from approval.
         self.reminded_at = None
+
+    @transition(
+        field=status,
+        source=R.NEEDS_APPROVAL,
+        target=R.NEEDS_APPROVAL,
+        conditions=[lambda self: self.stage < self.stage_count],
+    )
+    def open_next_stage(self):
+        """The open stage reached its quorum and another follows: it waits for that one."""
+        self._changed()
+        self.stage += 1
+        self.approvals_required = self.stage_plan[self.stage - 1]["approvals_required"]
+        # The approvers' reminder counts from the stage's opening.
+        self.reminded_at = None
+
+    @transition(field=status, source=R.NEEDS_APPROVAL, target=R.COMPLETED)
+    def complete_break_glass(self):
+        """Break-glass: completed as it is filed, without approvals; reviewed afterwards."""
+        self._changed()
+        self.completed_at = timezone.now()
 
     @transition(field=status, source=R.NEEDS_APPROVAL, target=R.REJECTED)
     def reject(self):
@@ -229,6 +287,20 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     @transition(field=status, source=OPEN_STATUSES, target=R.CANCELLED)
     def cancel(self):
         self._changed()
+
+    @transition(
+        field=status,
+        source=R.COMPLETED,
+        target=R.CANCELLED,
+        conditions=[lambda self: self.execution_status == E.SCHEDULED],
+    )
+    def cancel_scheduled(self):
+        """The requestor calls off a scheduled execution before it starts."""
+        self._changed()
+
+    @transition(field=execution_status, source=E.SCHEDULED, target=E.NOT_STARTED)
+    def unschedule_execution(self):
+        self.scheduled_for = None
 
     @transition(field=status, source=R.APPROVED, target=R.COMPLETED)
     def complete(self):
@@ -242,7 +314,14 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     def _lease(self):
         self.execution_lease_until = timezone.now() + settings.MAA_EXECUTION_LEASE
 
-    @transition(field=execution_status, source=[E.NOT_STARTED, E.FAILED], target=E.QUEUED)
+    @transition(field=execution_status, source=E.NOT_STARTED, target=E.SCHEDULED)
+    def schedule_execution(self, at):
+        """Completed before the time it may run: it waits for `at` (executions_release_due)."""
+        self.scheduled_for = at
+
+    @transition(
+        field=execution_status, source=[E.NOT_STARTED, E.SCHEDULED, E.FAILED], target=E.QUEUED
+    )
     def queue_execution(self):
         self.execution_error = ""
         self.execution_recoveries = 0
@@ -281,6 +360,8 @@ class Decision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    # The stage it was given at (one per approver per request: nobody decides at two stages).
+    stage = models.PositiveSmallIntegerField(default=1)
     note = models.TextField(max_length=1024, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

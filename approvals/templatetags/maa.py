@@ -1,6 +1,7 @@
 from django import template
 
-from approvals.models import ExecutionStatus, PolicyStatus, RequestStatus
+from approvals import windows
+from approvals.models import ExecutionStatus, PolicyStatus, RequestStatus, ReviewStatus
 from rbac.selectors import access_for
 
 register = template.Library()
@@ -12,6 +13,10 @@ _EVENTS = {
     "request.cancel": "cancelled the request",
     "request.complete": "completed the request",
     "request.expire": "expired the request",
+    "request.stage_open": "opened the next stage",
+    "request.break_glass": "broke the glass: ran it at once, without approval",
+    "break_glass.review": "reviewed the break-glass run",
+    "break_glass.overdue": "escalated the unreviewed break-glass run",
     "request.decision_refused": "was refused a decision",
     "request.remind_approvers": "reminded the approvers",
     "request.remind_requestor": "reminded the requestor",
@@ -19,6 +24,7 @@ _EVENTS = {
     "execution.succeeded": "finished the execution",
     "execution.failed": "reports the execution failed",
     "execution.retry": "queued the execution again",
+    "execution.released": "queued the scheduled execution",
     "link.open": "opened the approval link",
     "link.refused": "was refused by the approval link",
 }
@@ -26,6 +32,7 @@ _STATES = {
     **dict(RequestStatus.choices),
     **dict(ExecutionStatus.choices),
     **dict(PolicyStatus.choices),
+    **dict(ReviewStatus.choices),
 }
 
 
@@ -33,6 +40,16 @@ _STATES = {
 def may(user, code: str) -> bool:
     """{% if user|may:"maa.read_access_policy" %}: holds the permission somewhere."""
     return access_for(user).has(code)
+
+
+@register.filter
+def hours(duration) -> str:
+    return f"{duration.total_seconds() / 3600:g} hours"
+
+
+@register.filter
+def change_windows(state: dict) -> str:
+    return windows.describe(state)
 
 
 @register.filter

@@ -10,6 +10,7 @@ from rbac.stepup import fresh_factor_required
 from ..access_policies import policy_target_key
 from ..forms import AccessPolicyForm, JustificationForm
 from ..models import AccessPolicy, PolicyStatus
+from ..reviews import reviews_overdue
 from ..selectors import policies_health, policy_list, policy_problems, requests_for_target
 from .starting import StartOperationView
 
@@ -17,15 +18,21 @@ from .starting import StartOperationView
 @permission_required(Perm.MAA_POLICY_READ)
 def policy_index(request):
     status = request.GET.get("status", "")
+    policies = list(policy_list(status))
+    # The list holds every active policy unless it is filtered to another status: the health
+    # check then reads them from it, not again.
+    every_active = status in ("", PolicyStatus.ACTIVE)
+    health = policies_health([p for p in policies if p.is_active] if every_active else None)
     return render(
         request,
         "approvals/policy_list.html",
         {
             "tab": "policies",
-            "policies": policy_list(status),
+            "policies": policies,
             "status": status,
             "statuses": PolicyStatus.choices,
-            "health": [(p, problems) for p, problems in policies_health() if problems],
+            "health": [(p, problems) for p, problems in health if problems],
+            "overdue_reviews": reviews_overdue()[:50],
             "can_create": user_has_perm(request.user, Perm.MAA_POLICY_CREATE),
         },
     )

@@ -6,12 +6,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
+from rbac.models import SecurityGroup
 from rbac.stepup import fresh_factor_required
 from utilities.paginator import paginate
 
 from ..filtersets import TO_DECIDE, RequestFilterSet
-from ..forms import DecisionForm
+from ..forms import DecisionForm, ReviewForm
 from ..models import ExecutionStatus, NoticeStatus, RequestStatus, Verdict
+from ..reviews import break_glass_review, review_refusal
 from ..selectors import (
     admin_tasks_for,
     awaiting_requestor,
@@ -115,6 +117,49 @@ def execution_context(approval_request) -> dict:
     }
 
 
+def stages_context(approval_request, decisions) -> list[dict]:
+    """Every stage of a multi-stage request: its groups, who approved at it and when, and what
+    is missing. Empty for one stage, which the Approvals line says all about."""
+    plan = approval_request.stage_plan
+    if len(plan) < 2:
+        return []
+    names = dict(
+        SecurityGroup.objects.filter(
+            pk__in={pk for stage in plan for pk in stage["approver_groups"]}
+        ).values_list("pk", "name")
+    )
+    rows = []
+    for position, stage in enumerate(plan, start=1):
+        approved = [d for d in decisions if d.stage == position and d.verdict == Verdict.APPROVE]
+        if position < approval_request.stage:
+            state = "Approved"
+        elif position > approval_request.stage:
+            state = "Not open yet"
+        elif approval_request.status == RequestStatus.NEEDS_APPROVAL:
+            state = "Waiting for approvals"
+        else:
+            state = approval_request.get_status_display()
+        rows.append(
+            {
+                "position": position,
+                "groups": sorted(names.get(pk, f"#{pk}") for pk in stage["approver_groups"]),
+                "required": stage["approvals_required"],
+                "approved": approved,
+                "missing": max(stage["approvals_required"] - len(approved), 0),
+                "state": state,
+            }
+        )
+    return rows
+
+
+def review_context(approval_request, user) -> dict:
+    if not approval_request.break_glass:
+        return {}
+    review = approval_request.review
+    refusal = review_refusal(review, user)
+    return {"review": review, "may_review": refusal is None, "review_form": ReviewForm()}
+
+
 def request_context(request, approval_request, *, link_claim=None) -> dict:
     user = request.user
     is_requestor = user.pk == approval_request.requestor_id
@@ -124,17 +169,29 @@ def request_context(request, approval_request, *, link_claim=None) -> dict:
         "req": approval_request,
         "tab": "mine" if is_requestor else "received",
         # The decisions are listed anyway: the approvals are counted from them.
-        "approvals": sum(d.verdict == Verdict.APPROVE for d in decisions),
+        "approvals": sum(
+            d.verdict == Verdict.APPROVE and d.stage == approval_request.stage for d in decisions
+        ),
         "decisions": decisions,
+        "stages": stages_context(approval_request, decisions),
+        **review_context(approval_request, user),
         "timeline": AuditEvent.objects.for_request(approval_request.pk),
         "decision_form": DecisionForm(),
         "may_decide": refusal is None,
         "refusal": refusal,
         "may_complete": is_requestor and approval_request.status == RequestStatus.APPROVED,
-        "may_cancel": is_requestor and approval_request.is_open,
+        "may_cancel": is_requestor
+        and (
+            approval_request.is_open
+            or approval_request.execution_status == ExecutionStatus.SCHEDULED
+        ),
         "may_retry": is_requestor and approval_request.execution_status == ExecutionStatus.FAILED,
         "link_claim": link_claim,
         **execution_context(approval_request),
+        # The channels a post about the request could not reach, for whoever reads it.
+        "failed_chat_posts": approval_request.chat_posts.filter(
+            status=NoticeStatus.FAILED
+        ).select_related("webhook"),
         # Never silent: the requestor sees every email about the request that could not go out.
         "failed_notices": approval_request.notices.filter(
             status=NoticeStatus.FAILED
@@ -142,6 +199,32 @@ def request_context(request, approval_request, *, link_claim=None) -> dict:
         if is_requestor
         else [],
     }
+
+
+@require_POST
+@login_required
+@fresh_factor_required("review a break-glass run")
+def request_review(request, pk):
+    """An approver's verdict on a break-glass run: justified or not, with a note."""
+    request_visible_to(request.user, pk)
+    note = request.POST.get("note", "")
+    verdict = request.POST.get("verdict")
+    try:
+        if verdict not in ("justified", "not_justified"):
+            raise ApprovalInputError("Choose Justified or Not justified.")
+        break_glass_review(
+            request_id=pk, reviewer=request.user, justified=verdict == "justified", note=note
+        )
+    except ApprovalDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except ApprovalError as exc:
+        messages.error(request, str(exc))
+        context = request_context(request, request_visible_to(request.user, pk))
+        context["review_form"] = ReviewForm(initial={"note": note})
+        status = 400 if isinstance(exc, ApprovalInputError) else 409
+        return render(request, "approvals/request_detail.html", context, status=status)
+    messages.success(request, "Your review was recorded.")
+    return redirect("approvals:request_detail", pk)
 
 
 @login_required
@@ -205,7 +288,7 @@ def request_action(request, pk, action):
         request_visible_to(request.user, pk)
     note = request.POST.get("note", "")
     try:
-        ACTIONS[action](pk, request.user, note)
+        acted_on = ACTIONS[action](pk, request.user, note)
     except ApprovalDenied as exc:
         if action in REQUESTOR_ONLY:
             # Only the requestor acts on their own request, and they always see it: the service
@@ -224,5 +307,11 @@ def request_action(request, pk, action):
         # links and the API answer.
         status = 400 if isinstance(exc, ApprovalInputError) else 409
         return render(request, "approvals/request_detail.html", context, status=status)
-    messages.success(request, DONE[action])
+    done = DONE[action]
+    if acted_on.execution_status == ExecutionStatus.SCHEDULED:
+        done = (
+            f"Completed: it is scheduled to run at {acted_on.scheduled_for:%Y-%m-%d %H:%M} UTC "
+            "(its run at, or its policy's next change window)."
+        )
+    messages.success(request, done)
     return redirect("approvals:request_detail", pk)

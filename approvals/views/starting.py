@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.views import View
 
 from rbac.decorators import permission_required
+from rbac.stepup import stepup_response
 
 from ..forms import JustificationForm
 from ..operations import OperationError
@@ -23,6 +24,8 @@ from ..services import (
     ApprovalError,
     OpenRequestExists,
     StartResult,
+    break_glass_policy,
+    operation_break_glass,
     operation_is_protected,
     operation_start,
 )
@@ -104,8 +107,15 @@ class StartOperationView(View):
 
     def post(self, request, *args, **kwargs):
         form = self.make_form(request.POST)
+        breaking_glass = bool(request.POST.get("break_glass"))
+        if breaking_glass:
+            # An emergency run needs a fresh second factor, as a decision does; the POST is
+            # kept and replayed after the step-up.
+            response = stepup_response(request, "break the glass")
+            if response is not None:
+                return response
         if form.is_valid():
-            response = self.start(form)
+            response = self.break_glass(form) if breaking_glass else self.start(form)
             if response:
                 return response
         return self.render(form)
@@ -119,14 +129,10 @@ class StartOperationView(View):
             **self.get_form_kwargs(),
         )
 
-    def start(self, form):
+    def _refused(self, form, call):
+        """Run `call`; a refusal goes on the form (nothing typed is lost) and gives None."""
         try:
-            outcome = operation_start(
-                actor=self.request.user,
-                operation_code=self.get_operation_code(),
-                payload=self.get_payload(form),
-                justification=form.cleaned_data.get("justification", ""),
-            )
+            return call()
         except ApprovalDenied as exc:
             raise PermissionDenied(str(exc)) from exc
         except OpenRequestExists as exc:
@@ -134,9 +140,35 @@ class StartOperationView(View):
             form.add_error(
                 None, format_html('{} <a href="{}">Open request #{}</a>', exc, url, exc.existing.pk)
             )
-            return None
         except (OperationError, ApprovalError) as exc:
             form.add_error(None, str(exc))
+        return None
+
+    def _start_kwargs(self, form) -> dict:
+        return {
+            "actor": self.request.user,
+            "operation_code": self.get_operation_code(),
+            "payload": self.get_payload(form),
+            "justification": form.cleaned_data.get("justification", ""),
+        }
+
+    def break_glass(self, form):
+        request = self._refused(form, lambda: operation_break_glass(**self._start_kwargs(form)))
+        if request is None:
+            return None
+        messages.warning(
+            self.request,
+            "Break-glass: the operation is queued to run now. Every approver of the policy was "
+            "told, and they will review whether it was justified.",
+        )
+        return redirect("approvals:request_detail", request.pk)
+
+    def start(self, form):
+        run_at = form.cleaned_data.get("run_at")
+        outcome = self._refused(
+            form, lambda: operation_start(**self._start_kwargs(form), run_at=run_at)
+        )
+        if outcome is None:
             return None
         if outcome.needs_approval:
             messages.warning(self.request, requires_approval_message(outcome))
@@ -155,6 +187,8 @@ class StartOperationView(View):
             "protected": getattr(form, "protected", self.protected),
             "cancel_url": self.get_cancel_url(),
             "blocking_request": self.get_blocking_request(),
+            "break_glass": self.protected
+            and break_glass_policy(self.get_operation_code(), self.request.user),
             **self.get_context(),
         }
         return render(self.request, self.template_name, context)

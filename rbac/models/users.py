@@ -18,6 +18,12 @@ class NotificationKind(models.TextChoices):
     COMPLETED = "completed", "My request was completed"
     EXECUTION_FAILED = "execution_failed", "The execution of my request failed"
     REMINDER = "reminder", "Reminders"
+    # Emergencies cannot be muted: every approver hears of a break-glass run at once.
+    BREAK_GLASS = "break_glass", "Break-glass runs and overdue reviews"
+
+
+# Kinds nobody can switch off.
+ALWAYS_SENT = {NotificationKind.BREAK_GLASS}
 
 
 class User(AbstractUser):
@@ -43,4 +49,4 @@ class User(AbstractUser):
         return self.display_name or self.get_full_name() or self.username
 
     def wants_notification(self, kind: str) -> bool:
-        return kind not in self.muted_notifications
+        return kind in ALWAYS_SENT or kind not in self.muted_notifications

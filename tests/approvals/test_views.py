@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from approvals.approvers import ApproverRule
-from approvals.models import AccessPolicy, ApprovalRequest, RequestStatus
+from approvals.models import AccessPolicy, ApprovalRequest, RequestStatus, Stage
 from approvals.operations import registry
 from approvals.selectors import approver_setup_problems
 from approvals.services import request_approve
@@ -96,7 +96,7 @@ def test_policy_health_counts_the_approvers_requests_are_sent_to(tenant, policy_
     assert expected == {"device.wipe": 4, "access_policies": 2}[policy_type]
     problems = " ".join(
         approver_setup_problems(
-            policy_type=policy_type, groups=groups, approvals_required=expected + 1
+            policy_type=policy_type, stages=[Stage(1, tuple(g.pk for g in groups), expected + 1)]
         )
     )
     assert f"Only {expected} eligible approver(s)" in problems

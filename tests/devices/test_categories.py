@@ -96,12 +96,13 @@ def test_a_read_only_user_sees_the_category_but_cannot_set_it(client, tenant, la
 
 
 def test_approvers_of_tenant_configuration_need_organization_read(tenant, laptops):
+    from approvals.models import Stage
     from approvals.selectors import approver_setup_problems
 
     no_read = f.role("Approve only", ["maa.approval_for_multi_admin_approval"])
     group = f.group("Bare approvers", [f.user("bare1")])
     f.assign(no_read, [group])
     problems = approver_setup_problems(
-        policy_type="tenant_configuration", groups=[group], approvals_required=1
+        policy_type="tenant_configuration", stages=[Stage(1, (group.pk,), 1)]
     )
     assert any("organization.read" in p for p in problems)

@@ -1,0 +1,159 @@
+"""Teams and Slack notifications, posted to a local HTTPS receiver that checks the payload
+shape each documents; delivered by the emails' queue."""
+
+import logging
+
+import pytest
+from django.urls import reverse
+
+from approvals.chat import ChatError, ChatTransient, post_deliver, webhook_create
+from approvals.models import AccessPolicy, ChatPost, ChatWebhook, NoticeStatus
+from approvals.notifications import notices_recover
+from approvals.services import request_approve, request_reject
+from audit.models import AuditEvent
+from tests import factories as f
+from tests.chat_receiver import Receiver
+from tests.conftest import activate_policy, build_tenant, request_wipe, write_notices
+from tests.worker import celery_worker, wait_until
+
+
+@pytest.fixture
+def receiver(settings):
+    with Receiver() as running:
+        settings.CHAT_WEBHOOK_CA_BUNDLE = str(running.cert)
+        yield running
+
+
+def _deliver_all():
+    for post_id in ChatPost.objects.filter(status="pending").values_list("pk", flat=True):
+        post_deliver(post_id=post_id)
+
+
+def test_each_event_is_posted_once_to_teams_and_slack_in_their_documented_shape(
+    tenant, wipe_policy, receiver
+):
+    write_notices()  # the policy's own requests, posted before the channels existed
+    webhook_create(actor=tenant.policy_admin, name="#sec", kind="slack", url=receiver.url("slack"))
+    webhook_create(
+        actor=tenant.policy_admin, name="SecOps", kind="teams", url=receiver.url("teams")
+    )
+    request = request_wipe(tenant, justification="Lost on the train")
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    write_notices()
+    _deliver_all()
+    _deliver_all()  # a redelivery posts nothing again
+    assert receiver.problems == []
+    assert sorted(path.split("/")[1] for path, _ in receiver.posts) == [
+        "slack",
+        "slack",
+        "teams",
+        "teams",
+    ]
+    slack = [body for path, body in receiver.posts if path.startswith("/slack")]
+    assert "New request needs approval" in slack[0]["text"]
+    fields = " ".join(f["text"] for f in slack[0]["blocks"][1]["fields"])
+    assert "Lost on the train" in fields and "Hazel" in fields
+    button = slack[0]["blocks"][2]["elements"][0]["url"]
+    assert button.endswith(reverse("approvals:request_detail", args=[request.pk]))
+    teams = [body for path, body in receiver.posts if path.startswith("/teams")]
+    assert "Request approved" in teams[1]["attachments"][0]["content"]["body"][0]["text"]
+    assert set(ChatPost.objects.values_list("status", flat=True)) == {NoticeStatus.SENT}
+
+
+def test_a_policys_webhook_hears_only_its_requests(tenant, wipe_policy, receiver):
+    webhook_create(
+        actor=tenant.policy_admin,
+        name="#wipes",
+        kind="slack",
+        url=receiver.url("slack"),
+        policy=wipe_policy,
+    )
+    request = request_wipe(tenant)
+    request_reject(request_id=request.pk, approver=tenant.approver, note="Use retire")
+    write_notices()
+    assert list(ChatPost.objects.values_list("event", flat=True)) == ["submitted", "rejected"]
+    other = AccessPolicy.objects.create(name="Other", policy_type="scripts")
+    ChatWebhook.objects.update(policy=other)
+    request_wipe(tenant, device=f.device())
+    write_notices()
+    assert ChatPost.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["http://hooks.slack.com/services/T/B/X", "hooks.slack.com/services", "ftp://x/y", ""]
+)
+def test_a_webhook_url_that_is_not_https_is_refused_and_the_page_keeps_the_rest(
+    client, tenant, url
+):
+    with pytest.raises(ChatError, match="must be an https://"):
+        webhook_create(actor=tenant.policy_admin, name="#sec", kind="slack", url=url)
+    client.force_login(tenant.policy_admin)
+    response = client.post(
+        reverse("approvals:chat_webhooks"), {"name": "#security", "kind": "slack", "url": url}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert ("must be an https://" in body) or ("This field is required" in body)
+    assert 'value="#security"' in body
+    assert not ChatWebhook.objects.exists()
+
+
+def test_the_url_is_a_secret_sealed_never_shown_logged_or_audited(
+    client, tenant, wipe_policy, receiver, caplog
+):
+    url = receiver.url("slack", secret="T0001/B0001/TopSecretToken")
+    write_notices()
+    client.force_login(tenant.policy_admin)
+    client.post(reverse("approvals:chat_webhooks"), {"name": "#sec", "kind": "slack", "url": url})
+    webhook = ChatWebhook.objects.get()
+    assert "TopSecretToken" not in webhook.url_sealed
+    page = client.get(reverse("approvals:chat_webhooks")).content.decode()
+    assert "TopSecretToken" not in page and webhook.url_hint in page
+    assert webhook.url_hint.endswith("oken")
+    receiver.server.shutdown()  # the channel is down: the error must not carry the URL
+    receiver.server.server_close()
+    caplog.set_level(logging.DEBUG)
+    request_wipe(tenant)
+    write_notices()
+    post = ChatPost.objects.get()
+    with pytest.raises(ChatTransient) as failed:
+        post_deliver(post_id=post.pk)
+    assert "TopSecretToken" not in str(failed.value)
+    assert "TopSecretToken" not in caplog.text
+    for event in AuditEvent.objects.filter(action__startswith="chat."):
+        assert "TopSecretToken" not in f"{event.note} {event.data}"
+
+
+def test_a_refused_post_is_kept_failed_audited_and_shown_on_the_request(
+    client, tenant, wipe_policy, receiver
+):
+    write_notices()
+    webhook_create(actor=tenant.policy_admin, name="#sec", kind="slack", url=receiver.url("slack"))
+    receiver.answers = [400]
+    request = request_wipe(tenant)
+    write_notices()
+    _deliver_all()
+    post = ChatPost.objects.get()
+    assert post.status == NoticeStatus.FAILED and "refused the post: 400" in post.detail
+    assert AuditEvent.objects.filter(action="chat.failed", request_id=request.pk).exists()
+    client.force_login(tenant.hazel)
+    page = client.get(reverse("approvals:request_detail", args=[request.pk])).content.decode()
+    assert 'id="failed-chat-posts"' in page and "#sec" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_retries_a_busy_channel_and_posts_once(receiver):
+    tenant = build_tenant()
+    activate_policy(tenant, "device.wipe")
+    receiver.answers = [503]
+    webhook_create(actor=tenant.policy_admin, name="#sec", kind="teams", url=receiver.url("teams"))
+    with celery_worker(env_extra={"CHAT_WEBHOOK_CA_BUNDLE": str(receiver.cert)}):
+        request = request_wipe(tenant)
+        wait_until(
+            lambda: ChatPost.objects.filter(request=request, status=NoticeStatus.SENT).exists(),
+            timeout=60,
+            what="the chat post sent after a retry",
+        )
+    assert [path.split("/")[1] for path, _ in receiver.posts] == ["teams", "teams"]
+    assert receiver.problems == []
+    assert notices_recover() == 0

@@ -1,0 +1,142 @@
+"""Approvals that fit the risk, as people do them in the browser: stages, break-glass and its
+review, change windows."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from approvals.models import ApprovalRequest
+from approvals.services import (
+    executions_release_due,
+    operation_start,
+    request_approve,
+    request_complete,
+    request_execute,
+)
+from tests import factories as f
+from tests.conftest import activate_state, build_tenant, policy_state
+from tests.e2e.test_stories import hazel_asks_for_a_wipe
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_story_two_stage_approval(person, shot):
+    tenant = build_tenant()
+    officers = f.group("Security Officers", [f.user("officer1")])
+    f.assign(f.approver_role(), [officers], name="Security officers")
+    page = person.page
+
+    # The policy admin protects wipes in two stages: the MAA approvers, then security.
+    person.sign_in("policyadmin")
+    person.open("/tenant/maa/policies/new/")
+    page.get_by_label("Name").fill("Two-step wipe")
+    page.get_by_label("Protected operations").select_option(label="Device actions: Wipe")
+    page.get_by_label("Intune MAA Approvers").check()
+    page.get_by_label("Stage 2: approver groups").select_option(label="Security Officers")
+    page.get_by_label("Business justification").fill("Wipes need security's eye too")
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.locator("#summary")).to_contain_text("Security Officers (1 approval(s))")
+    policy_request = ApprovalRequest.objects.get(operation_type="policy.create")
+    request_approve(request_id=policy_request.pk, approver=tenant.approver)
+    request_complete(request_id=policy_request.pk, actor=tenant.policy_admin)
+    request_execute(request_id=policy_request.pk)
+
+    # Hazel asks for a wipe; stage 1 approves; the request waits for stage 2.
+    request_url = hazel_asks_for_a_wipe(person, tenant.device, "Laptop stolen at the airport")
+    person.sign_in("approver")
+    page.get_by_role("link", name="Admin tasks").click()
+    page.get_by_role("link", name=re.compile(r"^#\d+$")).first.click()
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator("#request-status")).to_have_text("Needs approval")
+    expect(page.locator("#approvals")).to_have_text("0 of 1 at stage 2 of 2")
+    expect(page.locator("#stage-2")).to_contain_text("Waiting for approvals")
+
+    # Security finds it in Admin tasks, sees stage 1's approval, and approves stage 2.
+    person.sign_in("officer1")
+    page.get_by_role("link", name="Admin tasks").click()
+    page.get_by_role("link", name=re.compile(r"^#\d+$")).first.click()
+    expect(page.locator("#stage-1")).to_contain_text("Approver")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator("#request-status")).to_have_text("Approved")
+    shot("two-stages-approved")
+
+    # Hazel sees who approved at each stage, and Complete.
+    person.sign_in("hazel")
+    page.goto(request_url)
+    expect(page.locator("#stage-1")).to_contain_text("Approved")
+    expect(page.locator("#stage-2")).to_contain_text("Officer1")
+    expect(page.get_by_role("button", name="Complete")).to_be_visible()
+
+
+def test_story_break_glass_and_its_review(person, shot):
+    tenant = build_tenant()
+    responders = f.group("Incident Responders", [tenant.hazel])
+    f.assign(f.builtin("Help Desk Operator"), [responders], name="Responders")
+    state = policy_state("device.wipe", [tenant.approvers], 1)
+    state["break_glass_group"] = responders.pk
+    activate_state(tenant, state)
+    page = person.page
+
+    # Hazel, on call, sees the emergency path on the Wipe page and breaks the glass.
+    person.sign_in("hazel")
+    person.open(f"/devices/{tenant.device.pk}/wipe/")
+    expect(page.locator("#break-glass")).to_contain_text("Emergency path")
+    page.get_by_label("Business justification").fill("Ransomware spreading from this laptop")
+    page.get_by_role("button", name="Break glass: run now").click()
+    expect(page.locator("#request-status")).to_have_text("Completed")
+    expect(page.locator("#review-status")).to_have_text("Waiting for review")
+    request_url = page.url
+
+    # An approver reviews it: not justified, with a note.
+    person.sign_in("approver")
+    page.goto(request_url)
+    page.get_by_label("Review note").fill("A remote lock would have done")
+    page.get_by_role("button", name="Not justified").click()
+    expect(page.locator("#review-status")).to_have_text("Not justified")
+    shot("break-glass-reviewed")
+
+    # Hazel's profile shows the verdict.
+    person.sign_in("hazel")
+    person.open("/tenant/profile/")
+    expect(page.locator("#not-justified")).to_contain_text("A remote lock would have done")
+
+
+def test_story_complete_outside_the_change_window_runs_at_its_opening(person, shot):
+    tenant = build_tenant()
+    tomorrow = (timezone.now() + timedelta(days=1)).weekday()
+    state = policy_state("device.wipe", [tenant.approvers], 1)
+    state["change_windows"] = {
+        "timezone": "UTC",
+        "windows": [{"days": [tomorrow], "start": "00:00", "end": "24:00"}],
+    }
+    activate_state(tenant, state)
+    request = operation_start(
+        actor=tenant.hazel,
+        operation_code="device.wipe",
+        payload={"device_id": tenant.device.pk},
+        justification="Reassigning the PC",
+    ).request
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    page = person.page
+
+    # Hazel completes today: it waits for tomorrow's window, and she sees when.
+    person.sign_in("hazel")
+    person.open(f"/tenant/maa/requests/{request.pk}/")
+    page.get_by_role("button", name="Complete").click()
+    expect(page.locator("#execution-status")).to_have_text("Scheduled")
+    expect(page.locator("#scheduled-for")).to_contain_text("change windows")
+    expect(page.get_by_role("button", name="Cancel scheduled run")).to_be_visible()
+    shot("scheduled")
+
+    # The clock reaches the opening: the scheduler queues it and a worker runs it.
+    opening = ApprovalRequest.objects.get(pk=request.pk).scheduled_for
+    assert opening.weekday() == tomorrow and (opening.hour, opening.minute) == (0, 0)
+    assert executions_release_due(now=opening) == 1
+    request_execute(request_id=request.pk)
+    page.reload()
+    expect(page.locator("#execution-status")).to_have_text("Succeeded")
+    person.open(f"/devices/{tenant.device.pk}/")
+    expect(page.locator("#device-state")).to_have_text("Wipe pending")
