@@ -9,7 +9,7 @@ from rbac.catalogue import Perm
 from rbac.models import SecurityGroup, User
 
 from . import windows
-from .models import MAX_STAGES, AccessPolicy, PolicyStatus, stages_of_state
+from .models import MAX_STAGES, AccessPolicy, PolicyStatus, stages_of_state, strictest
 from .operations import Change, ModelOperation, OperationError, registry
 from .operations.model import PERMISSION_OF_ACTION, VERBS
 from .policy_services import (
@@ -53,6 +53,10 @@ def _readable(state: dict) -> dict:
         "Approval window": _hours(state.get("approval_hours"), settings.MAA_NEEDS_APPROVAL_TTL),
         "Execution window": _hours(state.get("execution_hours"), settings.MAA_APPROVED_TTL),
         "Change windows": windows.describe(state.get("change_windows") or {}),
+        "Bulk threshold": f"above {state['bulk_threshold']} devices, "
+        f"{state['bulk_approvals_required']} approval(s)"
+        if state.get("bulk_threshold")
+        else "none",
         "Exclusions (API applications)": ", ".join(
             sorted(
                 str(app)
@@ -101,6 +105,7 @@ class AccessPolicyOperation(ModelOperation):
             "Approval window",
             "Execution window",
             "Change windows",
+            "Bulk threshold",
             "Exclusions (API applications)",
         ]:
             rows.append(Change(label, before.get(label, ""), after.get(label, "")))
@@ -121,6 +126,14 @@ class AccessPolicyOperation(ModelOperation):
         group = state.get("break_glass_group")
         if group and not SecurityGroup.objects.filter(pk=group).exists():
             raise OperationError("The break-glass group does not exist.")
+        threshold, above = state.get("bulk_threshold"), state.get("bulk_approvals_required")
+        if bool(threshold) != bool(above) or (
+            threshold and (threshold < 1 or not 1 <= above <= 10)
+        ):
+            raise OperationError(
+                "A bulk threshold needs a number of devices (1 or more) and the approvals it "
+                "requires (1 to 10)."
+            )
         if state.get("change_windows"):
             try:
                 windows.check(windows.from_state(state["change_windows"])[1])
@@ -144,7 +157,10 @@ class AccessPolicyOperation(ModelOperation):
         for stage in stages:
             if not stage.group_ids:
                 raise OperationError(f"Stage {stage.position} has no approver group: choose one.")
-        problems = approver_setup_problems(policy_type=state["policy_type"], stages=stages)
+        problems = approver_setup_problems(
+            policy_type=state["policy_type"],
+            stages=strictest(stages, state.get("bulk_approvals_required")),
+        )
         if problems:
             raise OperationError(" ".join(problems))
 

@@ -6,7 +6,7 @@ from rbac.models import SecurityGroup, User
 from . import windows
 from .models import MAX_STAGES, AccessPolicy
 from .operations import registry
-from .policy_services import break_glass_state, exclusions_state, timing_state
+from .policy_services import exclusions_state, options_state
 from .services import MAX_TEXT
 
 
@@ -119,6 +119,19 @@ class AccessPolicyForm(JustificationMixin):
         help_text="How long an approved request may wait for Complete. Empty: the portal's "
         "default.",
     )
+    bulk_threshold = forms.IntegerField(
+        label="Bulk threshold (devices)",
+        min_value=1,
+        required=False,
+        help_text="Optional: a bulk action on more devices than this needs the bulk approvals "
+        "below at stage 1.",
+    )
+    bulk_approvals_required = forms.IntegerField(
+        label="Approvals required above the threshold",
+        min_value=1,
+        max_value=10,
+        required=False,
+    )
     change_windows = forms.CharField(
         label="Change windows",
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Mon-Fri 08:00-18:00"}),
@@ -175,6 +188,12 @@ class AccessPolicyForm(JustificationMixin):
 
     def clean(self):
         data = super().clean()
+        threshold, above = data.get("bulk_threshold"), data.get("bulk_approvals_required")
+        if bool(threshold) != bool(above):
+            self.add_error(
+                "bulk_approvals_required" if threshold else "bulk_threshold",
+                "Give both the threshold and the approvals it requires, or neither.",
+            )
         try:
             self.windows = windows.parse(
                 data.get("change_windows", ""), data.get("change_window_timezone") or "UTC"
@@ -215,8 +234,14 @@ class AccessPolicyForm(JustificationMixin):
             "approver_groups": sorted(g.pk for g in data["approver_groups"]),
             "approvals_required": data["approvals_required"],
             **({"later_stages": self.later_stages} if self.later_stages else {}),
-            **break_glass_state(data["break_glass_group"] and data["break_glass_group"].pk),
-            **timing_state(data["approval_hours"], data["execution_hours"], self.windows),
+            **options_state(
+                break_glass_group=data["break_glass_group"] and data["break_glass_group"].pk,
+                approval_hours=data["approval_hours"],
+                execution_hours=data["execution_hours"],
+                change_windows=self.windows,
+                bulk_threshold=data["bulk_threshold"],
+                bulk_approvals_required=data["bulk_approvals_required"],
+            ),
             **exclusions_state(sorted(a.pk for a in data["excluded_applications"])),
         }
 
@@ -235,6 +260,8 @@ class AccessPolicyForm(JustificationMixin):
             "approvals_required": policy.approvals_required,
             "break_glass_group": policy.break_glass_group_id,
             "approval_hours": policy.approval_hours,
+            "bulk_threshold": policy.bulk_threshold,
+            "bulk_approvals_required": policy.bulk_approvals_required,
             "execution_hours": policy.execution_hours,
             "change_windows": windows.text_of(policy.change_windows),
             "change_window_timezone": policy.change_windows.get("timezone", "UTC"),

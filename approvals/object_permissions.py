@@ -9,7 +9,7 @@ from guardian.shortcuts import assign_perm
 from rbac.models import SecurityGroup
 
 from .approvers import ApproverRule
-from .models import ApprovalRequest, RequestGroupPermission
+from .models import ApprovalRequest, RequestGroupPermission, RequestStatus
 from .models.requests import OPEN_STATUSES
 
 APPROVER_PERMS = ("view_approvalrequest", "decide_approvalrequest")
@@ -62,11 +62,14 @@ def request_reviewers_grant(request: ApprovalRequest) -> None:
 def policy_requests_regrant(policy) -> None:
     """The policy's stages changed: its open requests take the new stages (each keeps the stage
     it reached, or the last one there is now) and go to the new groups."""
-    plan = [stage.state() for stage in policy.stages()]
     for request in ApprovalRequest.objects.filter(policy=policy, status__in=OPEN_STATUSES):
-        request.stage_plan = plan
-        request.stage = min(request.stage, len(plan))
-        request.approvals_required = plan[request.stage - 1]["approvals_required"]
-        request.save(update_fields=["stage_plan", "stage", "approvals_required"])
+        if request.status == RequestStatus.NEEDS_APPROVAL:
+            # An approved one keeps the plan it was approved under: Complete compares it with
+            # the policy's (services._ensure_plan_still_met).
+            plan = policy.plan_for(request.operation.size(request.payload))
+            request.stage_plan = plan
+            request.stage = min(request.stage, len(plan))
+            request.approvals_required = plan[request.stage - 1]["approvals_required"]
+            request.save(update_fields=["stage_plan", "stage", "approvals_required"])
         RequestGroupPermission.objects.filter(content_object=request).delete()
         _grant_approvers(request)

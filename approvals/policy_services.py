@@ -15,19 +15,10 @@ def exclusions_state(ids) -> dict:
     return {"excluded_applications": list(ids)} if ids else {}
 
 
-def break_glass_state(group_id) -> dict:
-    """Listed only when set, as the exclusions are."""
-    return {"break_glass_group": group_id} if group_id else {}
-
-
-def timing_state(approval_hours, execution_hours, change_windows) -> dict:
-    """The approval and execution windows and the change windows, each listed only when set."""
-    fields = {
-        "approval_hours": approval_hours,
-        "execution_hours": execution_hours,
-        "change_windows": change_windows,
-    }
-    return {name: value for name, value in fields.items() if value}
+def options_state(**values) -> dict:
+    """The optional settings that are set: a policy without them keeps the state (and its open
+    requests the fingerprint) it had before they existed."""
+    return {name: value for name, value in values.items() if value}
 
 
 def later_stages_state(stages) -> dict:
@@ -44,8 +35,14 @@ def policy_state(policy: AccessPolicy) -> dict:
         "policy_type": policy.policy_type,
         **first.state(),
         **later_stages_state(later),
-        **break_glass_state(policy.break_glass_group_id),
-        **timing_state(policy.approval_hours, policy.execution_hours, policy.change_windows),
+        **options_state(
+            break_glass_group=policy.break_glass_group_id,
+            approval_hours=policy.approval_hours,
+            execution_hours=policy.execution_hours,
+            change_windows=policy.change_windows,
+            bulk_threshold=policy.bulk_threshold,
+            bulk_approvals_required=policy.bulk_approvals_required,
+        ),
         "status": policy.status,
         # Listed only when there are some, so policies without exclusions keep the state
         # (and open requests the fingerprint) they had before exclusions existed.
@@ -70,6 +67,8 @@ def _apply(policy: AccessPolicy, state: dict) -> None:
     policy.approval_hours = state.get("approval_hours")
     policy.execution_hours = state.get("execution_hours")
     policy.change_windows = state.get("change_windows") or {}
+    policy.bulk_threshold = state.get("bulk_threshold")
+    policy.bulk_approvals_required = state.get("bulk_approvals_required")
     policy.save()
     policy.approver_groups.set(SecurityGroup.objects.filter(pk__in=state["approver_groups"]))
     policy.later_stages.all().delete()

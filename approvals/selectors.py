@@ -23,6 +23,7 @@ from .models import (
     RequestUserPermission,
     Stage,
     Verdict,
+    strictest,
 )
 from .operations import registry
 
@@ -184,7 +185,10 @@ def _problems(rule: ApproverRule, groups, approvals_required: int, eligible: int
 
 
 def policy_problems(policy: AccessPolicy) -> list[str]:
-    return approver_setup_problems(policy_type=policy.policy_type, stages=policy.stages())
+    return approver_setup_problems(
+        policy_type=policy.policy_type,
+        stages=strictest(policy.stages(), policy.bulk_approvals_required),
+    )
 
 
 def request_approver_of_any(user) -> bool:
@@ -207,7 +211,9 @@ def policies_health(policies=None) -> list[tuple[AccessPolicy, list[str]]]:
                 "approver_groups", "later_stages__approver_groups"
             )
         )
-    problems = policies_setup_problems((p.policy_type, p.stages()) for p in policies)
+    problems = policies_setup_problems(
+        (p.policy_type, strictest(p.stages(), p.bulk_approvals_required)) for p in policies
+    )
     return list(zip(policies, problems, strict=True))
 
 

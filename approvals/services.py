@@ -34,7 +34,7 @@ from .object_permissions import (
     request_reviewers_grant,
     request_stage_regrant,
 )
-from .operations import OperationError, reads_shared, registry
+from .operations import Continues, OperationError, PartlyDone, reads_shared, registry
 from .selectors import approvals_count, covering_policy, decision_refusal
 from .windows import next_opening
 
@@ -205,6 +205,7 @@ def _file(
     payload = operation.prepare(payload, actor)
     target = operation.target(payload)
     _refuse_second_open_request(target.key)
+    plan = policy.plan_for(operation.size(payload)) if policy else []
     try:
         with transaction.atomic():
             request = ApprovalRequest.objects.create(
@@ -219,8 +220,8 @@ def _file(
                 summary=[vars(change) for change in operation.changes(payload)],
                 requestor=actor,
                 justification=justification,
-                stage_plan=[stage.state() for stage in policy.stages()] if policy else [],
-                approvals_required=policy.approvals_required if policy else 1,
+                stage_plan=plan,
+                approvals_required=plan[0]["approvals_required"] if plan else 1,
                 break_glass=break_glass,
                 run_at=run_at,
                 created_at=now,
@@ -453,6 +454,8 @@ def _ensure_still_valid(request: ApprovalRequest) -> None:
     refusal = _requestor_refusal(request)
     if refusal:
         raise ApprovalDenied(refusal)
+    if policy is not None and not request.break_glass:
+        _ensure_plan_still_met(request, policy)
     if digest(request.payload) != request.payload_digest:
         raise ApprovalError("The request's content does not match what was approved.")
     operation = request.operation
@@ -469,6 +472,24 @@ def _ensure_still_valid(request: ApprovalRequest) -> None:
         operation.validate(request.payload, request.requestor)
     except OperationError as exc:
         raise ApprovalError(str(exc)) from exc
+
+
+def _ensure_plan_still_met(request: ApprovalRequest, policy) -> None:
+    """The policy's rule applied again at Complete, to the objects as they are now: the
+    approvals given must still be enough (a policy edit may have raised them)."""
+    size = request.operation.size(request.payload)
+    needed = policy.plan_for(size)
+    pinned = request.stage_plan
+    short = len(needed) > len(pinned) or any(
+        stage["approvals_required"] > given["approvals_required"]
+        for stage, given in zip(needed, pinned, strict=False)
+    )
+    if short:
+        raise ApprovalError(
+            f"For {size} object(s), the policy {policy.name} now needs "
+            + ", then ".join(str(stage["approvals_required"]) for stage in needed)
+            + " approval(s); this request was approved with fewer. Cancel it and submit it again."
+        )
 
 
 def request_complete(*, request_id: int, actor) -> ApprovalRequest:
@@ -658,7 +679,7 @@ def _executions_run(request_ids, *, isolated: bool) -> list[ApprovalRequest]:
         requestors = {}
         for request in requests:
             request.requestor = requestors.setdefault(request.requestor_id, request.requestor)
-        events, notices = [], []
+        events, notices, continuing = [], [], []
         for request in requests:
             try:
                 result = _run_one(request, isolated=isolated)
@@ -673,7 +694,14 @@ def _executions_run(request_ids, *, isolated: bool) -> list[ApprovalRequest]:
                     log.exception("Execution of request %s failed", request.pk)
                     request.fail_execution(f"Unexpected error: {exc}")
             else:
-                request.succeed_execution(result)
+                if isinstance(result, Continues):
+                    request.continue_execution(result)
+                    continuing.append(request)
+                    continue
+                if isinstance(result, PartlyDone):
+                    request.fail_execution(result)
+                else:
+                    request.succeed_execution(result)
             succeeded = request.execution_status == ExecutionStatus.SUCCEEDED
             events.append(
                 _execution_event(
@@ -687,6 +715,8 @@ def _executions_run(request_ids, *, isolated: bool) -> list[ApprovalRequest]:
         ApprovalRequest.save_states(requests)
         audit_record_all(events)
         notices_queue_each(notices)
+        for request in continuing:
+            execution_wake(request.pk)  # its next batch
     return requests
 
 

@@ -5,9 +5,11 @@ from django.urls import reverse
 
 from approvals.operations import (
     Change,
+    Continues,
     ModelOperation,
     Operation,
     OperationError,
+    PartlyDone,
     Step,
     Target,
     read_once,
@@ -15,6 +17,7 @@ from approvals.operations import (
 )
 from rbac.catalogue import Perm
 
+from . import bulk
 from .models import ActionKind, ActionStatus, Device, DeviceAction, DeviceCategory
 from .services import (
     CategoryError,
@@ -163,6 +166,114 @@ DEVICE_ACTIONS = [
 for _operation in DEVICE_ACTIONS:
     registry.register(_operation)
 DEVICE_ACTION_BY_KIND = {op.kind: op for op in DEVICE_ACTIONS}
+
+
+def bulk_target_key_of(key: str) -> str:
+    return f"devices:bulk:{key}"
+
+
+def bulk_target_key(device_ids) -> str:
+    """The target of a bulk request: its device set (one open request per set)."""
+    return bulk_target_key_of(bulk.bulk_key(device_ids))
+
+
+class BulkDeviceAction(Operation):
+    """Wipe, retire or delete many devices in one request ("device.bulk_wipe", ...), protected
+    by the same policy as the single action (devices.bulk has the rules)."""
+
+    workload = DeviceActionOperation.workload  # DEVICE_ACTIONS names the list by now
+    read_permission = DevicePerm.READ
+    # Always one request, even with no policy for the action: its run goes in batches that
+    # the engine queues, each device once per request.
+    always_protected = True
+
+    def __init__(self, single: DeviceActionOperation):
+        self.single = single
+        self.kind = single.kind
+        self.code = f"device.bulk_{single.kind}"
+        self.label = f"Bulk device {single.verb.lower()}"
+        self.permission = single.permission
+
+    @property
+    def policy_type(self) -> str:
+        return self.single.policy_type
+
+    @property
+    def policy_type_label(self) -> str:
+        return self.single.policy_type_label
+
+    def start_permission(self, payload: dict) -> str:
+        return self.permission
+
+    def size(self, payload: dict) -> int:
+        return bulk.live_count(payload["device_ids"])
+
+    def target(self, payload: dict) -> Target:
+        key = bulk.bulk_key(payload["device_ids"])
+        return Target(
+            key=bulk_target_key(payload["device_ids"]),
+            label=f"{len(payload['device_ids'])} devices",
+            url=reverse("devices:bulk_detail", args=[key]),
+        )
+
+    def state(self, payload: dict) -> dict:
+        return bulk.identity_state(payload["device_ids"])
+
+    def changes(self, payload: dict) -> list[Change]:
+        rows = [
+            Change(label, after=value)
+            for label, value in bulk.breakdown(payload["device_ids"]).items()
+        ]
+        return [*rows, Change("Action", after=self.label)]
+
+    def prepare(self, payload: dict, actor) -> dict:
+        """Filing only: every device must be in the requestor's scope and able to take the
+        action now, or the request is refused naming them."""
+        ids = sorted(set(payload.get("device_ids", [])))
+        refusal = bulk.bulk_refusal(actor, self.permission, self.kind, ids)
+        if refusal:
+            raise OperationError(refusal)
+        return {**payload, "device_ids": ids}
+
+    def validate(self, payload: dict, actor) -> None:
+        if not payload.get("device_ids"):
+            raise OperationError("Select at least one device.")
+
+    def execute(self, payload: dict, actor, origin: str) -> str:
+        ids = payload["device_ids"]
+        reached, failed, skipped, left = bulk.run_batch(
+            actor=actor, permission=self.permission, kind=self.kind, device_ids=ids, origin=origin
+        )
+        done = f"{self.single.verb} sent to {len(reached)} of {len(ids)} devices"
+        if skipped:
+            done += f"; skipped, no longer in your scope: {bulk.named(skipped)}"
+        if left:
+            return Continues(f"{done}; {left} to go")
+        if failed:
+            return PartlyDone(
+                f"{done}. {len(failed)} failed: {bulk.named(failed)}. Retry runs only the failed "
+                "ones."
+            )
+        return done
+
+    def progress(self, payload: dict, origin: str) -> list[Step]:
+        counts = bulk.bulk_progress(payload["device_ids"], origin)
+        total = len(payload["device_ids"])
+        sent = sum(n for status, n in counts.items() if status != ActionStatus.FAILED)
+        done = counts.get(ActionStatus.DONE, 0)
+        steps = [
+            Step(f"Command sent to {sent} of {total} devices", sent >= total),
+            Step(f"Done on {done} of {total} devices", done >= total),
+        ]
+        if counts.get(ActionStatus.FAILED):
+            steps.append(Step(f"Failed attempts: {counts[ActionStatus.FAILED]}", True))
+        return steps
+
+
+BULK_ACTIONS = [BulkDeviceAction(single) for single in DEVICE_ACTIONS]
+for _operation in BULK_ACTIONS:
+    registry.register(_operation)
+BULK_ACTION_BY_KIND = {op.kind: op for op in BULK_ACTIONS}
 
 
 class CategoryOperation(ModelOperation):

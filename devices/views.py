@@ -6,7 +6,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from approvals.forms import JustificationForm
-from approvals.selectors import open_request_for, open_requests_by_key, requests_for_target
+from approvals.models import ApprovalRequest
+from approvals.selectors import (
+    open_request_for,
+    open_requests_by_key,
+    request_visible_to,
+    requests_for_target,
+)
 from approvals.views.starting import StartOperationView
 from audit.models import AuditEvent
 from rbac.catalogue import Perm
@@ -14,13 +20,16 @@ from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 from utilities.paginator import paginate
 
+from . import bulk
 from .extensions import device_panels
 from .filtersets import DeviceFilterSet
 from .forms import CategoryForm, DeviceCategoryForm
 from .models import ActionKind, DeviceCategory
 from .operations import (
+    BULK_ACTION_BY_KIND,
     DEVICE_ACTION_BY_KIND,
     DEVICE_ACTIONS,
+    bulk_target_key_of,
     category_target_key,
     device_target_key,
 )
@@ -128,6 +137,66 @@ class DeviceActionView(StartOperationView):
             "intro": self.operation.intro,
             "submit": self.operation.verb,
         }
+
+
+class BulkActionView(StartOperationView):
+    """Wipe, retire or delete the devices selected in the list, or all those matching its
+    filter: one request. The set is read from the query string and pinned when filed."""
+
+    permission = DevicePerm.READ
+    danger = True
+
+    def get_object(self):
+        self.operation = BULK_ACTION_BY_KIND.get(self.request.GET.get("kind", ""))
+        if self.operation is None:
+            raise Http404("Choose wipe, retire or delete.")
+        query = self.request.GET
+        if query.get("all"):
+            matching = DeviceFilterSet(query, queryset=device_list(self.request.user)).qs
+            self.device_ids = list(matching.values_list("pk", flat=True)[: bulk.MAX_DEVICES + 1])
+        else:
+            self.device_ids = sorted({int(v) for v in query.getlist("device") if v.isdigit()})
+        return None
+
+    def get_operation_code(self) -> str:
+        return self.operation.code
+
+    def get_payload(self, form) -> dict:
+        return {"device_ids": self.device_ids}
+
+    def get_success_url(self) -> str:
+        return reverse("devices:list")
+
+    def get_context(self) -> dict:
+        count = len(self.device_ids)
+        return {
+            "title": f"{self.operation.single.verb} {count} devices",
+            "intro": f"{self.operation.single.intro} One request for all of them; each device is "
+            "acted on once.",
+            "submit": f"{self.operation.single.verb} {count} devices",
+            "breakdown": bulk.breakdown(self.device_ids) if self.device_ids else {},
+        }
+
+
+@permission_required(DevicePerm.READ)
+def bulk_detail(request, key):
+    """The devices of a bulk request, paged, each with its action's status under it."""
+    approval_request = (
+        ApprovalRequest.objects.filter(target_key=bulk_target_key_of(key)).order_by("-pk").first()
+    )
+    if approval_request is None:
+        raise Http404("No such bulk request.")
+    approval_request = request_visible_to(request.user, approval_request.pk)
+    ids = approval_request.payload["device_ids"]
+    listing = paginate(request, bulk.pinned_devices(ids), PAGE_SIZE)
+    actions = bulk.bulk_devices([d.pk for d in listing["page"]], approval_request.execution_origin)
+    for device in listing["page"]:
+        device.bulk_action = actions.get(device.pk)
+    return render(
+        request,
+        "devices/bulk_detail.html",
+        {"req": approval_request, "breakdown": bulk.breakdown(ids), **listing},
+    )
 
 
 @require_POST

@@ -21,7 +21,7 @@ from utilities.api.odata import Prop
 from utilities.api.routes import router
 
 from ..models import ApprovalRequest, Decision
-from ..policy_services import break_glass_state, exclusions_state
+from ..policy_services import exclusions_state, options_state
 from ..selectors import (
     policy_list,
     request_visible_to,
@@ -283,7 +283,7 @@ class AccessPolicySerializer(serializers.Serializer):
         return {
             **data,
             **({"later_stages": later} if later else {}),
-            **break_glass_state(int(group) if group else None),
+            **options_state(break_glass_group=int(group) if group else None),
             **exclusions_state(excluded),
         }
 

@@ -1,7 +1,15 @@
 from .chat import ChatKind, ChatPost, ChatWebhook
 from .notices import Notice, NoticeBatch, NoticeStatus
 from .permissions import RequestGroupPermission, RequestUserPermission
-from .policies import MAX_STAGES, AccessPolicy, PolicyStage, PolicyStatus, Stage, stages_of_state
+from .policies import (
+    MAX_STAGES,
+    AccessPolicy,
+    PolicyStage,
+    PolicyStatus,
+    Stage,
+    stages_of_state,
+    strictest,
+)
 from .requests import (
     AWAITING_REQUESTOR,
     OPEN_STATUSES,
@@ -31,6 +39,7 @@ __all__ = [
     "PolicyStage",
     "Stage",
     "stages_of_state",
+    "strictest",
     "ApprovalRequest",
     "Decision",
     "ExecutionStatus",

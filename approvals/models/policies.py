@@ -34,6 +34,15 @@ class Stage:
         }
 
 
+def strictest(stages: list[Stage], bulk_approvals_required) -> list[Stage]:
+    """The stages as the largest request meets them: what health and the rails must check can
+    be reached (a bulk quorum no approvers can meet would block every bulk action)."""
+    if not bulk_approvals_required or bulk_approvals_required <= stages[0].approvals_required:
+        return stages
+    first = Stage(stages[0].position, stages[0].group_ids, bulk_approvals_required)
+    return [first, *stages[1:]]
+
+
 def stages_of_state(state: dict) -> list[Stage]:
     """The stages a policy state (a request payload's, or policy_state's) describes."""
     first = {k: state[k] for k in ("approver_groups", "approvals_required")}
@@ -84,6 +93,14 @@ class AccessPolicy(FSMModelMixin, models.Model):
     )
     execution_hours = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(24 * 30)]
+    )
+    # Blast radius: a request acting on more than bulk_threshold objects (a bulk device
+    # action) needs at least bulk_approvals_required approvals at stage 1.
+    bulk_threshold = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    bulk_approvals_required = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=QUORUM
     )
     # When completed operations may run (approvals.windows); {}: any time.
     change_windows = models.JSONField(default=dict, blank=True)
@@ -142,6 +159,17 @@ class AccessPolicy(FSMModelMixin, models.Model):
             for s in self.later_stages.all()
         ]
         return [first, *later]
+
+    def plan_for(self, size: int) -> list[dict]:
+        """The stages (as a request pins them) for an operation on `size` objects: above the
+        bulk threshold, stage 1 needs the bulk quorum."""
+        plan = [stage.state() for stage in self.stages()]
+        if self.bulk_threshold and size > self.bulk_threshold and self.bulk_approvals_required:
+            first = plan[0]
+            first["approvals_required"] = max(
+                first["approvals_required"], self.bulk_approvals_required
+            )
+        return plan
 
     @property
     def policy_type_label(self) -> str:

@@ -341,6 +341,12 @@ class ApprovalRequest(FSMModelMixin, models.Model):
             self.execution_recoveries += 1
         self._lease()
 
+    @transition(field=execution_status, source=E.RUNNING, target=E.QUEUED)
+    def continue_execution(self, progress: str):
+        """One batch done (committed with this); the next runs as a fresh execution."""
+        self.execution_result = progress
+        self._lease()
+
     @transition(field=execution_status, source=E.RUNNING, target=E.SUCCEEDED)
     def succeed_execution(self, result: str):
         self.execution_result = result

@@ -7,8 +7,10 @@ package is the contract only: it imports nothing of the engine.
 
 from .base import (
     Change,
+    Continues,
     Operation,
     OperationError,
+    PartlyDone,
     Step,
     Target,
     read_once,
@@ -19,9 +21,11 @@ from .registry import registry
 
 __all__ = [
     "Change",
+    "Continues",
     "ModelOperation",
     "Operation",
     "OperationError",
+    "PartlyDone",
     "Step",
     "Target",
     "read_once",

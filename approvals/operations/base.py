@@ -16,6 +16,18 @@ class OperationError(Exception):
     """The operation cannot run as asked, with a message for people."""
 
 
+class PartlyDone(str):
+    """What execute() returns when part of the work failed: what ran stays (it is not rolled
+    back), the execution is Failed with this text, and Retry runs the operation again, which
+    must pass over what it did (a bulk device action: the devices it reached)."""
+
+
+class Continues(str):
+    """What execute() returns when it did one batch of a larger run: it is committed, and the
+    execution is queued again to do the next (so a run of 10,000 devices is many short
+    transactions). The text is the progress shown meanwhile."""
+
+
 @dataclass(frozen=True)
 class Change:
     """One line of what the approver reads: a value before and after, or a diff of a text."""
@@ -112,6 +124,10 @@ class Operation:
 
     def validate(self, payload: dict, actor) -> None:
         """Raise OperationError if the operation cannot run now (called on submit and run)."""
+
+    def size(self, payload: dict) -> int:
+        """How many objects the operation acts on (a policy's bulk threshold counts them)."""
+        return 1
 
     def prepare(self, payload: dict, actor) -> dict:
         """Called once when a request is submitted; may create a pending object."""

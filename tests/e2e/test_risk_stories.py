@@ -1,5 +1,5 @@
 """Approvals that fit the risk, as people do them in the browser: stages, break-glass and its
-review, change windows."""
+review, change windows, a bulk wipe."""
 
 import re
 from datetime import timedelta
@@ -16,8 +16,10 @@ from approvals.services import (
     request_complete,
     request_execute,
 )
+from devices.models import Device
 from tests import factories as f
 from tests.conftest import activate_state, build_tenant, policy_state
+from tests.devices.test_bulk import run_to_the_end
 from tests.e2e.test_stories import hazel_asks_for_a_wipe
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -140,3 +142,51 @@ def test_story_complete_outside_the_change_window_runs_at_its_opening(person, sh
     expect(page.locator("#execution-status")).to_have_text("Succeeded")
     person.open(f"/devices/{tenant.device.pk}/")
     expect(page.locator("#device-state")).to_have_text("Wipe pending")
+
+
+def test_story_bulk_wipe_of_200_devices_past_the_threshold_one_fails_then_retried(person, shot):
+    tenant = build_tenant()
+    state = policy_state("device.wipe", [tenant.approvers], 1)
+    activate_state(tenant, {**state, "bulk_threshold": 100, "bulk_approvals_required": 2})
+    kiosks = [f.device(f"KIOSK-{i:03d}") for i in range(200)]
+    page = person.page
+
+    # Hazel filters the list to the kiosks and wipes all 200 in one request.
+    person.sign_in("hazel")
+    person.open("/devices/?q=KIOSK")
+    page.get_by_role("button", name="All devices matching the filter").click()
+    expect(page.locator("#breakdown")).to_contain_text("200")
+    page.get_by_label("Business justification").fill("Kiosk fleet decommissioned")
+    page.get_by_role("button", name="Wipe 200 devices").click()
+    expect(page.locator("#approvals")).to_have_text("0 of 2")
+    request_url = page.url
+
+    # Two approvers approve: past the threshold one is not enough.
+    for approver in ("approver", "approver2"):
+        person.sign_in(approver)
+        page.goto(request_url)
+        page.get_by_role("link", name="200 devices").click()
+        expect(page.locator("#bulk-devices")).to_contain_text("KIOSK-000")
+        page.goto(request_url)
+        page.get_by_role("button", name="Approve").click()
+    expect(page.locator("#request-status")).to_have_text("Approved")
+
+    # One kiosk is retired by hand meanwhile; Hazel completes; that one fails, named.
+    Device.objects.filter(pk=kiosks[7].pk).update(management_state="retire_pending")
+    person.sign_in("hazel")
+    page.goto(request_url)
+    page.get_by_role("button", name="Complete").click()
+    request = ApprovalRequest.objects.get(operation_type="device.bulk_wipe")
+    run_to_the_end(request)
+    page.reload()
+    expect(page.locator("#execution-status")).to_have_text("Failed")
+    expect(page.locator("#execution-error")).to_contain_text("1 failed: KIOSK-007")
+    shot("bulk-partly-failed")
+
+    # It is put back; Retry runs that one alone.
+    Device.objects.filter(pk=kiosks[7].pk).update(management_state="managed")
+    page.get_by_role("button", name="Retry").click()
+    run_to_the_end(request)
+    page.reload()
+    expect(page.locator("#execution-status")).to_have_text("Succeeded")
+    expect(page.locator("#execution-result")).to_have_text("Wipe sent to 200 of 200 devices")

@@ -1,0 +1,121 @@
+"""A bulk wipe of 10,000 devices (issue 23), in one command:
+
+    .venv/bin/python bench/bulk.py                 # BENCH_BULK=10000 of BENCH_N=20000 devices
+
+On a scratch database (maa_bench_bulk) and the production server and workers of bench/run.py:
+the Devices list alone (the yardstick of the pages), then filing the bulk wipe (the POST of
+"all devices matching the filter"), an approval, the request page and its devices page, each
+timed alone (p50 of sequential requests); then the no-op task's drain rate and the bulk run's
+drain (Complete to the last device reached), timed alike from a full queue. Ratios in the same
+run; no test asserts a timing.
+"""
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("BENCH_DB", "maa_bench_bulk")
+os.environ.setdefault("BENCH_N", "20000")
+
+from bench import run  # noqa: E402  (creates the scratch database, sets Django up)
+
+BULK = int(os.environ.get("BENCH_BULK", "10000"))
+
+
+def post_ms(path: str, cookie: str, token: str, body: str = "") -> tuple[float, int, str]:
+    conn = run.http.client.HTTPConnection("127.0.0.1", run.PORT, timeout=600)
+    started = time.perf_counter()
+    conn.request(
+        "POST",
+        path,
+        body=body,
+        headers=run.form_headers(cookie, token),
+    )
+    response = conn.getresponse()
+    response.read()
+    return (time.perf_counter() - started) * 1000, response.status, response.getheader("Location")
+
+
+def main() -> None:
+    from django.core.management import call_command
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    from approvals.models import AccessPolicy, ApprovalRequest
+    from devices.models import Device, DeviceAction
+    from maa_portal.celery import app
+
+    call_command("migrate", verbosity=0)
+    run.fill(devices=run.N, requests=100)
+    # The bulk target: BULK devices named alike, as a fleet to decommission.
+    ids = list(Device.objects.order_by("pk").values_list("pk", flat=True)[:BULK])
+    Device.objects.filter(pk__in=ids).update(name=Concat(Value("KIOSK-"), "serial_number"))
+    AccessPolicy.objects.filter(policy_type="device.wipe").update(
+        bulk_threshold=100, bulk_approvals_required=1
+    )
+    token = "b" * 32
+    hazel = run.session_cookie("hazel") + f"; csrftoken={token}"
+    approver = run.session_cookie("approver") + f"; csrftoken={token}"
+    server = run.gunicorn()
+    worker = None
+    try:
+        listing = run.alone_ms("/devices/", hazel)
+        filing_path = "/devices/bulk/?kind=wipe&all=1&q=KIOSK-"
+        page = run.alone_ms(filing_path, hazel, runs=5)
+        filed_ms, status, location = post_ms(
+            filing_path, hazel, token, "justification=Kiosk+fleet+decommissioned"
+        )
+        assert status == 302, status
+        request = ApprovalRequest.objects.get(operation_type="device.bulk_wipe")
+        assert len(request.payload["device_ids"]) == BULK, len(request.payload["device_ids"])
+        detail = f"/tenant/maa/requests/{request.pk}/"
+        approver_page = run.alone_ms(detail, approver, runs=5)
+        devices_page = run.alone_ms(request.target_url, approver, runs=5)
+        approved_ms, status, _ = post_ms(f"{detail}approve/", approver, token, "note=ok")
+        assert status == 302, status
+
+        worker = run.workers()
+        time.sleep(6)
+        noop = statistics.median(run.noop_drains(app))
+        run._paused(app, True)
+        completed_ms, status, _ = post_ms(f"{detail}complete/", hazel, token)
+        assert status == 302, status
+        started = time.perf_counter()
+        run._paused(app, False)
+        reached = DeviceAction.objects.filter(origin=f"Approval request #{request.pk}")
+        while reached.count() < BULK and time.perf_counter() - started < 1800:
+            time.sleep(0.5)
+        drain = reached.count() / (time.perf_counter() - started)
+        twice = BULK - reached.values("device").distinct().count()
+        request = ApprovalRequest.objects.get(pk=request.pk)
+        print(f"\nBulk wipe of {BULK:,} devices (N = {run.N:,}); {run.machine()}\n")
+        print("| step | ms | share of the Devices list alone |")
+        print("|---|---|---|")
+        for label, ms in [
+            ("Devices list, page 1 (the yardstick)", listing),
+            ("Bulk page: count and breakdown of all matching", page),
+            ("Filing the bulk wipe (POST)", filed_ms),
+            ("Request page (approver)", approver_page),
+            ("The request's devices, page 1", devices_page),
+            ("Approve (POST)", approved_ms),
+            ("Complete (POST)", completed_ms),
+        ]:
+            print(f"| {label} | {ms:,.0f} | {ms / listing:.1f}x |")
+        print(
+            f"\nNo-op task drain: {noop:,.0f}/s. Bulk run: {drain:,.0f} devices/s = "
+            f"{drain / noop:.2f} of the no-op rate; {twice} devices reached twice; execution "
+            f"{request.execution_status}: {request.execution_result or request.execution_error}"
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=60)
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""Bulk device actions: one request for many devices (devices.operations.BulkDeviceAction).
+
+The device set is pinned when the request is filed: a device that joins the filter later is not
+included. Devices outside the requestor's scope are refused by name before filing; one that
+leaves it before the run is skipped and named. The run goes in batches of BATCH devices, each
+its own transaction (the engine queues the next, approvals.operations.Continues); each device
+is acted on once per request (its DeviceAction carries the request as origin), and a device
+that fails is recorded as a failed action, which Retry tries again, alone.
+"""
+
+from collections import Counter
+
+from django.db.models import Count
+
+from audit.chain import audit_record
+from rbac.selectors import scope_filter
+from utilities.digests import digest
+
+from .models import ActionStatus, Device, DeviceAction, ManagementState
+from .selectors import OPEN_ACTION
+from .services import DeviceActionError, device_action_check, device_action_run
+
+BATCH = 500
+MAX_DEVICES = 50_000
+NAMED = 10  # devices named in a message; the rest are counted
+
+
+def named(names: list[str]) -> str:
+    shown = ", ".join(names[:NAMED])
+    return shown if len(names) <= NAMED else f"{shown} and {len(names) - NAMED} more"
+
+
+def bulk_key(device_ids: list[int]) -> str:
+    return digest(sorted(device_ids))[:32]
+
+
+def devices_of(device_ids) -> "list[Device]":
+    return list(Device.objects.filter(pk__in=device_ids).order_by("pk"))
+
+
+def pinned_devices(device_ids):
+    """A bulk request's devices, by name (its page lists them)."""
+    return Device.objects.filter(pk__in=device_ids).order_by("name", "pk")
+
+
+def live_count(device_ids) -> int:
+    """The pinned devices still in management (a policy's threshold counts these)."""
+    return (
+        Device.objects.filter(pk__in=device_ids)
+        .exclude(management_state=ManagementState.DELETED)
+        .count()
+    )
+
+
+def breakdown(device_ids) -> dict[str, str]:
+    """What the approver reads first: how many devices, by platform, ownership and scope tag."""
+    devices = Device.objects.filter(pk__in=device_ids)
+    by_os = devices.values("operating_system").annotate(n=Count("pk")).order_by("-n")
+    by_owner = devices.values("ownership").annotate(n=Count("pk")).order_by("-n")
+    tags = Counter(
+        Device.scope_tags.through.objects.filter(device_id__in=device_ids).values_list(
+            "scopetag__name", flat=True
+        )
+    )
+    return {
+        "Devices": str(len(device_ids)),
+        "By platform": ", ".join(f"{row['operating_system']} {row['n']}" for row in by_os),
+        "By ownership": ", ".join(
+            f"{dict(Device._meta.get_field('ownership').choices).get(row['ownership'])} {row['n']}"
+            for row in by_owner
+        ),
+        "By scope tag": ", ".join(f"{name} {n}" for name, n in tags.most_common()) or "none",
+    }
+
+
+def in_scope(actor, permission: str, device_ids) -> set[int]:
+    return set(
+        Device.objects.filter(
+            scope_filter(actor, permission, Device), pk__in=device_ids
+        ).values_list("pk", flat=True)
+    )
+
+
+def _busy(device_ids, kind: str) -> set[int]:
+    """The devices with an action of this kind in progress."""
+    return set(
+        DeviceAction.objects.filter(
+            device_id__in=device_ids, kind=kind, status__in=OPEN_ACTION
+        ).values_list("device_id", flat=True)
+    )
+
+
+def bulk_refusal(actor, permission: str, kind: str, device_ids: list[int]) -> str:
+    """Why these devices cannot be filed together, naming them, or ""."""
+    if not device_ids:
+        return "Select at least one device."
+    if len(device_ids) > MAX_DEVICES:
+        return f"At most {MAX_DEVICES:,} devices in one request ({len(device_ids):,} selected)."
+    devices = devices_of(device_ids)
+    if len(devices) != len(set(device_ids)):
+        return "Some selected devices no longer exist; select them again."
+    allowed = in_scope(actor, permission, device_ids)
+    outside = [d.name for d in devices if d.pk not in allowed]
+    if outside:
+        return (
+            f"You do not have the permission {permission} for {len(outside)} of the selected "
+            f"devices (outside your scope): {named(outside)}. Remove them and try again."
+        )
+    busy = _busy(device_ids, kind)
+    refused = []
+    for device in devices:
+        try:
+            device_action_check(device, kind, in_progress={kind} if device.pk in busy else set())
+        except DeviceActionError as exc:
+            refused.append(f"{device.name} ({exc})")
+    if refused:
+        return f"{len(refused)} of the selected devices cannot be: {named(refused)}"
+    return ""
+
+
+def identity_state(device_ids) -> dict:
+    """What Complete compares: the same devices, still the same machines. Their state may move
+    meanwhile (one wiped on its own fails alone, named, at the run)."""
+    rows = Device.objects.filter(pk__in=device_ids).order_by("pk")
+    return {"devices": digest(list(rows.values_list("pk", "serial_number")))}
+
+
+def _failed(*, actor, device: Device, kind: str, origin: str, error: str) -> None:
+    action = DeviceAction(device=device, kind=kind, requested_by=actor, origin=origin)
+    action.fail(error)
+    action.save()
+    audit_record(
+        actor=actor,
+        action=f"device.{kind}_failed",
+        target=device,
+        note=f"{origin}: {error}",
+        data={"device_action": action.pk},
+    )
+
+
+def run_batch(*, actor, permission: str, kind: str, device_ids: list[int], origin: str):
+    """Act on the next BATCH devices not reached yet; returns (reached, failed, skipped, left):
+    counts over the whole set, and the names of this batch's failed and skipped devices."""
+    reached = set(
+        DeviceAction.objects.filter(origin=origin, device_id__in=device_ids)
+        .exclude(status=ActionStatus.FAILED)
+        .values_list("device_id", flat=True)
+    )
+    todo = [pk for pk in device_ids if pk not in reached]
+    batch, left = todo[:BATCH], len(todo) - BATCH
+    allowed = in_scope(actor, permission, batch)
+    busy = _busy(batch, kind)
+    failed, skipped = [], []
+    for device in devices_of(batch):
+        if device.pk not in allowed:
+            skipped.append(device.name)
+            continue
+        # Checked before the run, not caught from it: device_action_run has no savepoint of
+        # its own (a savepoint a device was two round trips more), so its refusal spoils the
+        # transaction. Should the device change in between, the engine runs the batch again
+        # isolated, and the refusal fails the run as a whole, retryable.
+        try:
+            device_action_check(device, kind, in_progress={kind} if device.pk in busy else set())
+        except DeviceActionError as exc:
+            _failed(actor=actor, device=device, kind=kind, origin=origin, error=str(exc))
+            failed.append(f"{device.name}: {exc}")
+            continue
+        device_action_run(actor=actor, device_id=device.pk, kind=kind, origin=origin)
+        reached.add(device.pk)
+    return reached, failed, skipped, max(left, 0)
+
+
+def bulk_progress(device_ids, origin: str) -> dict[str, int]:
+    """How many of the devices are at each step of their action (the request page)."""
+    latest = (
+        DeviceAction.objects.filter(origin=origin, device_id__in=device_ids)
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
+    return {row["status"]: row["n"] for row in latest}
+
+
+def bulk_devices(device_ids, origin: str):
+    """The pinned devices with the status of their action under this request (paged by the
+    caller): the newest action of each, or none yet."""
+    newest = DeviceAction.objects.filter(origin=origin, device_id__in=device_ids).order_by(
+        "device_id", "-pk"
+    )
+    by_device = {}
+    for action in newest:
+        by_device.setdefault(action.device_id, action)
+    return by_device
