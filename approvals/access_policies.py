@@ -32,12 +32,20 @@ def _hours(hours, default) -> str:
     return f"{default.total_seconds() / 3600:g} hours (the portal's default)"
 
 
+def _threshold(state: dict) -> str:
+    if not state.get("bulk_threshold"):
+        return "none"
+    more = state.get("bulk_approvals_required")
+    return f"above {state['bulk_threshold']} devices" + (f", {more} approval(s)" if more else "")
+
+
 def _readable(state: dict) -> dict:
     if not state:
         return {}
     later = {
         f"Stage {stage.position}": f"{_group_names(stage.group_ids)} "
         f"({stage.approvals_required} approval(s))"
+        + (", only above the bulk threshold" if stage.bulk_only else "")
         for stage in stages_of_state(state)[1:]
     }
     return {
@@ -53,10 +61,7 @@ def _readable(state: dict) -> dict:
         "Approval window": _hours(state.get("approval_hours"), settings.MAA_NEEDS_APPROVAL_TTL),
         "Execution window": _hours(state.get("execution_hours"), settings.MAA_APPROVED_TTL),
         "Change windows": windows.describe(state.get("change_windows") or {}),
-        "Bulk threshold": f"above {state['bulk_threshold']} devices, "
-        f"{state['bulk_approvals_required']} approval(s)"
-        if state.get("bulk_threshold")
-        else "none",
+        "Bulk threshold": _threshold(state),
         "Exclusions (API applications)": ", ".join(
             sorted(
                 str(app)
@@ -65,6 +70,21 @@ def _readable(state: dict) -> dict:
         )
         or "none",
     }
+
+
+def _check_threshold(state: dict) -> None:
+    threshold, above = state.get("bulk_threshold"), state.get("bulk_approvals_required")
+    bulk_stages = [s for s in stages_of_state(state) if s.bulk_only]
+    if threshold is not None and threshold < 1:
+        raise OperationError("The bulk threshold is a number of devices, 1 or more.")
+    if above is not None and not 1 <= above <= 10:
+        raise OperationError("The approvals above the bulk threshold are 1 to 10.")
+    if threshold and not (above or bulk_stages):
+        raise OperationError(
+            "A bulk threshold needs what it requires: more approvals, or a stage only above it."
+        )
+    if (above or bulk_stages) and not threshold:
+        raise OperationError("Approvals or a stage above the bulk threshold need a threshold.")
 
 
 class AccessPolicyOperation(ModelOperation):
@@ -126,14 +146,7 @@ class AccessPolicyOperation(ModelOperation):
         group = state.get("break_glass_group")
         if group and not SecurityGroup.objects.filter(pk=group).exists():
             raise OperationError("The break-glass group does not exist.")
-        threshold, above = state.get("bulk_threshold"), state.get("bulk_approvals_required")
-        if bool(threshold) != bool(above) or (
-            threshold and (threshold < 1 or not 1 <= above <= 10)
-        ):
-            raise OperationError(
-                "A bulk threshold needs a number of devices (1 or more) and the approvals it "
-                "requires (1 to 10)."
-            )
+        _check_threshold(state)
         if state.get("change_windows"):
             try:
                 windows.check(windows.from_state(state["change_windows"])[1])

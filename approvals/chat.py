@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 # The events posted, with the card's headline.
 CHAT_EVENTS = {
     "submitted": "New request needs approval",
+    "approval_recorded": "Approval recorded; more are needed",
     "stage_opened": "Next approval stage opened",
     "approved": "Request approved",
     "rejected": "Request rejected",
@@ -159,6 +160,7 @@ def card(request, event: str, kind: str) -> dict:
     headline = f"{CHAT_EVENTS[event]}: request #{request.pk}"
     if event == "stage_opened":
         headline += f" (stage {request.stage} of {request.stage_count})"
+
     link = settings.PORTAL_BASE_URL + reverse("approvals:request_detail", args=[request.pk])
     facts = _facts(request)
     if kind == ChatKind.SLACK:

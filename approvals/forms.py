@@ -184,16 +184,15 @@ class AccessPolicyForm(JustificationMixin):
                 initial=1,
                 required=False,
             )
+            ordered[f"stage_{position}_bulk_only"] = forms.BooleanField(
+                label=f"Stage {position} only above the bulk threshold",
+                required=False,
+                help_text="The blast radius adds this stage to bulk actions past the threshold.",
+            )
         self.fields = {**ordered, **fields, "justification": justification}
 
     def clean(self):
         data = super().clean()
-        threshold, above = data.get("bulk_threshold"), data.get("bulk_approvals_required")
-        if bool(threshold) != bool(above):
-            self.add_error(
-                "bulk_approvals_required" if threshold else "bulk_threshold",
-                "Give both the threshold and the approvals it requires, or neither.",
-            )
         try:
             self.windows = windows.parse(
                 data.get("change_windows", ""), data.get("change_window_timezone") or "UTC"
@@ -216,13 +215,24 @@ class AccessPolicyForm(JustificationMixin):
                     f"Stage {position} asks for {required} approvals but has no approver group.",
                 )
             if groups:
-                later.append(
-                    {
-                        "approver_groups": sorted(g.pk for g in groups),
-                        "approvals_required": required or 1,
-                    }
-                )
+                stage = {
+                    "approver_groups": sorted(g.pk for g in groups),
+                    "approvals_required": required or 1,
+                }
+                if data.get(f"stage_{position}_bulk_only"):
+                    stage["bulk_only"] = True
+                later.append(stage)
         self.later_stages = later
+        threshold, above = data.get("bulk_threshold"), data.get("bulk_approvals_required")
+        bulk_stage = any(stage.get("bulk_only") for stage in later)
+        if threshold and not (above or bulk_stage):
+            self.add_error(
+                "bulk_approvals_required",
+                "Say what the threshold requires: more approvals here, or a later stage only "
+                "above it.",
+            )
+        if (above or bulk_stage) and not threshold:
+            self.add_error("bulk_threshold", "Give the number of devices it applies above.")
         return data
 
     def state(self) -> dict:
@@ -251,6 +261,7 @@ class AccessPolicyForm(JustificationMixin):
         for stage in policy.stages()[1:]:
             later[f"stage_{stage.position}_groups"] = list(stage.group_ids)
             later[f"stage_{stage.position}_required"] = stage.approvals_required
+            later[f"stage_{stage.position}_bulk_only"] = stage.bulk_only
         return {
             **later,
             "name": policy.name,

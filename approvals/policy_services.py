@@ -74,7 +74,10 @@ def _apply(policy: AccessPolicy, state: dict) -> None:
     policy.later_stages.all().delete()
     for stage in stages_of_state(state)[1:]:
         row = PolicyStage.objects.create(
-            policy=policy, position=stage.position, approvals_required=stage.approvals_required
+            policy=policy,
+            position=stage.position,
+            approvals_required=stage.approvals_required,
+            bulk_only=stage.bulk_only,
         )
         row.approver_groups.set(SecurityGroup.objects.filter(pk__in=stage.group_ids))
     policy.excluded_applications.set(

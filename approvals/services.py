@@ -365,6 +365,8 @@ def _decide(*, request_id: int, approver, verdict: str, note: str) -> ApprovalRe
             request.operation.closed_without_completion(request.payload)
         if request.status != before:
             _notify(request, request.status)
+        elif request.stage == stage:
+            _notify(request, "approval_recorded")  # the chats hear of each decision
     return request
 
 

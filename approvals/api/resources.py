@@ -252,6 +252,7 @@ class ApprovalRequestViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.Ret
 class StageSerializer(serializers.Serializer):
     approver_group_ids = IdListField(source="approver_groups", allow_empty=False)
     approvals_required = serializers.IntegerField(min_value=1, max_value=10, default=1)
+    bulk_only = serializers.BooleanField(default=False)
 
 
 class AccessPolicySerializer(serializers.Serializer):
@@ -265,6 +266,10 @@ class AccessPolicySerializer(serializers.Serializer):
     approver_group_ids = IdListField(source="approver_groups", allow_empty=False)
     approvals_required = serializers.IntegerField(min_value=1, max_value=10, default=1)
     later_stages = StageSerializer(many=True, required=False, default=list)
+    bulk_threshold = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    bulk_approvals_required = serializers.IntegerField(
+        min_value=1, max_value=10, required=False, allow_null=True
+    )
     break_glass_group_id = serializers.RegexField(
         r"^\d+$", required=False, allow_null=True, default=None
     )
@@ -278,12 +283,21 @@ class AccessPolicySerializer(serializers.Serializer):
     def state(self) -> dict:
         data = dict(self.validated_data)
         excluded = data.pop("excluded_applications")
-        later = [dict(stage) for stage in data.pop("later_stages")]
+        # bulk_only is listed only when set, as policy_state lists it.
+        later = [
+            {k: v for k, v in stage.items() if k != "bulk_only" or v}
+            for stage in data.pop("later_stages")
+        ]
         group = data.pop("break_glass_group_id")
+        options = options_state(
+            break_glass_group=int(group) if group else None,
+            bulk_threshold=data.pop("bulk_threshold", None),
+            bulk_approvals_required=data.pop("bulk_approvals_required", None),
+        )
         return {
             **data,
             **({"later_stages": later} if later else {}),
-            **options_state(break_glass_group=int(group) if group else None),
+            **options,
             **exclusions_state(excluded),
         }
 

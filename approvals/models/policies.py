@@ -26,12 +26,15 @@ class Stage:
     position: int
     group_ids: tuple[int, ...]
     approvals_required: int
+    # Only for requests above the policy's bulk threshold (a stage the blast radius adds).
+    bulk_only: bool = False
 
     def state(self) -> dict:
-        return {
+        state = {
             "approver_groups": list(self.group_ids),
             "approvals_required": self.approvals_required,
         }
+        return {**state, "bulk_only": True} if self.bulk_only else state
 
 
 def strictest(stages: list[Stage], bulk_approvals_required) -> list[Stage]:
@@ -39,7 +42,7 @@ def strictest(stages: list[Stage], bulk_approvals_required) -> list[Stage]:
     be reached (a bulk quorum no approvers can meet would block every bulk action)."""
     if not bulk_approvals_required or bulk_approvals_required <= stages[0].approvals_required:
         return stages
-    first = Stage(stages[0].position, stages[0].group_ids, bulk_approvals_required)
+    first = Stage(stages[0].position, stages[0].group_ids, bulk_approvals_required, False)
     return [first, *stages[1:]]
 
 
@@ -47,7 +50,12 @@ def stages_of_state(state: dict) -> list[Stage]:
     """The stages a policy state (a request payload's, or policy_state's) describes."""
     first = {k: state[k] for k in ("approver_groups", "approvals_required")}
     return [
-        Stage(position, tuple(sorted(stage["approver_groups"])), stage["approvals_required"])
+        Stage(
+            position,
+            tuple(sorted(stage["approver_groups"])),
+            stage["approvals_required"],
+            bool(stage.get("bulk_only")),
+        )
         for position, stage in enumerate([first, *state.get("later_stages", [])], start=1)
     ]
 
@@ -155,6 +163,7 @@ class AccessPolicy(FSMModelMixin, models.Model):
                 s.position,
                 tuple(sorted(g.pk for g in s.approver_groups.all())),
                 s.approvals_required,
+                s.bulk_only,
             )
             for s in self.later_stages.all()
         ]
@@ -162,9 +171,10 @@ class AccessPolicy(FSMModelMixin, models.Model):
 
     def plan_for(self, size: int) -> list[dict]:
         """The stages (as a request pins them) for an operation on `size` objects: above the
-        bulk threshold, stage 1 needs the bulk quorum."""
-        plan = [stage.state() for stage in self.stages()]
-        if self.bulk_threshold and size > self.bulk_threshold and self.bulk_approvals_required:
+        bulk threshold, stage 1 needs the bulk quorum and the bulk-only stages join."""
+        above = bool(self.bulk_threshold) and size > self.bulk_threshold
+        plan = [stage.state() for stage in self.stages() if above or not stage.bulk_only]
+        if above and self.bulk_approvals_required:
             first = plan[0]
             first["approvals_required"] = max(
                 first["approvals_required"], self.bulk_approvals_required
@@ -197,6 +207,8 @@ class PolicyStage(models.Model):
     )
     approver_groups = models.ManyToManyField("rbac.SecurityGroup", related_name="policy_stages")
     approvals_required = models.PositiveSmallIntegerField(default=1, validators=QUORUM)
+    # Only for requests above the policy's bulk threshold.
+    bulk_only = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["policy", "position"]

@@ -157,3 +157,18 @@ def test_a_worker_retries_a_busy_channel_and_posts_once(receiver):
     assert [path.split("/")[1] for path, _ in receiver.posts] == ["teams", "teams"]
     assert receiver.problems == []
     assert notices_recover() == 0
+
+
+def test_each_approval_is_posted_even_when_more_are_needed(tenant, receiver):
+    activate_policy(tenant, "device.wipe", approvals_required=2)
+    write_notices()
+    webhook_create(actor=tenant.policy_admin, name="#sec", kind="slack", url=receiver.url("slack"))
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    request_approve(request_id=request.pk, approver=tenant.approver2)
+    write_notices()
+    events = list(ChatPost.objects.filter(request=request).values_list("event", flat=True))
+    assert events == ["submitted", "approval_recorded", "approved"]
+    _deliver_all()
+    assert "Approval recorded; more are needed" in receiver.posts[1][1]["text"]
+    assert receiver.problems == []

@@ -277,5 +277,5 @@ def test_later_stages_over_the_api(tenant, officers):
     request_execute(request_id=request.pk)
     listed = admin.get("/beta/deviceManagement/operationApprovalPolicies").json()["value"]
     assert listed[0]["laterStages"] == [
-        {"approverGroupIds": [str(officers.pk)], "approvalsRequired": 2}
+        {"approverGroupIds": [str(officers.pk)], "approvalsRequired": 2, "bulkOnly": False}
     ]

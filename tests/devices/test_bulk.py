@@ -174,3 +174,49 @@ def test_the_list_files_the_selection_or_everything_matching_and_pins_it(client,
     assert "Retire 1 devices" in client.get(selected).content.decode()
     devices_page = client.get(request.target_url).content.decode()
     assert "KIOSK-000" in devices_page and "Not run yet" in devices_page
+
+
+def test_a_stage_only_above_the_threshold_joins_big_requests_only(tenant):
+    officers = f.group("Security Officers", [f.user("officer1")])
+    f.assign(f.approver_role(), [officers], name="Security officers")
+    state = policy_state("device.wipe", [tenant.approvers], 1)
+    state["later_stages"] = [
+        {"approver_groups": [officers.pk], "approvals_required": 1, "bulk_only": True}
+    ]
+    _wipe_policy(tenant, **state, bulk_threshold=5)
+    small = _file(tenant, _devices(5, prefix="SMALL"))
+    assert small.stage_count == 1
+    big = _file(tenant, _devices(6, prefix="BIG"))
+    assert big.stage_count == 2 and big.approvals_required == 1
+    big = request_approve(request_id=big.pk, approver=tenant.approver)
+    assert (big.status, big.stage) == (RequestStatus.NEEDS_APPROVAL, 2)
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"bulk_threshold": 0, "bulk_approvals_required": 2}, "greater than or equal to 1"),
+        ({"bulk_threshold": -3, "bulk_approvals_required": 2}, "greater than or equal to 1"),
+        ({"bulk_threshold": 10}, "Say what the threshold requires"),
+        ({"bulk_approvals_required": 2}, "Give the number of devices it applies above"),
+    ],
+)
+def test_a_bad_threshold_gets_a_clear_message_and_keeps_what_was_typed(
+    client, tenant, fields, message
+):
+    client.force_login(tenant.policy_admin)
+    response = client.post(
+        reverse("approvals:policy_create"),
+        {
+            "name": "Kiosk wipes",
+            "policy_type": "device.wipe",
+            "approver_groups": [tenant.approvers.pk],
+            "approvals_required": 1,
+            "justification": "Bulk wipes need two",
+            **fields,
+        },
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert message in body and "Kiosk wipes" in body
+    assert not ApprovalRequest.objects.filter(operation_type="policy.create").exists()
