@@ -5,6 +5,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+# The page's own timeout (15 s, `person`) for assertions too: the default 5 s was once too short
+# for a passkey enrolment on the 2 shared cores while other tests ran (a clean-clone CI run).
+expect.set_options(timeout=15_000)
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test body
 # are still plain synchronous calls.
