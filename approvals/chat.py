@@ -7,8 +7,8 @@ is kept as failed, audited and shown on the request page.
 
 Decisions are never taken in the chat: the card's button opens the request in the portal, where
 approving asks for a fresh second factor (chat approvals would bypass it, as Teleport warns).
-The button opens the request page rather than an approver's own signed link: a channel is read
-by many people, and a link signed for one approver must not be handed to all of them.
+The button is a signed link bound to the request and the channel, not to one approver (a channel
+is read by many): whoever opens it signs in and sees the request only if it is theirs to see.
 
 Webhook URLs are secrets (anyone holding one posts to the channel): sealed with a key derived
 from SECRET_KEY, shown only as a hint, never written to the audit log, a task's arguments or an
@@ -25,12 +25,12 @@ import requests
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from audit.chain import audit_record
 
 from .delivery import chat_posts_wake
+from .links import channel_url
 from .models import ChatKind, ChatPost, ChatWebhook, NoticeStatus
 
 log = logging.getLogger(__name__)
@@ -154,14 +154,14 @@ def _facts(request) -> list[tuple[str, str]]:
     ]
 
 
-def card(request, event: str, kind: str) -> dict:
+def card(request, event: str, kind: str, webhook_id: int) -> dict:
     """The post's body: a Slack Block Kit message or a Teams Adaptive Card, with a button that
-    opens the request."""
+    opens the request (a signed channel link, approvals.links.channel_url)."""
     headline = f"{CHAT_EVENTS[event]}: request #{request.pk}"
     if event == "stage_opened":
         headline += f" (stage {request.stage} of {request.stage_count})"
 
-    link = settings.PORTAL_BASE_URL + reverse("approvals:request_detail", args=[request.pk])
+    link = channel_url(request, webhook_id)
     facts = _facts(request)
     if kind == ChatKind.SLACK:
         return {
@@ -252,7 +252,7 @@ def post_deliver(*, post_id: int) -> ChatPost:
         try:
             response = requests.post(
                 url,
-                json=card(post.request, post.event, hook.kind),
+                json=card(post.request, post.event, hook.kind, hook.pk),
                 timeout=TIMEOUT_SECONDS,
                 verify=settings.CHAT_WEBHOOK_CA_BUNDLE or True,
             )

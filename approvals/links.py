@@ -8,6 +8,7 @@ from django.core import signing
 from django.urls import Resolver404, resolve, reverse
 
 _SALT = "maa-portal.decision-link"
+_CHANNEL_SALT = "maa-portal.channel-link"
 
 
 def decision_token(request, approver) -> str:
@@ -50,6 +51,26 @@ def decision_token_read(token: str) -> LinkClaim:
     try:
         return LinkClaim(int(data["r"]), int(data["u"]), int(data["v"]))
     except (KeyError, TypeError, ValueError) as exc:
+        raise LinkInvalid from exc
+
+
+def channel_url(request, webhook_id: int) -> str:
+    """The link a chat post's button opens: signed, bound to the request and the channel, not
+    to a person (a channel is read by many). Whoever opens it signs in and sees the request
+    only if it is theirs to see; deciding still asks for their second factor."""
+    token = signing.dumps({"r": request.pk, "c": webhook_id}, salt=_CHANNEL_SALT)
+    return f"{settings.PORTAL_BASE_URL}{reverse('approvals:channel_link', args=[token])}"
+
+
+def channel_token_read(token: str) -> tuple[int, int]:
+    """(request id, webhook id); LinkInvalid or LinkExpired (the request's whole life)."""
+    max_age = (settings.MAA_NEEDS_APPROVAL_TTL + settings.MAA_APPROVED_TTL).total_seconds()
+    try:
+        data = signing.loads(token, salt=_CHANNEL_SALT, max_age=max_age)
+        return int(data["r"]), int(data["c"])
+    except signing.SignatureExpired as exc:
+        raise LinkExpired(None) from exc
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise LinkInvalid from exc
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("maa/requests/<int:pk>/review/", requests.request_review, name="request_review"),
     path("maa/requests/<int:pk>/<str:action>/", requests.request_action, name="request_action"),
     path("maa/link/<str:token>/", links.decision_link, name="decision_link"),
+    path("maa/channel-link/<str:token>/", links.channel_link, name="channel_link"),
     path("maa/chat/", chat.chat_webhooks, name="chat_webhooks"),
     path("maa/chat/<int:pk>/delete/", chat.chat_webhook_delete, name="chat_webhook_delete"),
     path("admin-tasks/", requests.admin_tasks, name="admin_tasks"),

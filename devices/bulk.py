@@ -10,6 +10,7 @@ that fails is recorded as a failed action, which Retry tries again, alone.
 
 from collections import Counter
 
+from django.db import transaction
 from django.db.models import Count
 
 from audit.chain import audit_record
@@ -116,6 +117,44 @@ def bulk_refusal(actor, permission: str, kind: str, device_ids: list[int]) -> st
     if refused:
         return f"{len(refused)} of the selected devices cannot be: {named(refused)}"
     return ""
+
+
+SYNC_MAX = 5_000  # run at once, in the page's request: not a request to approve
+
+
+def devices_sync(*, actor, permission: str, device_ids: list[int]) -> str:
+    """Sync many devices now (Sync is not a protected action): refused by name for devices out
+    of scope; a device already syncing or deleted is passed over, named. One transaction."""
+    if len(device_ids) > SYNC_MAX:
+        raise DeviceActionError(
+            f"At most {SYNC_MAX:,} devices at once ({len(device_ids):,} selected): narrow the "
+            "filter."
+        )
+    devices = devices_of(device_ids)
+    allowed = in_scope(actor, permission, device_ids)
+    outside = [d.name for d in devices if d.pk not in allowed]
+    if not devices or outside:
+        raise DeviceActionError(
+            f"You do not have the permission {permission} for {named(outside)}."
+            if outside
+            else "Select at least one device."
+        )
+    busy = _busy(device_ids, "sync")
+    passed = []
+    with transaction.atomic():
+        for device in devices:
+            try:
+                device_action_check(
+                    device, "sync", in_progress={"sync"} if device.pk in busy else set()
+                )
+            except DeviceActionError as exc:
+                passed.append(f"{device.name} ({exc})")
+                continue
+            device_action_run(actor=actor, device_id=device.pk, kind="sync", origin="Bulk sync")
+    sent = len(devices) - len(passed)
+    return f"Sync sent to {sent} of {len(devices)} devices" + (
+        f"; passed over: {named(passed)}" if passed else ""
+    )
 
 
 def identity_state(device_ids) -> dict:

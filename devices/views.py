@@ -139,6 +139,15 @@ class DeviceActionView(StartOperationView):
         }
 
 
+def _bulk_selection(request) -> list[int]:
+    """The devices a bulk page acts on: those ticked, or all matching the list's filter."""
+    query = request.GET
+    if query.get("all"):
+        matching = DeviceFilterSet(query, queryset=device_list(request.user)).qs
+        return list(matching.values_list("pk", flat=True)[: bulk.MAX_DEVICES + 1])
+    return sorted({int(v) for v in query.getlist("device") if v.isdigit()})
+
+
 class BulkActionView(StartOperationView):
     """Wipe, retire or delete the devices selected in the list, or all those matching its
     filter: one request. The set is read from the query string and pinned when filed."""
@@ -146,16 +155,16 @@ class BulkActionView(StartOperationView):
     permission = DevicePerm.READ
     danger = True
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.GET.get("kind") == "sync":
+            return bulk_sync(request)
+        return super().dispatch(request, *args, **kwargs)
+
     def get_object(self):
         self.operation = BULK_ACTION_BY_KIND.get(self.request.GET.get("kind", ""))
         if self.operation is None:
-            raise Http404("Choose wipe, retire or delete.")
-        query = self.request.GET
-        if query.get("all"):
-            matching = DeviceFilterSet(query, queryset=device_list(self.request.user)).qs
-            self.device_ids = list(matching.values_list("pk", flat=True)[: bulk.MAX_DEVICES + 1])
-        else:
-            self.device_ids = sorted({int(v) for v in query.getlist("device") if v.isdigit()})
+            raise Http404("Choose wipe, retire, delete or sync.")
+        self.device_ids = _bulk_selection(self.request)
         return None
 
     def get_operation_code(self) -> str:
@@ -176,6 +185,35 @@ class BulkActionView(StartOperationView):
             "submit": f"{self.operation.single.verb} {count} devices",
             "breakdown": bulk.breakdown(self.device_ids) if self.device_ids else {},
         }
+
+
+@permission_required(DevicePerm.SYNC)
+def bulk_sync(request):
+    """Sync the selected devices, or all matching the filter, at once (not protected)."""
+    ids = _bulk_selection(request)
+    if request.method == "POST":
+        try:
+            result = bulk.devices_sync(
+                actor=request.user, permission=DevicePerm.SYNC, device_ids=ids
+            )
+        except DeviceActionError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, result)
+            return redirect("devices:list")
+    return render(
+        request,
+        "form.html",
+        {
+            "form": JustificationForm(),
+            "title": f"Sync {len(ids)} devices",
+            "intro": "Each device is asked to check in now. Sync is not protected: it runs at "
+            "once.",
+            "submit": f"Sync {len(ids)} devices",
+            "cancel_url": reverse("devices:list"),
+            "breakdown": bulk.breakdown(ids) if ids else {},
+        },
+    )
 
 
 @permission_required(DevicePerm.READ)

@@ -3,8 +3,9 @@ from django.shortcuts import render
 
 from audit.chain import audit_record
 
-from ..links import LinkExpired, LinkInvalid, decision_token_read
+from ..links import LinkExpired, LinkInvalid, channel_token_read, decision_token_read
 from ..models import ApprovalRequest, RequestStatus
+from ..selectors import request_visible_to
 from .requests import request_context
 
 
@@ -72,4 +73,28 @@ def decision_link(request, token):
         request,
         "approvals/request_detail.html",
         request_context(request, approval_request, link_claim=claim),
+    )
+
+
+@login_required
+def channel_link(request, token):
+    """A chat post's button: the request's page for whoever may see it (else 404)."""
+    try:
+        request_id, webhook_id = channel_token_read(token)
+    except LinkInvalid:
+        return _refused(request, reason="This link is not valid: it was altered or cut.")
+    except LinkExpired:
+        return _refused(
+            request, reason="This link has expired. Open the request from Received requests."
+        )
+    approval_request = request_visible_to(request.user, request_id)
+    audit_record(
+        actor=request.user,
+        action="link.open",
+        target=approval_request,
+        request_id=approval_request.pk,
+        data={"channel": webhook_id},
+    )
+    return render(
+        request, "approvals/request_detail.html", request_context(request, approval_request)
     )

@@ -54,7 +54,7 @@ def test_each_event_is_posted_once_to_teams_and_slack_in_their_documented_shape(
     fields = " ".join(f["text"] for f in slack[0]["blocks"][1]["fields"])
     assert "Lost on the train" in fields and "Hazel" in fields
     button = slack[0]["blocks"][2]["elements"][0]["url"]
-    assert button.endswith(reverse("approvals:request_detail", args=[request.pk]))
+    assert "/maa/channel-link/" in button
     teams = [body for path, body in receiver.posts if path.startswith("/teams")]
     assert "Request approved" in teams[1]["attachments"][0]["content"]["body"][0]["text"]
     assert set(ChatPost.objects.values_list("status", flat=True)) == {NoticeStatus.SENT}
@@ -172,3 +172,25 @@ def test_each_approval_is_posted_even_when_more_are_needed(tenant, receiver):
     _deliver_all()
     assert "Approval recorded; more are needed" in receiver.posts[1][1]["text"]
     assert receiver.problems == []
+
+
+def test_the_cards_button_is_a_signed_link_that_opens_the_request_only_for_who_may_see_it(
+    client, tenant, wipe_policy, receiver
+):
+    write_notices()
+    webhook_create(actor=tenant.policy_admin, name="#sec", kind="teams", url=receiver.url("teams"))
+    request = request_wipe(tenant, justification="Lost on the train")
+    write_notices()
+    _deliver_all()
+    content = receiver.posts[0][1]["attachments"][0]["content"]
+    path = content["actions"][0]["url"].split("127.0.0.1:8000", 1)[-1]
+    path = path[path.index("/tenant/") :]
+    client.force_login(tenant.approver)
+    page = client.get(path)
+    assert page.status_code == 200 and 'id="decision-form"' in page.content.decode()
+    opened = AuditEvent.objects.get(action="link.open", request_id=request.pk)
+    assert opened.data == {"channel": ChatWebhook.objects.get().pk}
+    client.force_login(f.user("stranger"))
+    assert client.get(path).status_code == 404
+    client.force_login(tenant.approver)
+    assert client.get(path[:-3] + "xx/").status_code == 400

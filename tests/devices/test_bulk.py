@@ -220,3 +220,16 @@ def test_a_bad_threshold_gets_a_clear_message_and_keeps_what_was_typed(
     body = response.content.decode()
     assert message in body and "Kiosk wipes" in body
     assert not ApprovalRequest.objects.filter(operation_type="policy.create").exists()
+
+
+def test_bulk_sync_runs_at_once_in_scope_and_passes_over_the_busy(client, tenant):
+    kiosks = _devices(4)
+    DeviceAction.objects.create(device=kiosks[1], kind="sync", origin="earlier")  # pending
+    client.force_login(tenant.hazel)
+    url = reverse("devices:bulk") + "?kind=sync&all=1&q=KIOSK"
+    assert "Sync 4 devices" in client.get(url).content.decode()
+    response = client.post(url, follow=True)
+    body = response.content.decode()
+    assert "Sync sent to 3 of 4 devices; passed over: KIOSK-001" in body
+    assert not ApprovalRequest.objects.exists()
+    assert DeviceAction.objects.filter(kind="sync", origin="Bulk sync").count() == 3
