@@ -19,7 +19,11 @@ from utilities.digests import digest
 
 from .models import ActionStatus, Device, DeviceAction, ManagementState
 from .selectors import OPEN_ACTION
-from .services import DeviceActionError, device_action_check, device_action_run
+from .services import (
+    DeviceActionError,
+    device_action_check,
+    device_actions_run_many,
+)
 
 BATCH = 500
 MAX_DEVICES = 50_000
@@ -140,18 +144,19 @@ def devices_sync(*, actor, permission: str, device_ids: list[int]) -> str:
             else "Select at least one device."
         )
     busy = _busy(device_ids, "sync")
-    passed = []
+    passed, able = [], []
+    for device in devices:
+        try:
+            device_action_check(
+                device, "sync", in_progress={"sync"} if device.pk in busy else set()
+            )
+        except DeviceActionError as exc:
+            passed.append(f"{device.name} ({exc})")
+            continue
+        able.append(device)
     with transaction.atomic():
-        for device in devices:
-            try:
-                device_action_check(
-                    device, "sync", in_progress={"sync"} if device.pk in busy else set()
-                )
-            except DeviceActionError as exc:
-                passed.append(f"{device.name} ({exc})")
-                continue
-            device_action_run(actor=actor, device_id=device.pk, kind="sync", origin="Bulk sync")
-    sent = len(devices) - len(passed)
+        device_actions_run_many(actor=actor, devices=able, kind="sync", origin="Bulk sync")
+    sent = len(able)
     return f"Sync sent to {sent} of {len(devices)} devices" + (
         f"; passed over: {named(passed)}" if passed else ""
     )
@@ -189,14 +194,14 @@ def run_batch(*, actor, permission: str, kind: str, device_ids: list[int], origi
     batch, left = todo[:BATCH], len(todo) - BATCH
     allowed = in_scope(actor, permission, batch)
     busy = _busy(batch, kind)
-    failed, skipped = [], []
+    failed, skipped, able = [], [], []
     for device in devices_of(batch):
         if device.pk not in allowed:
             skipped.append(device.name)
             continue
-        # Checked before the run, not caught from it: device_action_run has no savepoint of
-        # its own (a savepoint a device was two round trips more), so its refusal spoils the
-        # transaction. Should the device change in between, the engine runs the batch again
+        # Checked before the run, not caught from it: the run has no savepoint of its own (a
+        # savepoint a device was two round trips more), so a refusal there spoils the
+        # transaction. Should a device change in between, the engine runs the batch again
         # isolated, and the refusal fails the run as a whole, retryable.
         try:
             device_action_check(device, kind, in_progress={kind} if device.pk in busy else set())
@@ -204,8 +209,9 @@ def run_batch(*, actor, permission: str, kind: str, device_ids: list[int], origi
             _failed(actor=actor, device=device, kind=kind, origin=origin, error=str(exc))
             failed.append(f"{device.name}: {exc}")
             continue
-        device_action_run(actor=actor, device_id=device.pk, kind=kind, origin=origin)
-        reached.add(device.pk)
+        able.append(device)
+    device_actions_run_many(actor=actor, devices=able, kind=kind, origin=origin)
+    reached.update(device.pk for device in able)
     return reached, failed, skipped, max(left, 0)
 
 

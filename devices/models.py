@@ -180,7 +180,11 @@ class DeviceAction(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-requested_at", "-pk"]
-        indexes = [models.Index(fields=["status", "device"])]
+        indexes = [
+            models.Index(fields=["status", "device"]),
+            # A bulk run finds the devices its request reached (devices.bulk.run_batch).
+            models.Index(fields=["origin", "device"], name="action_origin"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.device}"

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
-from audit.chain import audit_record
+from audit.chain import audit_event, audit_record, audit_record_all
 
 from .extensions import CHECK_IN_STEPS
 from .models import (
@@ -111,6 +111,58 @@ def device_action_run(*, actor, device_id: int, kind: str, origin: str = "") -> 
             data={"device_action": action.pk, "serial_number": device.serial_number},
         )
     return action
+
+
+def device_actions_run_many(*, actor, devices: list[Device], kind: str, origin: str) -> int:
+    """device_action_run for many devices checked by the caller, in a few statements: the
+    devices locked in one SELECT, their states in one UPDATE, the actions and their audit events
+    in one INSERT each (a bulk run's batch; one at a time it was four statements a device and
+    drained at 0.30 of the no-op task rate). Raises DeviceActionError, before writing, if one
+    can no longer take the action."""
+    if not devices:
+        return 0
+    with transaction.atomic(savepoint=False):
+        locked = list(
+            Device.objects.select_for_update().filter(pk__in=[d.pk for d in devices]).order_by("pk")
+        )
+        busy = set(
+            DeviceAction.objects.filter(
+                device__in=locked, kind=kind, status__in=OPEN_ACTION
+            ).values_list("device_id", flat=True)
+        )
+        befores, actions = [], []
+        for device in locked:
+            device_action_check(device, kind, in_progress={kind} if device.pk in busy else set())
+            befores.append(device.management_state)
+            try:
+                if kind in _REQUEST_TRANSITION:
+                    getattr(device, _REQUEST_TRANSITION[kind])()
+                elif kind == ActionKind.DELETE:
+                    device.delete_from_management()
+            except TransitionNotAllowed as exc:
+                raise DeviceActionError(str(exc)) from exc
+            action = DeviceAction(device=device, kind=kind, requested_by=actor, origin=origin)
+            action.send()
+            if kind == ActionKind.DELETE:
+                action.finish()
+            actions.append(action)
+        Device.objects.bulk_update(locked, ["management_state"])
+        DeviceAction.objects.bulk_create(actions)
+        audit_record_all(
+            [
+                audit_event(
+                    actor=actor,
+                    action=f"device.{kind}",
+                    target=device,
+                    from_state=before,
+                    to_state=device.management_state,
+                    note=origin,
+                    data={"device_action": action.pk, "serial_number": device.serial_number},
+                )
+                for device, before, action in zip(locked, befores, actions, strict=True)
+            ]
+        )
+    return len(locked)
 
 
 def device_check_in(*, device_id: int) -> Device:

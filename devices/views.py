@@ -233,7 +233,16 @@ def bulk_detail(request, key):
     return render(
         request,
         "devices/bulk_detail.html",
-        {"req": approval_request, "breakdown": bulk.breakdown(ids), **listing},
+        {
+            "req": approval_request,
+            # As filed: the summary the approvers read, not counted again over every device.
+            "breakdown": {
+                row["label"]: row["after"]
+                for row in approval_request.summary
+                if row["label"] != "Action"
+            },
+            **listing,
+        },
     )
 
 
