@@ -13,6 +13,7 @@ from collections import Counter
 from django.db import transaction
 from django.db.models import Count
 
+from approvals.operations import read_once
 from audit.chain import audit_record
 from rbac.selectors import scope_filter
 from utilities.digests import digest
@@ -48,20 +49,24 @@ def pinned_devices(device_ids):
     return Device.objects.filter(pk__in=device_ids).order_by("name", "pk")
 
 
+def pinned(device_ids) -> "list[Device]":
+    """The devices, read once per service call (approvals' reads_shared): filing a bulk request
+    asks for them in five hooks (refusal, threshold, fingerprint, summary), each a query of
+    10,000 ids before."""
+    ids = tuple(device_ids)
+    return read_once(("bulk-devices", hash(ids)), lambda: devices_of(ids))
+
+
 def live_count(device_ids) -> int:
     """The pinned devices still in management (a policy's threshold counts these)."""
-    return (
-        Device.objects.filter(pk__in=device_ids)
-        .exclude(management_state=ManagementState.DELETED)
-        .count()
-    )
+    return sum(d.management_state != ManagementState.DELETED for d in pinned(device_ids))
 
 
 def breakdown(device_ids) -> dict[str, str]:
     """What the approver reads first: how many devices, by platform, ownership and scope tag."""
-    devices = Device.objects.filter(pk__in=device_ids)
-    by_os = devices.values("operating_system").annotate(n=Count("pk")).order_by("-n")
-    by_owner = devices.values("ownership").annotate(n=Count("pk")).order_by("-n")
+    devices = pinned(device_ids)
+    by_os = Counter(d.operating_system for d in devices)
+    by_owner = Counter(d.get_ownership_display() for d in devices)
     tags = Counter(
         Device.scope_tags.through.objects.filter(device_id__in=device_ids).values_list(
             "scopetag__name", flat=True
@@ -69,11 +74,8 @@ def breakdown(device_ids) -> dict[str, str]:
     )
     return {
         "Devices": str(len(device_ids)),
-        "By platform": ", ".join(f"{row['operating_system']} {row['n']}" for row in by_os),
-        "By ownership": ", ".join(
-            f"{dict(Device._meta.get_field('ownership').choices).get(row['ownership'])} {row['n']}"
-            for row in by_owner
-        ),
+        "By platform": ", ".join(f"{name} {n}" for name, n in by_os.most_common()),
+        "By ownership": ", ".join(f"{name} {n}" for name, n in by_owner.most_common()),
         "By scope tag": ", ".join(f"{name} {n}" for name, n in tags.most_common()) or "none",
     }
 
@@ -101,7 +103,7 @@ def bulk_refusal(actor, permission: str, kind: str, device_ids: list[int]) -> st
         return "Select at least one device."
     if len(device_ids) > MAX_DEVICES:
         return f"At most {MAX_DEVICES:,} devices in one request ({len(device_ids):,} selected)."
-    devices = devices_of(device_ids)
+    devices = pinned(device_ids)
     if len(devices) != len(set(device_ids)):
         return "Some selected devices no longer exist; select them again."
     allowed = in_scope(actor, permission, device_ids)
@@ -165,8 +167,7 @@ def devices_sync(*, actor, permission: str, device_ids: list[int]) -> str:
 def identity_state(device_ids) -> dict:
     """What Complete compares: the same devices, still the same machines. Their state may move
     meanwhile (one wiped on its own fails alone, named, at the run)."""
-    rows = Device.objects.filter(pk__in=device_ids).order_by("pk")
-    return {"devices": digest(list(rows.values_list("pk", "serial_number")))}
+    return {"devices": digest([(d.pk, d.serial_number) for d in pinned(device_ids)])}
 
 
 def _failed(*, actor, device: Device, kind: str, origin: str, error: str) -> None:
