@@ -15,10 +15,10 @@ from django.db.models import Count
 
 from approvals.operations import read_once
 from audit.chain import audit_record
-from rbac.selectors import scope_filter
+from rbac.selectors import access_for, scope_filter
 from utilities.digests import digest
 
-from .models import ActionStatus, Device, DeviceAction, ManagementState
+from .models import ActionStatus, Device, DeviceAction, ManagementState, Ownership
 from .selectors import OPEN_ACTION
 from .services import (
     DeviceActionError,
@@ -40,8 +40,12 @@ def bulk_key(device_ids: list[int]) -> str:
     return digest(sorted(device_ids))[:32]
 
 
+# What the bulk hooks read of a device (whole rows of 10,000 devices cost filing a fifth).
+FIELDS = ["name", "serial_number", "operating_system", "ownership", "management_state"]
+
+
 def devices_of(device_ids) -> "list[Device]":
-    return list(Device.objects.filter(pk__in=device_ids).order_by("pk"))
+    return list(Device.objects.filter(pk__in=device_ids).only(*FIELDS).order_by("pk"))
 
 
 def pinned_devices(device_ids):
@@ -66,7 +70,8 @@ def breakdown(device_ids) -> dict[str, str]:
     """What the approver reads first: how many devices, by platform, ownership and scope tag."""
     devices = pinned(device_ids)
     by_os = Counter(d.operating_system for d in devices)
-    by_owner = Counter(d.get_ownership_display() for d in devices)
+    owners = dict(Ownership.choices)
+    by_owner = Counter(owners.get(d.ownership, d.ownership) for d in devices)
     tags = Counter(
         Device.scope_tags.through.objects.filter(device_id__in=device_ids).values_list(
             "scopetag__name", flat=True
@@ -81,6 +86,8 @@ def breakdown(device_ids) -> dict[str, str]:
 
 
 def in_scope(actor, permission: str, device_ids) -> set[int]:
+    if access_for(actor).is_unscoped(permission):
+        return set(device_ids)  # every device: no query over the ids
     return set(
         Device.objects.filter(
             scope_filter(actor, permission, Device), pk__in=device_ids
