@@ -84,33 +84,43 @@ def device_action_run(*, actor, device_id: int, kind: str, origin: str = "") -> 
     with transaction.atomic(savepoint=False):
         device = _locked_device(device_id)
         device_action_check(device, kind)
-        before = device.management_state
-        try:
-            if kind in _REQUEST_TRANSITION:
-                getattr(device, _REQUEST_TRANSITION[kind])()
-            elif kind == ActionKind.DELETE:
-                device.delete_from_management()
-        except TransitionNotAllowed as exc:
-            raise DeviceActionError(str(exc)) from exc
+        before, action = _issue(device, kind, actor, origin)
         # Only the state moved: a full save rewrote every column of the row, under its lock.
         device.save(update_fields=["management_state"])
-        # Moved to Sent before its first save: one INSERT, not an INSERT then an UPDATE.
-        action = DeviceAction(device=device, kind=kind, requested_by=actor, origin=origin)
-        action.send()
-        if kind == ActionKind.DELETE:
-            # Deleting removes the record from management at once; no device answer is awaited.
-            action.finish()
         action.save()
-        audit_record(
-            actor=actor,
-            action=f"device.{kind}",
-            target=device,
-            from_state=before,
-            to_state=device.management_state,
-            note=origin,
-            data={"device_action": action.pk, "serial_number": device.serial_number},
-        )
+        _issued_event(device, before, action).save()
     return action
+
+
+def _issue(device: Device, kind: str, actor, origin: str) -> tuple[str, DeviceAction]:
+    """Move the device (in memory) and build its action, Sent: saved by the caller, one INSERT
+    rather than an INSERT then an UPDATE. Returns the state it left, and the action."""
+    before = device.management_state
+    try:
+        if kind in _REQUEST_TRANSITION:
+            getattr(device, _REQUEST_TRANSITION[kind])()
+        elif kind == ActionKind.DELETE:
+            device.delete_from_management()
+    except TransitionNotAllowed as exc:
+        raise DeviceActionError(str(exc)) from exc
+    action = DeviceAction(device=device, kind=kind, requested_by=actor, origin=origin)
+    action.send()
+    if kind == ActionKind.DELETE:
+        # Deleting removes the record from management at once; no device answer is awaited.
+        action.finish()
+    return before, action
+
+
+def _issued_event(device: Device, before: str, action: DeviceAction):
+    return audit_event(
+        actor=action.requested_by,
+        action=f"device.{action.kind}",
+        target=device,
+        from_state=before,
+        to_state=device.management_state,
+        note=action.origin,
+        data={"device_action": action.pk, "serial_number": device.serial_number},
+    )
 
 
 def device_actions_run_many(*, actor, devices: list[Device], kind: str, origin: str) -> int:
@@ -130,36 +140,16 @@ def device_actions_run_many(*, actor, devices: list[Device], kind: str, origin: 
                 device__in=locked, kind=kind, status__in=OPEN_ACTION
             ).values_list("device_id", flat=True)
         )
-        befores, actions = [], []
+        issued = []
         for device in locked:
             device_action_check(device, kind, in_progress={kind} if device.pk in busy else set())
-            befores.append(device.management_state)
-            try:
-                if kind in _REQUEST_TRANSITION:
-                    getattr(device, _REQUEST_TRANSITION[kind])()
-                elif kind == ActionKind.DELETE:
-                    device.delete_from_management()
-            except TransitionNotAllowed as exc:
-                raise DeviceActionError(str(exc)) from exc
-            action = DeviceAction(device=device, kind=kind, requested_by=actor, origin=origin)
-            action.send()
-            if kind == ActionKind.DELETE:
-                action.finish()
-            actions.append(action)
+            issued.append(_issue(device, kind, actor, origin))
         Device.objects.bulk_update(locked, ["management_state"])
-        DeviceAction.objects.bulk_create(actions)
+        DeviceAction.objects.bulk_create([action for _, action in issued])
         audit_record_all(
             [
-                audit_event(
-                    actor=actor,
-                    action=f"device.{kind}",
-                    target=device,
-                    from_state=before,
-                    to_state=device.management_state,
-                    note=origin,
-                    data={"device_action": action.pk, "serial_number": device.serial_number},
-                )
-                for device, before, action in zip(locked, befores, actions, strict=True)
+                _issued_event(device, before, action)
+                for device, (before, action) in zip(locked, issued, strict=True)
             ]
         )
     return len(locked)
