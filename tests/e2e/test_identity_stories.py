@@ -54,6 +54,9 @@ def test_a_passkey_is_enrolled_on_the_profile_and_steps_up_an_approval(person, p
     page.get_by_role("link", name=re.compile("Manage authenticator app, passkeys")).click()
     page.get_by_role("link", name=re.compile("Add")).last.click()
     page.get_by_label("Name").fill("Laptop passkey")
+    # allauth's WebAuthn script binds the button when the page has loaded; a click before that
+    # did nothing (twice in clean-clone runs), so the story waits for it as a person would.
+    page.wait_for_load_state("load")
     page.locator("#mfa_webauthn_add").click()
     expect(page.get_by_role("heading", name="Recovery Codes")).to_be_visible()
     shot("recovery-codes")
@@ -69,6 +72,7 @@ def test_a_passkey_is_enrolled_on_the_profile_and_steps_up_an_approval(person, p
     person.open(f"/tenant/maa/requests/{request.pk}/")
     page.get_by_label("Approver notes").fill("Called the user")
     page.get_by_role("button", name="Approve").click()
+    page.wait_for_load_state("load")
     page.locator("#mfa_webauthn_reauthenticate").click()
     expect(page.locator("#request-status")).to_have_text("Approved")
     decision = Decision.objects.get(request=request)
