@@ -97,7 +97,19 @@ def activate_state(tenant: Tenant, state: dict):
     request_approve(request_id=request.pk, approver=tenant.approver)
     request_complete(request_id=request.pk, actor=tenant.policy_admin)
     request_execute(request_id=request.pk)
-    return AccessPolicy.objects.get(pk=request.payload["object_id"])
+    policy = AccessPolicy.objects.get(pk=request.payload["object_id"])
+    if not policy.is_active:
+        # A live worker (a browser story's) claimed the execution first and is running it:
+        # the policy is active once it commits.
+        from tests.worker import wait_until
+
+        wait_until(
+            lambda: AccessPolicy.objects.get(pk=policy.pk).is_active,
+            timeout=30,
+            what="the policy activated by the worker",
+        )
+        policy = AccessPolicy.objects.get(pk=policy.pk)
+    return policy
 
 
 @pytest.fixture
