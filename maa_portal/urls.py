@@ -8,7 +8,7 @@ from django.views.generic import RedirectView
 
 from rbac.scim.views import scim
 from rbac.signin import SignInView, logout
-from rbac.views import stepup
+from rbac.views import session_status, stepup
 
 from . import health
 
@@ -30,6 +30,7 @@ urlpatterns = [
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", logout, name="logout"),
     path("stepup/", stepup, name="stepup"),
+    path("session/", session_status, name="session_status"),
     # django-allauth, in part: the second factors (accounts/2fa/) and the identity provider's
     # sign-in (accounts/oidc/idp/login/). Its own password, signup, reset and email pages are
     # not routed: the names it reverses lead to the portal's pages.

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.chain import audit_record
@@ -52,6 +53,20 @@ def _ending(request, now: float) -> str:
     return ""
 
 
+def session_left(request) -> dict:
+    """Seconds until this session ends by idleness and by its maximum length."""
+    now, session = _now(), request.session
+    return {
+        "signedIn": True,
+        "idleSecondsLeft": max(
+            0, round(session.get(SEEN, now) + settings.SESSION_IDLE_SECONDS - now)
+        ),
+        "maxSecondsLeft": max(
+            0, round(session.get(STARTED, now) + settings.SESSION_MAX_SECONDS - now)
+        ),
+    }
+
+
 class SessionLifetimeMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -68,6 +83,9 @@ class SessionLifetimeMiddleware:
                 logout(request)
                 messages.info(request, f"{reason} Sign in again.")
                 return redirect_to_login(request.get_full_path())
-            if now - request.session[SEEN] > SEEN_RESOLUTION:
+            # Asking how long the session has left is not activity: a page that polls it
+            # must not keep an idle session alive.
+            polled = request.path == reverse("session_status")
+            if not polled and now - request.session[SEEN] > SEEN_RESOLUTION:
                 request.session[SEEN] = now
         return self.get_response(request)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -14,6 +15,7 @@ from audit.models import AuditEvent
 from .forms import PreferencesForm
 from .models import DirectoryRole, Permission, ScimToken, User
 from .services import RbacError, scim_token_create, scim_token_revoke
+from .sessions import session_left
 from .stepup import factor_enrolled
 
 
@@ -47,6 +49,15 @@ def profile(request):
             ).order_by("-id")[:20],
         },
     )
+
+
+def session_status(request):
+    """How long this session has left: the idle and absolute limits (rbac.sessions), for a page
+    that warns before it ends. It reads only the session, so it is also the bench's yardstick of
+    a signed-in page that does nothing (bench/run.py)."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"signedIn": False}, status=401)
+    return JsonResponse(session_left(request))
 
 
 @login_required

@@ -85,3 +85,23 @@ def test_a_password_change_and_a_deactivation_end_every_session(tenant, hazel):
     client = signed_in(approver)
     user_set_active(actor=f.global_admin(), user_id=approver.pk, active=False)
     assert client.get(PAGE).status_code == 302
+
+
+def test_a_session_tells_how_long_it_has_left_without_counting_as_activity(hazel, settings):
+    client = signed_in(hazel)
+    _age(client, SEEN, 600)
+    _age(client, STARTED, 3600)
+    status = client.get("/session/").json()
+    assert status["signedIn"] is True
+    assert abs(status["idleSecondsLeft"] - (settings.SESSION_IDLE_SECONDS - 600)) <= 2
+    assert abs(status["maxSecondsLeft"] - (settings.SESSION_MAX_SECONDS - 3600)) <= 2
+    # Polling it does not keep an idle session alive; a page does.
+    assert time.time() - client.session[SEEN] >= 599
+    client.get(PAGE)
+    assert time.time() - client.session[SEEN] < 5
+
+
+def test_a_signed_out_browser_is_told_so_not_redirected():
+    response = Client().get("/session/")
+    assert response.status_code == 401
+    assert response.json() == {"signedIn": False}
