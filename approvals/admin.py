@@ -36,7 +36,8 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         "expires_at",
     ]
     list_filter = ["status", "execution_status", "operation_type"]
-    search_fields = ["target_label", "requestor__username", "justification"]
+    # Indexed columns only (a trigram index on the label, approvals migration 0027).
+    search_fields = ["target_label", "requestor__username"]
     list_select_related = ["requestor"]
     inlines = [DecisionInline]
 
@@ -45,5 +46,5 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
 class DecisionAdmin(ReadOnlyAdmin):
     list_display = ["request", "approver", "verdict", "created_at"]
     list_filter = ["verdict"]
-    search_fields = ["approver__username", "note"]
+    search_fields = ["approver__username"]
     list_select_related = ["request", "approver"]

@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from utilities.admin import LargeTableAdmin
+
 from .models import AuditEvent
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(LargeTableAdmin):
     """Visible in the admin; changed only through the portal's services (audit, approval).
 
     It lives in the bottom app so every app's admin can use it.
@@ -34,4 +36,5 @@ class ReadOnlyInline(admin.TabularInline):
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["seq", "created_at", "actor_label", "action", "target_label", "to_state"]
     list_filter = ["action"]
-    search_fields = ["actor_label", "target_label", "note"]
+    # The columns with trigram indexes (audit migration 0006); a note is read on the event.
+    search_fields = ["actor_label", "target_label"]
