@@ -78,6 +78,29 @@ def _sealer_lock() -> bool:
         return cursor.fetchone()[0]
 
 
+def _seal_rows(rows: list[tuple]) -> None:
+    """Write (seq, prev_hash, hash, id) to unsealed events. On PostgreSQL one UPDATE from
+    arrays: a statement per event made sealing 2.7 million events take 7 minutes."""
+    if not rows:
+        return
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(
+                f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s "
+                "WHERE id = %s AND seq IS NULL",
+                rows,
+            )
+            return
+        seqs, prevs, hashes, ids = (list(column) for column in zip(*rows))
+        cursor.execute(
+            f"UPDATE {table} AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[]) "
+            "AS v(seq, prev_hash, hash, id) WHERE e.id = v.id AND e.seq IS NULL",
+            [seqs, prevs, hashes, ids],
+        )
+
+
 def audit_seal() -> int:
     """Link the committed unsealed events into the chain, oldest first; returns how many.
 
@@ -99,12 +122,7 @@ def audit_seal() -> int:
                 event.seq, event.prev_hash = seq, prev_hash
                 event.hash = prev_hash = event.compute_hash()
                 rows.append((event.seq, event.prev_hash, event.hash, event.pk))
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    f"UPDATE {AuditEvent._meta.db_table} SET seq = %s, prev_hash = %s, hash = %s "
-                    "WHERE id = %s AND seq IS NULL",
-                    rows,
-                )
+            _seal_rows(rows)
         sealed += len(pending)
         if len(pending) < SEAL_BATCH:
             return sealed

@@ -4,9 +4,33 @@ from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
 DATE = forms.DateInput(attrs={"type": "date"})
+
+
+# A search matching more people than this is too broad to narrow events by person anyway.
+ACTOR_MATCHES = 500
+
+
+def actor_search(queryset, name, value):
+    """Events by the people whose name or username contains `value`, through the index on
+    (actor, id); when nobody matches, by the other actors' labels (worker, scheduler, ...).
+
+    Not the label alone: for someone whose events are all old, walking the events newest first
+    and testing each label read every newer event (110 ms at 270,000 events, growing with the
+    trail); the person's own index range does not grow with anyone else's events.
+    """
+    people = list(
+        get_user_model()
+        .objects.filter(Q(username__icontains=value) | Q(display_name__icontains=value))
+        .values_list("pk", flat=True)[:ACTOR_MATCHES]
+    )
+    if people:
+        return queryset.filter(actor_id__in=people)
+    return queryset.filter(actor_id__isnull=True, actor_label__icontains=value)
 
 
 def _day_start(day: date) -> datetime:
@@ -17,7 +41,7 @@ class AuditFilterSet(django_filters.FilterSet):
     action = django_filters.CharFilter(
         lookup_expr="startswith", help_text="e.g. request.approve, device.wipe"
     )
-    actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="icontains")
+    actor = django_filters.CharFilter(method=actor_search)
     target = django_filters.CharFilter(
         field_name="target_label", lookup_expr="icontains", label="Target contains"
     )

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 
-from audit.chain import audit_record, audit_seal, audit_verify
+from audit.chain import audit_event, audit_record, audit_record_all, audit_seal, audit_verify
 from audit.models import AppendOnlyError, AuditEvent
 from tests import factories as f
 from tests.conftest import request_wipe
@@ -155,8 +155,6 @@ def test_the_audit_logs_filters_pick_days_in_the_portals_time_zone_and_text_anyw
 
     from django.urls import reverse
 
-    from audit.chain import audit_event, audit_record_all
-
     settings.TIME_ZONE = "Europe/Rome"
     rome = ZoneInfo("Europe/Rome")
     for label, at in [
@@ -175,3 +173,20 @@ def test_the_audit_logs_filters_pick_days_in_the_portals_time_zone_and_text_anyw
     assert "PC-before-X" not in body and "PC-after-X" not in body
     body = client.get(url, {"target": "c-LAST-x"}).content.decode()
     assert "PC-last-X" in body and "PC-first-X" not in body
+
+
+def test_the_actor_filter_finds_a_person_by_name_or_username_and_other_actors_by_label(
+    client, tenant
+):
+    other = f.user("zoe.keller")  # shown as "Zoe.keller"
+    for actor, label in [(tenant.hazel, "PC-HAZEL"), (other, "PC-ZOE"), (None, "PC-WORKER")]:
+        audit_record_all([audit_event(actor=actor, action="test.actor", target_label=label)])
+    client.force_login(tenant.policy_admin)
+    url = reverse("audit:index")
+    body = client.get(url, {"actor": "KELLER", "action": "test."}).content.decode()
+    assert "PC-ZOE" in body and "PC-HAZEL" not in body and "PC-WORKER" not in body
+    body = client.get(url, {"actor": "zoe.k", "action": "test."}).content.decode()
+    assert "PC-ZOE" in body and "PC-HAZEL" not in body
+    # Nobody is called "system": the actors that are not people, by their label.
+    body = client.get(url, {"actor": "syst", "action": "test."}).content.decode()
+    assert "PC-WORKER" in body and "PC-ZOE" not in body and "PC-HAZEL" not in body
