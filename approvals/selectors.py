@@ -40,12 +40,13 @@ def open_request_for(target_key: str) -> ApprovalRequest | None:
 
 
 def open_requests_by_key(target_keys) -> dict[str, ApprovalRequest]:
-    """The open request of each of these targets, in one query (badges on list pages)."""
+    """The open request of each of these targets, in one query (badges on list pages: their
+    title, status and link)."""
     return {
         request.target_key: request
         for request in ApprovalRequest.objects.filter(
             target_key__in=list(target_keys), status__in=OPEN_STATUSES
-        )
+        ).only("operation_type", "target_key", "payload", "status")
     }
 
 

@@ -37,6 +37,7 @@ from .selectors import (
     categories_with_counts,
     device_list,
     device_page_actions,
+    device_table,
     devices_visible_to,
 )
 from .services import (
@@ -53,7 +54,7 @@ PAGE_SIZE = 50
 @permission_required(DevicePerm.READ)
 def device_index(request):
     filterset = DeviceFilterSet(request.GET or None, queryset=device_list(request.user))
-    listing = paginate(request, filterset.qs, PAGE_SIZE)
+    listing = paginate(request, device_table(filterset.qs), PAGE_SIZE)
     # One query for the badges of the whole page.
     open_requests = open_requests_by_key(device_target_key(d.pk) for d in listing["page"])
     for device in listing["page"]:

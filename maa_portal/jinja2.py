@@ -48,7 +48,10 @@ def _display(obj, name: str):
 
 
 def _as_django_prints(value):
-    """What a Django template prints for a value: a datetime in local time, formatted."""
+    """What a Django template prints for a value: a datetime in local time, formatted. Text,
+    most of what a table prints, is printed as it is (localize would return it unchanged)."""
+    if type(value) is str:
+        return value
     return localize(template_localtime(value))
 
 
