@@ -92,7 +92,7 @@ def _seal_rows(rows: list[tuple]) -> None:
                 rows,
             )
             return
-        seqs, prevs, hashes, ids = (list(column) for column in zip(*rows))
+        seqs, prevs, hashes, ids = (list(column) for column in zip(*rows, strict=True))
         cursor.execute(
             f"UPDATE {table} AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
             "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[]) "
