@@ -77,6 +77,15 @@ def test_a_search_reads_the_user_table_first_and_lists_newest_first(staff, tenan
     assert 'ORDER BY "devices_device"."id" DESC' in listing
 
 
+def test_the_scope_tag_filter_needs_no_distinct(staff, tenant):
+    milan = f.tag("Milan")
+    f.device("PC-MILAN", tags=[milan])
+    f.device("PC-ROME")
+    body, sql = _sql(staff, CHANGELIST, {"tag": milan.pk})
+    assert "PC-MILAN" in body and "PC-ROME" not in body
+    assert not [q for q in _device_selects(sql) if "DISTINCT" in q]
+
+
 def test_every_portal_admin_stands_on_the_large_table_admin():
     from django.contrib import admin
     from django.contrib.auth.admin import UserAdmin
