@@ -16,6 +16,7 @@ from .models import (
     OPEN_STATUSES,
     AccessPolicy,
     ApprovalRequest,
+    ChatWebhook,
     Decision,
     PolicyStatus,
     RequestGroupPermission,
@@ -33,6 +34,11 @@ def covering_policy(operation_code: str) -> AccessPolicy | None:
     return AccessPolicy.objects.filter(
         policy_type=registry.get(operation_code).policy_type, status=PolicyStatus.ACTIVE
     ).first()
+
+
+def chat_listens(policy_id: int | None) -> bool:
+    """Whether a chat webhook hears of this policy's requests (its own, or the tenant's)."""
+    return ChatWebhook.objects.filter(Q(policy__isnull=True) | Q(policy_id=policy_id)).exists()
 
 
 def open_request_for(target_key: str) -> ApprovalRequest | None:

@@ -35,7 +35,7 @@ from .object_permissions import (
     request_stage_regrant,
 )
 from .operations import Continues, OperationError, PartlyDone, reads_shared, registry
-from .selectors import approvals_count, covering_policy, decision_refusal
+from .selectors import approvals_count, chat_listens, covering_policy, decision_refusal
 from .windows import next_opening
 
 MAX_TEXT = 1024
@@ -365,8 +365,9 @@ def _decide(*, request_id: int, approver, verdict: str, note: str) -> ApprovalRe
             request.operation.closed_without_completion(request.payload)
         if request.status != before:
             _notify(request, request.status)
-        elif request.stage == stage:
-            _notify(request, "approval_recorded")  # the chats hear of each decision
+        elif request.stage == stage and chat_listens(request.policy_id):
+            # The chats hear of each decision; without a webhook there is nothing to write.
+            _notify(request, "approval_recorded")
     return request
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from approvals.chat import ChatError, ChatTransient, post_deliver, webhook_create
-from approvals.models import AccessPolicy, ChatPost, ChatWebhook, NoticeStatus
+from approvals.models import AccessPolicy, ChatPost, ChatWebhook, NoticeBatch, NoticeStatus
 from approvals.notifications import notices_recover
 from approvals.services import request_approve, request_reject
 from audit.models import AuditEvent
@@ -172,6 +172,15 @@ def test_each_approval_is_posted_even_when_more_are_needed(tenant, receiver):
     _deliver_all()
     assert "Approval recorded; more are needed" in receiver.posts[1][1]["text"]
     assert receiver.problems == []
+
+
+def test_without_a_webhook_an_approval_that_decides_nothing_queues_nothing(tenant):
+    activate_policy(tenant, "device.wipe", approvals_required=2)
+    request = request_wipe(tenant)
+    write_notices()
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    # No email goes out for it, and no chat hears: no batch for a worker to write.
+    assert not NoticeBatch.objects.exists()
 
 
 def test_the_cards_button_is_a_signed_link_that_opens_the_request_only_for_who_may_see_it(
