@@ -14,12 +14,35 @@ from utilities.api.fields import EnumField
 from utilities.api.odata import Prop
 from utilities.api.routes import router
 
+from . import bulk
 from .models import ActionKind, Device, DeviceCategory, ManagementState
 from .selectors import categories_with_counts, devices_visible_to
 from .services import DeviceActionError, device_action_run
 from .workload import DevicePerm
 
 OWNER_TYPES = {"corporate": "company", "personal": "personal"}
+# executeAction's actionName (Graph's managedDeviceRemoteAction) and what each runs.
+BULK_ACTIONS = {
+    "wipe": "device.bulk_wipe",
+    "retire": "device.bulk_retire",
+    "delete": "device.bulk_delete",
+    "syncDevice": "",
+}
+
+
+def _device_ids(value) -> list[int]:
+    """Graph's deviceIds (strings), distinct and sorted: the same devices in another order
+    are the same request."""
+    if not isinstance(value, list) or not value:
+        raise ApiError(400, "BadRequest", "deviceIds must be a non-empty list of device ids.")
+    if len(value) > bulk.MAX_DEVICES:
+        raise ApiError(
+            400, "BadRequest", f"At most {bulk.MAX_DEVICES:,} devices in one call ({len(value):,})."
+        )
+    wrong = [repr(v) for v in value if not (isinstance(v, str | int) and str(v).isdigit())]
+    if wrong:
+        raise ApiError(400, "BadRequest", f"Not a device id: {bulk.named(wrong)}.")
+    return sorted({int(v) for v in value})
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -104,6 +127,51 @@ class DeviceViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     @extend_schema(request=None, responses=dict)
     def destroy(self, request, pk=None):
         return self._device_action(ActionKind.DELETE)
+
+    @extend_schema(request=dict, responses=dict)
+    @action(detail=False, methods=["post"], url_path="executeAction")
+    def execute_action(self, request):
+        """Graph's bulk device action. Wipe, retire and delete make one protected request for
+        all the devices, through the same approval handshake as one device (the set pinned
+        when filed; the page's refusals by name); syncDevice runs at once and answers Graph's
+        bulkManagedDeviceActionResult."""
+        # The parser has made Graph's camelCase keys snake_case (djangorestframework-camel-case).
+        name = request.data.get("action_name")
+        if name not in BULK_ACTIONS:
+            raise ApiError(
+                400, "BadRequest", f"actionName must be one of {', '.join(BULK_ACTIONS)}."
+            )
+        ids = _device_ids(request.data.get("device_ids"))
+        found = set(self.get_queryset().filter(pk__in=ids).values_list("pk", flat=True))
+        missing = [str(pk) for pk in ids if pk not in found]
+        if name == "syncDevice":
+            return self._sync_many(sorted(found), missing)
+        if missing:
+            raise ApiError(
+                404, "ResourceNotFound", f"No managed device with id {bulk.named(missing)}."
+            )
+        return self.protected(BULK_ACTIONS[name], {"device_ids": ids})
+
+    def _sync_many(self, ids: list[int], missing: list[str]):
+        if not user_has_perm(self.request.user, DevicePerm.SYNC):
+            raise PermissionDenied(f"You need the permission {DevicePerm.SYNC}.")
+        sent, passed = [], []
+        if ids:
+            try:
+                outcome = bulk.devices_sync(
+                    actor=self.request.user, permission=DevicePerm.SYNC, device_ids=ids
+                )
+            except DeviceActionError as exc:
+                raise ApiError(400, "BadRequest", str(exc)) from exc
+            sent, passed = outcome.sent, outcome.passed
+        return Response(
+            {
+                "successfulDeviceIds": [str(pk) for pk in sent],
+                "failedDeviceIds": [str(pk) for pk in passed],
+                "notFoundDeviceIds": missing,
+                "notSupportedDeviceIds": [],
+            }
+        )
 
     @extend_schema(request=None, responses=dict)
     @action(detail=True, methods=["post"], url_path="syncDevice")

@@ -9,6 +9,7 @@ that fails is recorded as a failed action, which Retry tries again, alone.
 """
 
 from collections import Counter
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count
@@ -135,7 +136,14 @@ def bulk_refusal(actor, permission: str, kind: str, device_ids: list[int]) -> st
 SYNC_MAX = 5_000  # run at once, in the page's request: not a request to approve
 
 
-def devices_sync(*, actor, permission: str, device_ids: list[int]) -> str:
+@dataclass(frozen=True)
+class SyncOutcome:
+    sent: list[int]  # the devices asked to check in
+    passed: list[int]  # those passed over (already syncing, deleted, ...)
+    message: str
+
+
+def devices_sync(*, actor, permission: str, device_ids: list[int]) -> SyncOutcome:
     """Sync many devices now (Sync is not a protected action): refused by name for devices out
     of scope; a device already syncing or deleted is passed over, named. One transaction."""
     if len(device_ids) > SYNC_MAX:
@@ -160,15 +168,15 @@ def devices_sync(*, actor, permission: str, device_ids: list[int]) -> str:
                 device, "sync", in_progress={"sync"} if device.pk in busy else set()
             )
         except DeviceActionError as exc:
-            passed.append(f"{device.name} ({exc})")
+            passed.append((device.pk, f"{device.name} ({exc})"))
             continue
         able.append(device)
     with transaction.atomic():
         device_actions_run_many(actor=actor, devices=able, kind="sync", origin="Bulk sync")
-    sent = len(able)
-    return f"Sync sent to {sent} of {len(devices)} devices" + (
-        f"; passed over: {named(passed)}" if passed else ""
+    message = f"Sync sent to {len(able)} of {len(devices)} devices" + (
+        f"; passed over: {named([why for _, why in passed])}" if passed else ""
     )
+    return SyncOutcome([d.pk for d in able], [pk for pk, _ in passed], message)
 
 
 def identity_state(device_ids) -> dict:

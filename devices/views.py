@@ -200,7 +200,7 @@ def bulk_sync(request):
         except DeviceActionError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, result)
+            messages.success(request, result.message)
             return redirect("devices:list")
     return render(
         request,

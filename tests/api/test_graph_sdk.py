@@ -12,6 +12,9 @@ from msgraph_beta import GraphServiceClient
 from msgraph_beta.generated.device_management.device_management_scripts.item.assign.assign_post_request_body import (  # noqa: E501
     AssignPostRequestBody,
 )
+from msgraph_beta.generated.device_management.managed_devices.execute_action.execute_action_post_request_body import (  # noqa: E501
+    ExecuteActionPostRequestBody,
+)
 from msgraph_beta.generated.device_management.managed_devices.item.wipe.wipe_post_request_body import (  # noqa: E501
     WipePostRequestBody,
 )
@@ -32,6 +35,7 @@ from msgraph_beta.generated.models.device_management_script_assignment import (
     DeviceManagementScriptAssignment,
 )
 from msgraph_beta.generated.models.group_assignment_target import GroupAssignmentTarget
+from msgraph_beta.generated.models.managed_device_remote_action import ManagedDeviceRemoteAction
 from msgraph_beta.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph_beta.generated.models.operation_approval_request_status import (
     OperationApprovalRequestStatus,
@@ -163,6 +167,40 @@ def test_the_sdk_wipes_through_the_approval_handshake_exactly_once(live_server, 
             run(wipe.post(body, _headers(x_msft_approval_code=code)))
         assert raised.value.response_status_code == 409
     assert DeviceAction.objects.filter(device=tenant.device, kind="wipe").count() == 1
+
+
+def test_the_sdk_files_a_bulk_wipe_with_execute_action_and_syncs_at_once(live_server, run):
+    tenant = build_tenant()
+    activate_policy(tenant, "device.wipe")
+    kiosks = [f.device(f"KIOSK-{i}") for i in range(3)]
+    bots = f.group("Automation", [])
+    f.assign(f.builtin("Help Desk Operator"), [bots], name="Automation")
+    client = _client(live_server, new_application("Patch bot", [bots]))
+    execute = client.device_management.managed_devices.execute_action
+    ids = [str(d.pk) for d in kiosks]
+    wipe = ExecuteActionPostRequestBody(action_name=ManagedDeviceRemoteAction.Wipe, device_ids=ids)
+    justification = base64.b64encode(b"Kiosks leave the fleet").decode()
+
+    async def file() -> str:
+        with pytest.raises(ODataError) as raised:
+            await execute.post(wipe, _headers(x_msft_approval_justification=justification))
+        assert raised.value.response_status_code == 412
+        return raised.value.response_headers["x-msft-approval-code"]
+
+    with celery_worker():
+        code = run(file())
+        request = ApprovalRequest.objects.get(approval_code=code)
+        assert request.operation_type == "device.bulk_wipe" and request.target_label == "3 devices"
+        approve_in_portal(request, tenant.approver)
+        run(execute.post(wipe, _headers(x_msft_approval_code=code)))
+        _executed(code)
+    assert DeviceAction.objects.filter(kind="wipe", device__in=kiosks).count() == 3
+    sync = ExecuteActionPostRequestBody(
+        action_name=ManagedDeviceRemoteAction.SyncDevice, device_ids=[ids[0], "999999"]
+    )
+    result = run(execute.post(sync))
+    assert result.successful_device_ids == [ids[0]]
+    assert result.not_found_device_ids == ["999999"] and result.failed_device_ids == []
 
 
 def test_the_token_endpoint_answers_where_entras_does(live_server):
