@@ -18,6 +18,7 @@ from approvals.operations import read_once
 from audit.chain import audit_record
 from rbac.selectors import access_for, scope_filter
 from utilities.digests import digest
+from utilities.queries import among
 
 from .models import ActionStatus, Device, DeviceAction, ManagementState, Ownership
 from .selectors import OPEN_ACTION
@@ -46,12 +47,12 @@ FIELDS = ["name", "serial_number", "operating_system", "ownership", "management_
 
 
 def devices_of(device_ids) -> "list[Device]":
-    return list(Device.objects.filter(pk__in=device_ids).only(*FIELDS).order_by("pk"))
+    return list(Device.objects.filter(pk__in=among(device_ids)).only(*FIELDS).order_by("pk"))
 
 
 def pinned_devices(device_ids):
     """A bulk request's devices, by name (its page lists them)."""
-    return Device.objects.filter(pk__in=device_ids).order_by("name", "pk")
+    return Device.objects.filter(pk__in=among(device_ids)).order_by("name", "pk")
 
 
 def pinned(device_ids) -> "list[Device]":
@@ -74,7 +75,7 @@ def breakdown(device_ids) -> dict[str, str]:
     owners = dict(Ownership.choices)
     by_owner = Counter(owners.get(d.ownership, d.ownership) for d in devices)
     tags = Counter(
-        Device.scope_tags.through.objects.filter(device_id__in=device_ids).values_list(
+        Device.scope_tags.through.objects.filter(device_id__in=among(device_ids)).values_list(
             "scopetag__name", flat=True
         )
     )
@@ -91,7 +92,7 @@ def in_scope(actor, permission: str, device_ids) -> set[int]:
         return set(device_ids)  # every device: no query over the ids
     return set(
         Device.objects.filter(
-            scope_filter(actor, permission, Device), pk__in=device_ids
+            scope_filter(actor, permission, Device), pk__in=among(device_ids)
         ).values_list("pk", flat=True)
     )
 
@@ -100,7 +101,7 @@ def _busy(device_ids, kind: str) -> set[int]:
     """The devices with an action of this kind in progress."""
     return set(
         DeviceAction.objects.filter(
-            device_id__in=device_ids, kind=kind, status__in=OPEN_ACTION
+            device_id__in=among(device_ids), kind=kind, status__in=OPEN_ACTION
         ).values_list("device_id", flat=True)
     )
 
@@ -202,7 +203,7 @@ def run_batch(*, actor, permission: str, kind: str, device_ids: list[int], origi
     """Act on the next BATCH devices not reached yet; returns (reached, failed, skipped, left):
     counts over the whole set, and the names of this batch's failed and skipped devices."""
     reached = set(
-        DeviceAction.objects.filter(origin=origin, device_id__in=device_ids)
+        DeviceAction.objects.filter(origin=origin, device_id__in=among(device_ids))
         .exclude(status=ActionStatus.FAILED)
         .values_list("device_id", flat=True)
     )
@@ -234,7 +235,7 @@ def run_batch(*, actor, permission: str, kind: str, device_ids: list[int], origi
 def bulk_progress(device_ids, origin: str) -> dict[str, int]:
     """How many of the devices are at each step of their action (the request page)."""
     latest = (
-        DeviceAction.objects.filter(origin=origin, device_id__in=device_ids)
+        DeviceAction.objects.filter(origin=origin, device_id__in=among(device_ids))
         .values("status")
         .annotate(n=Count("pk"))
     )
@@ -244,7 +245,7 @@ def bulk_progress(device_ids, origin: str) -> dict[str, int]:
 def bulk_devices(device_ids, origin: str):
     """The pinned devices with the status of their action under this request (paged by the
     caller): the newest action of each, or none yet."""
-    newest = DeviceAction.objects.filter(origin=origin, device_id__in=device_ids).order_by(
+    newest = DeviceAction.objects.filter(origin=origin, device_id__in=among(device_ids)).order_by(
         "device_id", "-pk"
     )
     by_device = {}
