@@ -3,6 +3,7 @@ from django.contrib import admin
 from audit.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import AccessPolicy, ApprovalRequest, Decision, PolicyStage
+from .operations import registry
 
 
 class PolicyStageInline(ReadOnlyInline):
@@ -23,6 +24,21 @@ class DecisionInline(ReadOnlyInline):
     readonly_fields = ["approver", "stage", "verdict", "note", "created_at"]
 
 
+class OperationFilter(admin.SimpleListFilter):
+    """The registered operations. The admin's own filter on a column without choices lists
+    its values with SELECT DISTINCT over every request (half of the changelist's time at a
+    million)."""
+
+    title = "operation"
+    parameter_name = "operation_type"
+
+    def lookups(self, request, model_admin):
+        return registry.choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(operation_type=self.value()) if self.value() else queryset
+
+
 @admin.register(ApprovalRequest)
 class ApprovalRequestAdmin(ReadOnlyAdmin):
     list_display = [
@@ -35,7 +51,7 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         "created_at",
         "expires_at",
     ]
-    list_filter = ["status", "execution_status", "operation_type"]
+    list_filter = ["status", "execution_status", OperationFilter]
     # Indexed columns only (a trigram index on the label, approvals migration 0027).
     search_fields = ["target_label", "requestor__username"]
     list_select_related = ["requestor"]

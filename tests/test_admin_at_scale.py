@@ -86,6 +86,22 @@ def test_the_scope_tag_filter_needs_no_distinct(staff, tenant):
     assert not [q for q in _device_selects(sql) if "DISTINCT" in q]
 
 
+@pytest.mark.parametrize(
+    "path", ["/admin/approvals/approvalrequest/", "/admin/audit/auditevent/", CHANGELIST]
+)
+def test_no_changelist_lists_a_columns_values_with_distinct(staff, path):
+    _, sql = _sql(staff, path, {})
+    assert not [q for q in sql if "DISTINCT" in q]
+
+
+def test_the_operation_filter_lists_the_registered_operations(staff, tenant):
+    from tests.conftest import request_wipe
+
+    request_wipe(tenant)
+    body, _ = _sql(staff, "/admin/approvals/approvalrequest/", {"operation_type": "device.wipe"})
+    assert "Device wipe" in body and "?operation_type=device.retire" in body
+
+
 def test_every_portal_admin_stands_on_the_large_table_admin():
     from django.contrib import admin
     from django.contrib.auth.admin import UserAdmin
