@@ -4,6 +4,7 @@
     BENCH_N=2000 .venv/bin/python bench/run.py --queries-only
     .venv/bin/python bench/run.py --workers-only   # the decisions and the worker figures
     .venv/bin/python bench/run.py --growth 10000,100000,1000000   # issue 25's growth table
+    BENCH_KEEP=1 BENCH_N=1000000 .venv/bin/python bench/run.py --pages-only   # pages again
 
 It creates a scratch PostgreSQL database (maa_bench), fills it (bench/fill.py), starts gunicorn
 with the production settings (DEBUG off) and measures, against a trivial view served by the same
@@ -737,6 +738,7 @@ def filled(size: int) -> None:
 def main() -> None:
     queries_only = "--queries-only" in sys.argv
     workers_only = "--workers-only" in sys.argv
+    pages_only = "--pages-only" in sys.argv  # no decisions, workers or sealer
     # --growth 10000,100000,1000000: the pages at each N (the fill grows between them), then
     # the decisions and the workers at the largest.
     growth = []
@@ -774,6 +776,8 @@ def main() -> None:
             print_pages(runs[size])
         if len(runs) > 1:
             print_growth(runs)
+        if pages_only:
+            return
         # The decisions are timed by the server too: a server that logs each request.
         server.terminate()
         server.wait(timeout=30)
