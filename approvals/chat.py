@@ -232,7 +232,7 @@ def _finish(post: ChatPost, status: str, detail: str = "") -> ChatPost:
     return post
 
 
-def post_deliver(*, post_id: int) -> ChatPost:
+def post_deliver(*, post_id: int) -> ChatPost | None:
     """Post once. A network error, 429 or 5xx raises ChatTransient for the task to retry; any
     other refusal is final. Errors name the webhook's hint, never its URL."""
     with transaction.atomic():
@@ -275,15 +275,16 @@ def post_lease(*, post_id: int, seconds: float = 0) -> None:
     ChatPost.objects.filter(pk=post_id, status=NoticeStatus.PENDING).update(lease_until=until)
 
 
-def post_failed(*, post_id: int, error: str) -> ChatPost:
+def post_failed(*, post_id: int, error: str) -> ChatPost | None:
     """The channel kept failing through every retry."""
     with transaction.atomic():
         post = (
             ChatPost.objects.select_for_update(of=("self",))
             .select_related("webhook")
-            .get(pk=post_id)
+            .filter(pk=post_id)
+            .first()
         )
-        if post.status != NoticeStatus.PENDING:
+        if post is None or post.status != NoticeStatus.PENDING:
             return post
         return _finish(post, NoticeStatus.FAILED, error)
 

@@ -333,17 +333,18 @@ def _message(notice: Notice, connection=None) -> EmailMultiAlternatives:
     return message
 
 
-def notice_deliver(*, notice_id: int, connection=None) -> Notice:
+def notice_deliver(*, notice_id: int, connection=None) -> Notice | None:
     """Send one notice, at most once, over `connection` (a mail backend, opened by the caller
     for several notices) or a connection of its own. Transient mail errors propagate for the
-    task to retry."""
+    task to retry. A notice that is gone (a broker message outliving its row) sends nothing."""
     with transaction.atomic():
         notice = (
             Notice.objects.select_for_update(of=("self",))
             .select_related("user", "request__requestor", "request__policy")
-            .get(pk=notice_id)
+            .filter(pk=notice_id)
+            .first()
         )
-        if notice.status != NoticeStatus.PENDING:
+        if notice is None or notice.status != NoticeStatus.PENDING:
             return notice
         user: User = notice.user
         if not user.email or not user.wants_notification(notice.kind):
@@ -360,12 +361,15 @@ def notice_deliver(*, notice_id: int, connection=None) -> Notice:
         return _finish(notice, NoticeStatus.SENT)
 
 
-def notice_failed(*, notice_id: int, error: str) -> Notice:
+def notice_failed(*, notice_id: int, error: str) -> Notice | None:
     """The mail server stayed unreachable through every retry."""
     with transaction.atomic():
         notice = (
-            Notice.objects.select_for_update().select_related("user", "request").get(pk=notice_id)
+            Notice.objects.select_for_update()
+            .select_related("user", "request")
+            .filter(pk=notice_id)
+            .first()
         )
-        if notice.status != NoticeStatus.PENDING:
+        if notice is None or notice.status != NoticeStatus.PENDING:
             return notice
         return _finish(notice, NoticeStatus.FAILED, error)

@@ -306,3 +306,15 @@ def test_a_notice_waiting_for_its_retry_is_left_to_it(tenant, wipe_policy):
     within_retry = timezone.now() + settings.MAA_NOTICE_LEASE + timedelta(seconds=300)
     assert notices_recover(now=within_retry) == 0
     assert notices_recover(now=within_retry + timedelta(seconds=600)) == len(ids)
+
+
+def test_a_task_for_a_notice_that_is_gone_sends_nothing_and_does_not_fail(db):
+    """A broker message can outlive its row (a restored database, a purge): it finds nothing
+    to send, and its give-up has nothing to mark."""
+    from approvals.chat import post_failed
+    from approvals.notifications import notice_failed
+
+    send_notices.apply(args=[[987654]]).get()
+    assert mail.outbox == []
+    assert notice_failed(notice_id=987654, error="gave up") is None
+    assert post_failed(post_id=987654, error="gave up") is None
