@@ -4,15 +4,11 @@ from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import timezone
 
+from utilities.queries import people_matching
+
 DATE = forms.DateInput(attrs={"type": "date"})
-
-
-# A search matching more people than this is too broad to narrow events by person anyway.
-ACTOR_MATCHES = 500
 
 
 def actor_search(queryset, name, value):
@@ -23,11 +19,7 @@ def actor_search(queryset, name, value):
     and testing each label read every newer event (110 ms at 270,000 events, growing with the
     trail); the person's own index range does not grow with anyone else's events.
     """
-    people = list(
-        get_user_model()
-        .objects.filter(Q(username__icontains=value) | Q(display_name__icontains=value))
-        .values_list("pk", flat=True)[:ACTOR_MATCHES]
-    )
+    people = people_matching(value)
     if people:
         return queryset.filter(actor_id__in=people)
     return queryset.filter(actor_id__isnull=True, actor_label__icontains=value)

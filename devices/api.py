@@ -13,21 +13,20 @@ from utilities.api.errors import ApiError
 from utilities.api.fields import EnumField
 from utilities.api.odata import Prop
 from utilities.api.routes import router
+from utilities.queries import among
 
 from . import bulk
 from .models import ActionKind, Device, DeviceCategory, ManagementState
+from .operations import BULK_ACTION_BY_KIND
 from .selectors import categories_with_counts, devices_visible_to
 from .services import DeviceActionError, device_action_run
 from .workload import DevicePerm
 
 OWNER_TYPES = {"corporate": "company", "personal": "personal"}
-# executeAction's actionName (Graph's managedDeviceRemoteAction) and what each runs.
-BULK_ACTIONS = {
-    "wipe": "device.bulk_wipe",
-    "retire": "device.bulk_retire",
-    "delete": "device.bulk_delete",
-    "syncDevice": "",
-}
+# executeAction's actionNames (Graph's managedDeviceRemoteAction) that the portal runs: the
+# bulk operations by their kind, and a sync.
+SYNC_ACTION = "syncDevice"
+ACTION_NAMES = [*BULK_ACTION_BY_KIND, SYNC_ACTION]
 
 
 def _device_ids(value) -> list[int]:
@@ -137,20 +136,20 @@ class DeviceViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         bulkManagedDeviceActionResult."""
         # The parser has made Graph's camelCase keys snake_case (djangorestframework-camel-case).
         name = request.data.get("action_name")
-        if name not in BULK_ACTIONS:
+        if name not in ACTION_NAMES:
             raise ApiError(
-                400, "BadRequest", f"actionName must be one of {', '.join(BULK_ACTIONS)}."
+                400, "BadRequest", f"actionName must be one of {', '.join(ACTION_NAMES)}."
             )
         ids = _device_ids(request.data.get("device_ids"))
-        found = set(self.get_queryset().filter(pk__in=ids).values_list("pk", flat=True))
+        found = set(self.get_queryset().filter(pk__in=among(ids)).values_list("pk", flat=True))
         missing = [str(pk) for pk in ids if pk not in found]
-        if name == "syncDevice":
+        if name == SYNC_ACTION:
             return self._sync_many(sorted(found), missing)
         if missing:
             raise ApiError(
                 404, "ResourceNotFound", f"No managed device with id {bulk.named(missing)}."
             )
-        return self.protected(BULK_ACTIONS[name], {"device_ids": ids})
+        return self.protected(BULK_ACTION_BY_KIND[name].code, {"device_ids": ids})
 
     def _sync_many(self, ids: list[int], missing: list[str]):
         if not user_has_perm(self.request.user, DevicePerm.SYNC):

@@ -3,24 +3,19 @@
 import django_filters
 from django.db.models import Q
 
-from rbac.models import ScopeTag, User
+from rbac.models import ScopeTag
 from utilities.filtersets import ModelChoiceFilter, choice_filter
+from utilities.queries import people_matching
 from utilities.widgets import QuickSelect
 
-from .models import Compliance, Device, ManagementState, OperatingSystem, Ownership
-
-# A search matching more users than this is too broad to narrow devices by user anyway.
-USER_MATCHES = 500
+from .models import Compliance, ManagementState, OperatingSystem, Ownership
+from .selectors import with_scope_tag
 
 
 def device_search(queryset, name, value):
     """Name, serial number or primary user. Each arm can use its trigram index (devices
     migration 0004); the matching users are looked up first, so no arm needs a join."""
-    users = list(
-        User.objects.filter(
-            Q(username__icontains=value) | Q(display_name__icontains=value)
-        ).values_list("pk", flat=True)[:USER_MATCHES]
-    )
+    users = people_matching(value)
     # Newest enrolled first, not by name: walking the name index for names that contain a word
     # reaches them only where that word sorts (a quarter of a million "iPhone"s after every
     # "BENCH-..." one read 75,000 rows for a page). In id order a common word fills a page at
@@ -47,6 +42,4 @@ class DeviceFilterSet(django_filters.FilterSet):
     )
 
     def with_tag(self, queryset, name, tag):
-        # A subquery on the link table, not a join: no duplicates, and no DISTINCT over the list.
-        links = Device.scope_tags.through.objects.filter(scopetag=tag)
-        return queryset.filter(pk__in=links.values("device_id"))
+        return with_scope_tag(queryset, tag.pk)

@@ -14,6 +14,13 @@ def devices_visible_to(user, code: str = DevicePerm.READ) -> QuerySet:
     return Device.objects.filter(scope_filter(user, code, Device)).select_related("primary_user")
 
 
+def with_scope_tag(devices: QuerySet, tag_id) -> QuerySet:
+    """These devices that carry the tag: a subquery on the link table, not a join, so no
+    duplicates and no DISTINCT over the list (the Devices page, the Django admin)."""
+    links = Device.scope_tags.through.objects.filter(scopetag_id=tag_id)
+    return devices.filter(pk__in=links.values("device_id"))
+
+
 def device_list(user) -> QuerySet:
     """The Devices list before its filters (devices.filtersets): visible, not deleted."""
     return devices_visible_to(user).exclude(management_state=ManagementState.DELETED)

@@ -7,6 +7,8 @@ written here. The activity time is written at most once a minute, so a page view
 session write.
 """
 
+import functools
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -53,6 +55,11 @@ def _ending(request, now: float) -> str:
     return ""
 
 
+@functools.cache
+def _status_path() -> str:
+    return reverse("session_status")  # once per process: the middleware runs on every page
+
+
 def session_left(request) -> dict:
     """Seconds until this session ends by idleness and by its maximum length."""
     now, session = _now(), request.session
@@ -85,7 +92,7 @@ class SessionLifetimeMiddleware:
                 return redirect_to_login(request.get_full_path())
             # Asking how long the session has left is not activity: a page that polls it
             # must not keep an idle session alive.
-            polled = request.path == reverse("session_status")
+            polled = request.path == _status_path()
             if not polled and now - request.session[SEEN] > SEEN_RESOLUTION:
                 request.session[SEEN] = now
         return self.get_response(request)

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.functional import cached_property
 
-from .paginator import COUNT_CAP
+from .paginator import COUNT_CAP, capped_count
 
 
 def planner_rows(queryset) -> int:
@@ -29,7 +29,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        counted = self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+        counted = capped_count(self.object_list)
         if counted <= COUNT_CAP:
             return counted
         if connection.vendor != "postgresql":

@@ -11,6 +11,12 @@ from django.utils.functional import cached_property
 COUNT_CAP = 1_000
 
 
+def capped_count(queryset, cap: int = COUNT_CAP) -> int:
+    """How many rows, counting at most cap + 1 (a bounded subquery). Unordered: the count need
+    not sort what it counts."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
+
+
 class CappedPage(Page):
     """A page past the counted rows: it knows only whether one more row follows."""
 
@@ -40,8 +46,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        # Unordered: the count need not sort what it counts.
-        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+        return capped_count(self.object_list, self.cap)
 
     @property
     def capped(self) -> bool:

@@ -1,7 +1,23 @@
 """Query helpers every app may use."""
 
+from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
+
+# A search matching more people than this is too broad to narrow a list by person anyway.
+PEOPLE_MATCHES = 500
+
+
+def people_matching(value: str) -> list[int]:
+    """The ids of the people whose username or display name contains `value` (their trigram
+    indexes serve it), at most PEOPLE_MATCHES: looked up first, so a search over another table
+    filters on ids instead of joining the users."""
+    return list(
+        get_user_model()
+        .objects.filter(Q(username__icontains=value) | Q(display_name__icontains=value))
+        .values_list("pk", flat=True)[:PEOPLE_MATCHES]
+    )
 
 
 def among(ids):
