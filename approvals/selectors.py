@@ -254,10 +254,13 @@ def _with_list_relations(qs: QuerySet) -> QuerySet:
 
 
 def undecided_by(qs: QuerySet, user) -> QuerySet:
-    """Requests still waiting for this user's decision."""
-    return qs.filter(status=RequestStatus.NEEDS_APPROVAL).exclude(
-        pk__in=Decision.objects.filter(approver=user).values("request_id")
-    )
+    """Requests still waiting for this user's decision.
+
+    NOT EXISTS, probed per open request by the one-decision-per-approver index: `pk NOT IN`
+    hashed every decision the user ever gave first (500,000 for a busy approver at a million).
+    """
+    decided = Decision.objects.filter(request=OuterRef("pk"), approver=user)
+    return qs.filter(~Exists(decided), status=RequestStatus.NEEDS_APPROVAL)
 
 
 def _granted(user, codename: str) -> Q:
@@ -327,12 +330,8 @@ def admin_tasks_for(user) -> QuerySet:
     in one query, the OR of the two made PostgreSQL hash every grant the user holds on each
     page (70 ms at 100,000 requests) instead of probing the grants of the rows it shows.
     """
-    to_decide = ApprovalRequest.objects.filter(
-        Q(status=RequestStatus.NEEDS_APPROVAL)
-        & _granted(user, "decide_approvalrequest")
-        & ~Q(requestor=user)
-        & ~Exists(Decision.objects.filter(request=OuterRef("pk"), approver=user))
-    )
+    granted = ApprovalRequest.objects.filter(_granted(user, "decide_approvalrequest"))
+    to_decide = undecided_by(granted.exclude(requestor=user), user)
     return _with_list_relations(to_decide).order_by("expires_at", "pk")
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from approvals.models import (
     AccessPolicy,
     ApprovalRequest,
+    Decision,
     PolicyStatus,
     RequestGroupPermission,
     RequestUserPermission,
@@ -205,12 +206,43 @@ def _requests(count: int) -> None:
                     "justification": f"Bench request {i}",
                 }
             )
-        _audit_trail(requests_create(rows))
+        created = requests_create(rows)
+        _decisions(created)
+        _audit_trail(created)
+
+
+def _approver() -> User:
+    """Who decided the closed requests: the approver group's first member."""
+    return SecurityGroup.objects.get(name="Intune MAA Approvers").auth_group.user_set.first()
+
+
+# The approver's decision a closed request carries (the rest were never decided).
+VERDICT = {"completed": "approve", "rejected": "reject"}
+
+
+def _decisions(requests: list[ApprovalRequest]) -> None:
+    """The Decision rows decision_record writes: "Needs my decision" and every list's approvals
+    count read this table, so a fill without them flatters both."""
+    approver = _approver()
+    _copy(
+        Decision,
+        [
+            Decision(
+                request=request,
+                approver=approver,
+                verdict=VERDICT[request.status],
+                note="Bench decision",
+                created_at=request.created_at + timedelta(seconds=1),
+            )
+            for request in requests
+            if request.status in VERDICT
+        ],
+    )
 
 
 def _audit_trail(requests: list[ApprovalRequest]) -> None:
     """The events the services would have recorded for these requests, a second apart."""
-    approver = SecurityGroup.objects.get(name="Intune MAA Approvers").auth_group.user_set.first()
+    approver = _approver()
     events = []
     for request in requests:
         actors = {"requestor": request.requestor, "approver": approver}
