@@ -4,12 +4,17 @@ The lists (Received requests, Admin tasks) are built from these rows; the decisi
 selectors.decision_refusal still apply on every decision; both read approvals.approvers.
 """
 
-from guardian.shortcuts import assign_perm
+from django.contrib.auth.models import Permission as AuthPermission
 
 from rbac.models import SecurityGroup
 
 from .approvers import ApproverRule
-from .models import ApprovalRequest, RequestGroupPermission, RequestStatus
+from .models import (
+    ApprovalRequest,
+    RequestGroupPermission,
+    RequestStatus,
+    RequestUserPermission,
+)
 from .models.requests import OPEN_STATUSES
 
 APPROVER_PERMS = ("view_approvalrequest", "decide_approvalrequest")
@@ -25,19 +30,45 @@ def _approver_groups_and_users(request: ApprovalRequest):
     return rule.receiving_groups(), rule.users().exclude(directory_role="")
 
 
+def _grant(request: ApprovalRequest, codenames, *, users=(), groups=()) -> None:
+    """Give these users and auth groups the permissions on the request: the rows guardian's
+    assign_perm writes, in two INSERTs. assign_perm took four or five statements a row (its
+    permission, get_or_create in a savepoint), 30 of the 50 statements of a filing."""
+    permissions = list(
+        AuthPermission.objects.filter(
+            content_type__app_label="approvals", codename__in=codenames
+        ).values_list("pk", flat=True)
+    )
+    RequestUserPermission.objects.bulk_create(
+        [
+            RequestUserPermission(user_id=user, permission_id=perm, content_object=request)
+            for user in users
+            for perm in permissions
+        ],
+        ignore_conflicts=True,  # granted already: as assign_perm, nothing changes
+    )
+    RequestGroupPermission.objects.bulk_create(
+        [
+            RequestGroupPermission(group_id=group, permission_id=perm, content_object=request)
+            for group in groups
+            for perm in permissions
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def _grant_approvers(request: ApprovalRequest) -> None:
     groups, users = _approver_groups_and_users(request)
-    for group in groups.select_related("auth_group"):
-        for perm in APPROVER_PERMS:
-            assign_perm(f"approvals.{perm}", group.auth_group, request)
-    for user in users:
-        for perm in APPROVER_PERMS:
-            assign_perm(f"approvals.{perm}", user, request)
+    _grant(
+        request,
+        APPROVER_PERMS,
+        users=[user.pk for user in users],
+        groups=list(groups.values_list("auth_group_id", flat=True)),
+    )
 
 
 def request_permissions_grant(request: ApprovalRequest) -> None:
-    for perm in REQUESTOR_PERMS:
-        assign_perm(f"approvals.{perm}", request.requestor, request)
+    _grant(request, REQUESTOR_PERMS, users=[request.requestor_id])
     _grant_approvers(request)
 
 
@@ -54,9 +85,8 @@ def request_reviewers_grant(request: ApprovalRequest) -> None:
     """A break-glass run: every stage's approver groups see it, to review it."""
     groups = SecurityGroup.objects.filter(
         pk__in={pk for stage in request.stage_plan for pk in stage["approver_groups"]}
-    ).select_related("auth_group")
-    for group in groups:
-        assign_perm("approvals.view_approvalrequest", group.auth_group, request)
+    )
+    _grant(request, ["view_approvalrequest"], groups=groups.values_list("auth_group_id", flat=True))
 
 
 def policy_requests_regrant(policy) -> None:
