@@ -145,7 +145,8 @@ def _bulk_selection(request) -> list[int]:
     query = request.GET
     if query.get("all"):
         matching = DeviceFilterSet(query, queryset=device_list(request.user)).qs
-        return list(matching.values_list("pk", flat=True)[: bulk.MAX_DEVICES + 1])
+        # Unordered: the request pins them sorted by id, and the list's order was a sort.
+        return list(matching.order_by().values_list("pk", flat=True)[: bulk.MAX_DEVICES + 1])
     return sorted({int(v) for v in query.getlist("device") if v.isdigit()})
 
 
