@@ -15,6 +15,7 @@ from functools import cache
 from django.db import transaction
 from django.db.models import Count, Q
 
+from approvals.operations import read_once
 from audit.chain import audit_record
 from rbac.selectors import access_for, scope_filter
 from utilities.digests import digest
@@ -60,14 +61,32 @@ def pinned_devices(device_ids):
     return _selected(device_ids).order_by("name", "pk")
 
 
-# Filing and Complete ask the hooks below about every pinned device (10,000 or more). Each is a
-# query that answers in rows per group or per refused device: building a model per device
-# was most of filing's 336 ms for 10,000.
+# Filing and Complete ask the hooks below about every pinned device (10,000 or more). They
+# answer from one count per platform, ownership and state (the census), shared by the hooks
+# of one service call, and read as models only the devices they refuse: building a model per
+# device was most of filing's 336 ms for 10,000, and each query over the ids about 20 ms.
+
+
+def _census(device_ids) -> dict[tuple[str, str, str], int]:
+    """(operating system, ownership, management state) -> how many of the devices."""
+
+    def count():
+        rows = (
+            _selected(device_ids)
+            .values_list("operating_system", "ownership", "management_state")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        return {(os, owner, state): n for os, owner, state, n in rows}
+
+    # The set as the key: prepare() asks before it sorts the ids, the other hooks after.
+    return read_once(("bulk-census", frozenset(device_ids)), count)
 
 
 def live_count(device_ids) -> int:
     """The pinned devices still in management (a policy's threshold counts these)."""
-    return _selected(device_ids).exclude(management_state=ManagementState.DELETED).count()
+    census = _census(device_ids)
+    return sum(n for (_, _, state), n in census.items() if state != ManagementState.DELETED)
 
 
 def _tally(rows) -> str:
@@ -77,15 +96,9 @@ def _tally(rows) -> str:
 
 def breakdown(device_ids) -> dict[str, str]:
     """What the approver reads first: how many devices, by platform, ownership and scope tag."""
-    groups = (
-        _selected(device_ids)
-        .values_list("operating_system", "ownership")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
     owners = dict(Ownership.choices)
     by_os, by_owner = Counter(), Counter()
-    for operating_system, ownership, n in groups:
+    for (operating_system, ownership, _), n in _census(device_ids).items():
         by_os[operating_system] += n
         by_owner[owners.get(ownership, ownership)] += n
     tags = (
@@ -133,6 +146,9 @@ def _unable(device_ids, kind: str) -> list[str]:
     """The devices that cannot take the action now, each with device_action_check's reason.
     Only those are read as models."""
     busy = _busy(device_ids, kind) if kind != "delete" else set()
+    able = able_states(kind)
+    if not busy and all(state in able for (_, _, state) in _census(device_ids)):
+        return []
     candidates = _selected(device_ids).filter(
         ~Q(management_state__in=able_states(kind)) | Q(pk__in=busy)
     )
@@ -152,7 +168,7 @@ def bulk_refusal(actor, permission: str, kind: str, device_ids: list[int]) -> st
     if len(device_ids) > MAX_DEVICES:
         return f"At most {MAX_DEVICES:,} devices in one request ({len(device_ids):,} selected)."
     pinned = _selected(device_ids)
-    if pinned.count() != len(set(device_ids)):
+    if sum(_census(device_ids).values()) != len(set(device_ids)):
         return "Some selected devices no longer exist; select them again."
     if not access_for(actor).is_unscoped(permission):
         allowed = pinned.filter(scope_filter(actor, permission, Device)).values("pk")

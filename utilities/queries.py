@@ -30,4 +30,6 @@ def among(ids):
     ids = list(ids)
     if connection.vendor != "postgresql":
         return ids
-    return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    # As one text, split by PostgreSQL: psycopg quoted a list of 10,000 ints element by element
+    # in Python, 7 ms a query (a bulk filing sends the ids in 14 queries).
+    return RawSQL("SELECT unnest(string_to_array(%s, ',')::bigint[])", [",".join(map(str, ids))])

@@ -95,6 +95,10 @@ def test_devices_that_cannot_take_the_action_now_are_refused_by_name_with_the_re
         "RETIRING-1 (RETIRING-1 cannot be wiped while it is Retire pending.)"
     )
     assert not ApprovalRequest.objects.filter(operation_type="device.bulk_wipe").exists()
+    gone = [*fine, f.device("GONE-1")]
+    Device.objects.filter(pk=gone[-1].pk).delete()
+    with pytest.raises(OperationError, match="Some selected devices no longer exist"):
+        _file(tenant, gone)
     # Deleting asks only that the device is still managed in some way.
     delete = operation_start(
         actor=tenant.hazel,
