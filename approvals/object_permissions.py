@@ -33,7 +33,7 @@ def _approver_groups_and_users(request: ApprovalRequest):
 def _grant(request: ApprovalRequest, codenames, *, users=(), groups=()) -> None:
     """Give these users and auth groups the permissions on the request: the rows guardian's
     assign_perm writes, in two INSERTs. assign_perm took four or five statements a row (its
-    permission, get_or_create in a savepoint), 30 of the 50 statements of a filing."""
+    permission, get_or_create in a savepoint), 30 of the 49 statements of a filing."""
     permissions = list(
         AuthPermission.objects.filter(
             content_type__app_label="approvals", codename__in=codenames

@@ -149,9 +149,7 @@ def _unable(device_ids, kind: str) -> list[str]:
     able = able_states(kind)
     if not busy and all(state in able for (_, _, state) in _census(device_ids)):
         return []
-    candidates = _selected(device_ids).filter(
-        ~Q(management_state__in=able_states(kind)) | Q(pk__in=busy)
-    )
+    candidates = _selected(device_ids).filter(~Q(management_state__in=able) | Q(pk__in=busy))
     refused = []
     for device in candidates.only(*FIELDS).order_by("name", "pk"):
         try:
