@@ -417,35 +417,47 @@ def concurrent_decisions(access_log: Path, count: int = APPROVERS) -> str:
     )
 
 
+def eight_clients(items: list, send) -> list[int]:
+    """send(connection, item) for every item, by 8 clients at once, each on its own share and
+    connection; the HTTP statuses."""
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def client(chunk):
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        for item in chunk:
+            status = send(conn, item)
+            with lock:
+                codes.append(status)
+
+    threads = [threading.Thread(target=client, args=(items[i::8],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return codes
+
+
 def filing_rate(count: int = FILINGS) -> str:
     """`count` wipes filed through the device's Wipe form by 8 clients at once, each a request
     for approval (the policy covers wipes): filings a second through the web tier."""
     token = "f" * 32
     cookie = session_cookie("hazel") + f"; csrftoken={token}"
     devices = fresh_devices(count)
-    codes: list[int] = []
-    lock = threading.Lock()
 
-    def file_all(chunk):
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
-        for device in chunk:
-            conn.request(
-                "POST",
-                f"/devices/{device.pk}/wipe/",
-                body="justification=Reported+stolen",
-                headers=form_headers(cookie, token),
-            )
-            response = conn.getresponse()
-            response.read()
-            with lock:
-                codes.append(response.status)
+    def file(conn, device) -> int:
+        conn.request(
+            "POST",
+            f"/devices/{device.pk}/wipe/",
+            body="justification=Reported+stolen",
+            headers=form_headers(cookie, token),
+        )
+        response = conn.getresponse()
+        response.read()
+        return response.status
 
-    threads = [threading.Thread(target=file_all, args=(devices[i::8],)) for i in range(8)]
     started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    codes = eight_clients(devices, file)
     seconds = time.perf_counter() - started
     filed = ApprovalRequest.objects.filter(
         target_key__in=[device_target_key(d.pk) for d in devices], status="needs_approval"
@@ -606,14 +618,6 @@ def worker_burst() -> list[str]:
         token = "b" * 32  # any well-formed CSRF token, sent as cookie and header alike
         cookie = session_cookie("hazel") + f"; csrftoken={token}"
         ids = [r.pk for r in created]
-        lock = threading.Lock()
-
-        def post_all(chunk):
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
-            for pk in chunk:
-                status = complete_post(conn, pk, cookie, token)
-                with lock:
-                    codes.append(status)
 
         # Polled every half second: a filter on 10,000 listed ids cost the shared cores more
         # than the query, so the burst's ids are read as the range bulk_create gave them.
@@ -623,14 +627,9 @@ def worker_burst() -> list[str]:
         def succeeded() -> int:
             return burst.filter(execution_status="succeeded").count()
 
-        codes: list[int] = []
         _paused(app, True)
         started = time.perf_counter()
-        threads = [threading.Thread(target=post_all, args=(ids[i::8],)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        codes = eight_clients(ids, lambda conn, pk: complete_post(conn, pk, cookie, token))
         post_seconds = time.perf_counter() - started
         post_rate = len(ids) / post_seconds
         if codes.count(302) != len(ids):

@@ -115,11 +115,17 @@ def breakdown(device_ids) -> dict[str, str]:
     }
 
 
-def in_scope(actor, permission: str, device_ids) -> set[int]:
+def _scoped(actor, permission: str, device_ids):
+    """The devices among these the actor holds the permission on, or None when they hold it on
+    every device (then no query over the ids)."""
     if access_for(actor).is_unscoped(permission):
-        return set(device_ids)  # every device: no query over the ids
-    allowed = _selected(device_ids).filter(scope_filter(actor, permission, Device))
-    return set(allowed.values_list("pk", flat=True))
+        return None
+    return _selected(device_ids).filter(scope_filter(actor, permission, Device))
+
+
+def in_scope(actor, permission: str, device_ids) -> set[int]:
+    allowed = _scoped(actor, permission, device_ids)
+    return set(device_ids) if allowed is None else set(allowed.values_list("pk", flat=True))
 
 
 def _busy(device_ids, kind: str) -> set[int]:
@@ -165,13 +171,15 @@ def bulk_refusal(actor, permission: str, kind: str, device_ids: list[int]) -> st
         return "Select at least one device."
     if len(device_ids) > MAX_DEVICES:
         return f"At most {MAX_DEVICES:,} devices in one request ({len(device_ids):,} selected)."
-    pinned = _selected(device_ids)
     if sum(_census(device_ids).values()) != len(set(device_ids)):
         return "Some selected devices no longer exist; select them again."
-    if not access_for(actor).is_unscoped(permission):
-        allowed = pinned.filter(scope_filter(actor, permission, Device)).values("pk")
+    allowed = _scoped(actor, permission, device_ids)
+    if allowed is not None:
         outside = list(
-            pinned.exclude(pk__in=allowed).order_by("name", "pk").values_list("name", flat=True)
+            _selected(device_ids)
+            .exclude(pk__in=allowed.values("pk"))
+            .order_by("name", "pk")
+            .values_list("name", flat=True)
         )
         if outside:
             return (
