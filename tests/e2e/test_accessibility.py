@@ -105,8 +105,7 @@ def test_every_form_field_has_a_label(person):
         ("approver", "/tenant/maa/received/"),
         ("approver", "/tenant/profile/"),
     ]:
-        person.sign_in(username)
-        person.open(path)
+        person.open_as(username, path)
         assert page.evaluate(UNLABELLED_FIELDS) == [], path
 
 
@@ -146,8 +145,7 @@ def test_the_new_workload_and_api_pages_label_every_field_and_fit_a_phone(person
         ("policyadmin", "/tenant/maa/policies/new/"),
     ]
     for username, path in labelled:
-        person.sign_in(username)
-        person.open(path)
+        person.open_as(username, path)
         assert page.evaluate(UNLABELLED_FIELDS) == [], path
     page.set_viewport_size({"width": 375, "height": 800})
     person.sign_in("approver")  # Read Only Operator: reads all three workloads
