@@ -52,3 +52,19 @@ def test_descending_order_and_a_bad_cursor(db, monkeypatch):
     # A cursor that does not decode falls back to the first numbered page.
     page = paginate(RequestFactory().get("/", {"after": "not-a-cursor"}), qs, 3)["page"]
     assert [e.note for e in page.object_list] == ["7", "6", "5"]
+
+
+def test_a_first_page_that_holds_every_row_is_not_counted(db, django_assert_num_queries):
+    """The rows of page 1 are read first with one more: when they fit, they are the count, so a
+    search that matches a few rows runs once; when they do not, the capped count follows."""
+    for i in range(7):
+        f.device(f"LAPTOP-{i}")
+    qs = Device.objects.all()
+    with django_assert_num_queries(1):
+        page = paginate(RequestFactory().get("/"), qs, 10)["page"]
+        assert page.paginator.count == 7 and len(page.object_list) == 7
+        assert not page.has_next()
+    with django_assert_num_queries(2):
+        page = paginate(RequestFactory().get("/", {"page": "x"}), qs, 5)["page"]
+        assert page.paginator.count == 7 and len(page.object_list) == 5
+        assert page.has_next() and page.end_index() == 5

@@ -53,15 +53,29 @@ class CappedPaginator(Paginator):
         return self.count > self.cap
 
     def get_page(self, number):
-        if not self.capped:
-            return super().get_page(number)
         try:
             number = max(1, int(number))
         except (TypeError, ValueError):
             number = 1
+        if number == 1:
+            return self._first_page()
+        if not self.capped:
+            return super().get_page(number)
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         return CappedPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
+
+    def _first_page(self):
+        """Page 1 is read first, with one row more: when the rows fit on it, they are the count,
+        so a search that matches a few rows runs its search once, not twice (at a million
+        devices a rare name's trigram scan is most of the page)."""
+        rows = list(self.object_list[: self.per_page + 1])
+        if len(rows) <= self.per_page:
+            self.__dict__["count"] = len(rows)  # the cached_property's value
+            return Page(rows, 1, self)
+        if self.capped:
+            return CappedPage(rows[: self.per_page], 1, self, has_more=True)
+        return Page(rows[: self.per_page], 1, self)
 
 
 class KeysetPage:
