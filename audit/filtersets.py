@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from utilities.queries import people_matching
+from utilities.search import containing
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -34,9 +35,7 @@ class AuditFilterSet(django_filters.FilterSet):
         lookup_expr="startswith", help_text="e.g. request.approve, device.wipe"
     )
     actor = django_filters.CharFilter(method=actor_search)
-    target = django_filters.CharFilter(
-        field_name="target_label", lookup_expr="icontains", label="Target contains"
-    )
+    target = django_filters.CharFilter(method="target_containing", label="Target contains")
     # Day bounds in the portal's time zone, not created_at__date: casting each row's time to a
     # date cannot use the index, and read every event (50 ms at 270,000).
     since = django_filters.DateFilter(
@@ -45,6 +44,10 @@ class AuditFilterSet(django_filters.FilterSet):
     until = django_filters.DateFilter(
         method="on_or_before", widget=forms.DateInput({"type": "date"})
     )
+
+    def target_containing(self, queryset, name, value):
+        # Every device's label shares "DESKTOP-" or a serial prefix: the rarest trigrams only.
+        return queryset.filter(containing(queryset.model, "target_label", value))
 
     def on_or_after(self, queryset, name, day):
         return queryset.filter(created_at__gte=_day_start(day))

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 
 from .paginator import COUNT_CAP, capped_count
+from .search import containing
 
 
 def planner_rows(queryset) -> int:
@@ -99,8 +100,9 @@ class LargeTableAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Each search field contains the whole term (case-insensitive, as the trigram indexes
-        on UPPER(column) serve); a related model's field (`requestor__username`) is looked up
-        in its own table first, so no arm needs a join and PostgreSQL can OR the indexes."""
+        on UPPER(column) serve, asked for the term's rarest trigrams: utilities.search); a
+        related model's field (`requestor__username`) is looked up in its own table first, so
+        no arm needs a join and PostgreSQL can OR the indexes."""
         term = search_term.strip()
         if not term or not self.search_fields:
             return queryset, False
@@ -108,7 +110,7 @@ class LargeTableAdmin(admin.ModelAdmin):
         for name in self.search_fields:
             relation, _, field = name.partition("__")
             if not field:
-                matches |= Q(**{f"{name}__icontains": term})
+                matches |= containing(self.model, name, term)
                 continue
             related = self.model._meta.get_field(relation).related_model
             ids = related._default_manager.filter(**{f"{field}__icontains": term})
