@@ -5,6 +5,7 @@
     .venv/bin/python bench/run.py --workers-only   # the decisions and the worker figures
     .venv/bin/python bench/run.py --growth 10000,100000,1000000   # issue 25's growth table
     BENCH_KEEP=1 BENCH_N=1000000 .venv/bin/python bench/run.py --pages-only   # pages again
+    BENCH_KEEP=1 BENCH_N=1000000 .venv/bin/python bench/run.py --versus 10000  # turn about
 
 It creates a scratch PostgreSQL database (maa_bench), fills it (bench/fill.py), starts gunicorn
 with the production settings (DEBUG off) and measures, against a trivial view served by the same
@@ -20,6 +21,7 @@ page runs more than 10 queries (CI runs it at N = 2,000).
 """
 
 import http.client
+import json
 import os
 import re
 import shutil
@@ -240,10 +242,14 @@ def sql_count(username: str, path: str) -> int:
     return len(queries.captured_queries)
 
 
-def alone_ms(path: str, cookie: str, runs: int = 20) -> float:
+def alone_ms(path: str, cookie: str, runs: int = 20, port: int = PORT) -> float:
+    return statistics.median(alone_timings(path, cookie, runs, port))
+
+
+def alone_timings(path: str, cookie: str, runs: int, port: int = PORT) -> list[float]:
     timings = []
     for _ in range(runs):
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         started = time.perf_counter()
         conn.request("GET", path, headers={"Cookie": cookie})
         response = conn.getresponse()
@@ -251,7 +257,7 @@ def alone_ms(path: str, cookie: str, runs: int = 20) -> float:
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status == 200, (path, response.status)
         conn.close()
-    return statistics.median(timings)
+    return timings
 
 
 def _ms(text: str) -> float:
@@ -259,7 +265,7 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def under_load(path: str, cookie: str) -> tuple[float, float, float]:
+def under_load(path: str, cookie: str, port: int = PORT) -> tuple[float, float, float]:
     out = subprocess.run(
         [
             "wrk",
@@ -269,7 +275,7 @@ def under_load(path: str, cookie: str) -> tuple[float, float, float]:
             "--latency",
             "-H",
             f"Cookie: {cookie}",
-            f"http://127.0.0.1:{PORT}{path}",
+            f"http://127.0.0.1:{port}{path}",
         ],
         capture_output=True,
         text=True,
@@ -287,10 +293,12 @@ def under_load(path: str, cookie: str) -> tuple[float, float, float]:
     return rate, p50, p99
 
 
-def gunicorn(access_log: Path | None = None) -> subprocess.Popen:
+def gunicorn(
+    access_log: Path | None = None, *, env: dict = ENV, port: int = PORT
+) -> subprocess.Popen:
     """The production server; with `access_log`, it logs each request's path, status and
     server time in ms (from reading the request to the response: the wait for a free worker
-    is not in it)."""
+    is not in it). `env` and `port` serve another database (--versus)."""
     call_command("collectstatic", "--noinput", verbosity=0)
     log_args = ["--access-logfile", str(access_log), "--access-logformat", "%(U)s %(s)s %(M)s"]
     process = subprocess.Popen(
@@ -302,17 +310,17 @@ def gunicorn(access_log: Path | None = None) -> subprocess.Popen:
             "-w",
             "2",
             "-b",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--log-level",
             "warning",
             *(log_args if access_log else []),
         ],
         cwd=ROOT,
-        env=ENV,
+        env=env,
     )
     for _ in range(100):
         try:
-            http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/health/live/")
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health/live/")
             return process
         except OSError:
             time.sleep(0.2)
@@ -741,6 +749,67 @@ def print_pages(table: list[tuple]) -> None:
     print()
 
 
+def small_tenant(size: int) -> tuple[dict, list]:
+    """The same pages on a tenant of `size` devices beside this one (--versus): its own database
+    and Redis database, filled by this script in a subprocess (kept for the next run), which
+    prints its pages' [label, session cookie, path, SQL] as JSON; and its server's settings."""
+    base, number = REDIS.rsplit("/", 1)
+    redis = f"{base}/{int(number) + 1}"  # the users' cached access is keyed by their pk
+    child = {**os.environ, "BENCH_DB": f"{DB}_{size}", "BENCH_N": str(size), "BENCH_KEEP": "1"}
+    child["BENCH_REDIS"] = redis
+    out = subprocess.run(
+        [sys.executable, __file__, "--paths"], env=child, capture_output=True, text=True
+    )
+    if out.returncode:
+        sys.exit(f"The {size:,}-device tenant failed:\n{out.stderr}")
+    lines = out.stdout.splitlines()
+    print(next(line for line in lines if line.startswith("Filled")), flush=True)
+    return {**ENV, "DATABASE_URL": f"{PG}/{DB}_{size}", "REDIS_URL": redis}, json.loads(lines[-1])
+
+
+def versus(size: int, rows, rounds: int = 8) -> None:
+    """Each page at `size` devices and at this N on two servers at once, timed turn about (five
+    requests on one, five on the other, `rounds` times), then each under load: the machine's
+    drift over an hour (the trivial view went 0.6 to 1.4 ms) moves both alike, so their ratio
+    is the growth (issue 25: within 1.3)."""
+    small_env, small_rows = small_tenant(size)
+    servers = [gunicorn(), gunicorn(env=small_env, port=PORT + 1)]
+    table = []
+    try:
+        for (label, user, path, _), (_, small_cookie, small_path, _) in zip(
+            rows, small_rows, strict=True
+        ):
+            cookie = session_cookie(user)
+            big, small = [], []
+            for _ in range(rounds):
+                small += alone_timings(small_path, small_cookie, 5, PORT + 1)
+                big += alone_timings(path, cookie, 5)
+            small_rate = under_load(small_path, small_cookie, PORT + 1)[0]
+            rate = under_load(path, cookie)[0]
+            median = statistics.median
+            table.append((label, median(small), median(big), small_rate, rate))
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+    rates = {label: rate for label, _, _, _, rate in table}
+    print(f"\nN = {size:,} against N = {N:,}, two servers turn about; {machine()}\n")
+    print(
+        f"| page | alone ms {size:,} | alone ms {N:,} | {N:,} / {size:,} | req/s {size:,} "
+        f"| req/s {N:,} | share of signed-in no-op, {N:,} | × Django admin, {N:,} |"
+    )
+    print("|---" * 8 + "|")
+    for label, small, big, small_rate, rate in table:
+        admin = rates.get(peer(label) or "")
+        ratio = big / small
+        print(
+            f"| {label} | {small:.1f} | {big:.1f} | {ratio:.2f}{' ✗' if ratio > 1.3 else ''} "
+            f"| {small_rate:,.0f} | {rate:,.0f} | {rate / rates[NOOP]:.2f} "
+            f"| {f'{rate / admin:.1f}' if admin else ''} |"
+        )
+    print()
+
+
 def print_growth(runs: dict[int, list[tuple]]) -> None:
     """Each page at each N: alone p50 and req/s, and the largest N's alone p50 against the
     smallest's (issue 25's goal: within 1.3)."""
@@ -792,10 +861,11 @@ def main() -> None:
     pages_only = "--pages-only" in sys.argv  # no decisions, workers or sealer
     # --growth 10000,100000,1000000: the pages at each N (the fill grows between them), then
     # the decisions and the workers at the largest.
+    paths_only = "--paths" in sys.argv  # for --versus: this tenant's pages as JSON
     growth = []
     if "--growth" in sys.argv:
         growth = [int(n) for n in sys.argv[sys.argv.index("--growth") + 1].split(",")]
-    if not queries_only and shutil.which("wrk") is None:
+    if not (queries_only or paths_only) and shutil.which("wrk") is None:
         sys.exit("The load generator wrk is missing: apt-get install wrk (Debian).")
     call_command("migrate", verbosity=0)
     runs: dict[int, list[tuple]] = {}
@@ -818,6 +888,12 @@ def main() -> None:
         page_rows()
         return
     rows = page_rows()
+    if paths_only:
+        print(json.dumps([(lb, session_cookie(user), path, n) for lb, user, path, n in rows]))
+        return
+    if "--versus" in sys.argv:
+        versus(int(sys.argv[sys.argv.index("--versus") + 1]), rows)
+        return
     server = gunicorn()
     try:
         if not workers_only:
