@@ -14,9 +14,8 @@ from collections import Counter
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q, Value
-from django.db.models.functions import StrIndex, Upper
-from django.db.models.lookups import GreaterThan
+from django.db.models import F, Func, Q, TextField
+from django.db.models.lookups import IContains
 
 SAMPLE_ROWS = 10_000
 # A trigram in more than this share of the sampled values is left to the whole term's test.
@@ -24,6 +23,10 @@ COMMON = 0.01
 # Kept in the cache: trigrams seen in at least this share (the rest count as unseen, 0).
 KEPT = 0.0005
 RAREST = 3
+# The chosen trigrams must narrow the rows to about this share (their shares multiplied), or
+# the term is searched whole: "017" and "001" in a trail of device labels left 25,000 of 2.2
+# million events to test (76 ms), where the whole term's padded word trigrams left 140 (5 ms).
+NARROW = 0.0001
 SHARES_SECONDS = 3600
 
 
@@ -69,11 +72,25 @@ def containing(model, field: str, term: str) -> Q:
     if connection.vendor != "postgresql" or len(windows) < 2:
         return whole
     shares = trigram_shares(model, field)
-    rare = sorted(windows, key=lambda t: shares.get(t.upper(), 0.0))
-    chosen = [t for t in rare if shares.get(t.upper(), 0.0) < COMMON][:RAREST]
-    if not chosen:  # a common word: every trigram is needed to narrow it
+    chosen, left = [], 1.0
+    for trigram in sorted(windows, key=lambda t: shares.get(t.upper(), 0.0))[:RAREST]:
+        share = shares.get(trigram.upper(), 0.0)
+        if share >= COMMON:
+            break
+        chosen.append(trigram)
+        left *= share
+    if left > NARROW:  # a common word, or pieces too common: every trigram is needed
         return whole
     # Each window is a piece of the term, so icontains on it (UPPER on both sides, in
-    # PostgreSQL) holds wherever the term does; STRPOS keeps the term's own meaning.
-    held = GreaterThan(StrIndex(Upper(field), Upper(Value(term))), 0)
+    # PostgreSQL) holds wherever the term does. The whole term is tested on a column expression
+    # no index serves, so the index is not asked for it; as a LIKE, the planner still counts
+    # it as narrow (STRPOS it counted as a third of the rows, and walked the primary key).
+    held = IContains(Unindexed(F(field)), term)
     return Q(*(Q(**{f"{field}__icontains": t}) for t in chosen), held)
+
+
+class Unindexed(Func):
+    """`(column || '')`: the column's value as an expression no index is built on."""
+
+    template = "(%(expressions)s || '')"
+    output_field = TextField()
