@@ -242,8 +242,8 @@ def sql_count(username: str, path: str) -> int:
     return len(queries.captured_queries)
 
 
-def alone_ms(path: str, cookie: str, runs: int = 20, port: int = PORT) -> float:
-    return statistics.median(alone_timings(path, cookie, runs, port))
+def alone_ms(path: str, cookie: str, runs: int = 20) -> float:
+    return statistics.median(alone_timings(path, cookie, runs))
 
 
 def alone_timings(path: str, cookie: str, runs: int, port: int = PORT) -> list[float]:

@@ -7,7 +7,9 @@ million devices, "BENCH-00999" read the lists of six trigrams that nearly every 
 term's rarest trigrams, each as a `%xyz%` of its own (a row that holds the term holds each of
 them), and the whole term is tested on the few rows they find, with an expression the index
 does not serve. How common a trigram is comes from a sample of the column, cached for an
-hour: stale figures can only choose slower trigrams, never other rows.
+hour: stale figures can only choose slower trigrams, never other rows. The search that takes
+the sample pays for it once an hour: at a million devices 50 to 90 ms for names or serials,
+250 ms for the audit trail's longer labels.
 """
 
 from collections import Counter
