@@ -141,7 +141,7 @@ class DeviceViewSet(ProtectedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
                 400, "BadRequest", f"actionName must be one of {', '.join(ACTION_NAMES)}."
             )
         ids = _device_ids(request.data.get("device_ids"))
-        found = set(self.get_queryset().filter(pk__in=among(ids)).values_list("pk", flat=True))
+        found = set(self.get_queryset().filter(among("pk", ids)).values_list("pk", flat=True))
         missing = [str(pk) for pk in ids if pk not in found]
         if name == SYNC_ACTION:
             return self._sync_many(sorted(found), missing)

@@ -19,7 +19,7 @@ from approvals.operations import read_once
 from audit.chain import audit_record
 from rbac.selectors import access_for, scope_filter
 from utilities.digests import digest
-from utilities.queries import among
+from utilities.queries import among, plain_rows
 
 from .models import ActionStatus, Device, DeviceAction, ManagementState, Ownership
 from .selectors import OPEN_ACTION
@@ -49,7 +49,7 @@ FIELDS = ["name", "serial_number", "operating_system", "ownership", "management_
 
 
 def _selected(device_ids):
-    return Device.objects.filter(pk__in=among(device_ids))
+    return Device.objects.filter(among("pk", device_ids))
 
 
 def devices_of(device_ids) -> "list[Device]":
@@ -102,7 +102,7 @@ def breakdown(device_ids) -> dict[str, str]:
         by_os[operating_system] += n
         by_owner[owners.get(ownership, ownership)] += n
     tags = (
-        Device.scope_tags.through.objects.filter(device_id__in=among(device_ids))
+        Device.scope_tags.through.objects.filter(among("device_id", device_ids))
         .values_list("scopetag__name")
         .annotate(n=Count("pk"))
         .order_by()
@@ -132,7 +132,7 @@ def _busy(device_ids, kind: str) -> set[int]:
     """The devices with an action of this kind in progress."""
     return set(
         DeviceAction.objects.filter(
-            device_id__in=among(device_ids), kind=kind, status__in=OPEN_ACTION
+            among("device_id", device_ids), kind=kind, status__in=OPEN_ACTION
         ).values_list("device_id", flat=True)
     )
 
@@ -243,7 +243,7 @@ def identity_state(device_ids) -> dict:
     """What Complete compares: the same devices, still the same machines. Their state may move
     meanwhile (one wiped on its own fails alone, named, at the run)."""
     pinned = _selected(device_ids).order_by("pk").values_list("pk", "serial_number")
-    return {"devices": digest(list(pinned))}
+    return {"devices": digest(plain_rows(pinned))}
 
 
 def _failed(*, actor, device: Device, kind: str, origin: str, error: str) -> None:
@@ -263,7 +263,7 @@ def run_batch(*, actor, permission: str, kind: str, device_ids: list[int], origi
     """Act on the next BATCH devices not reached yet; returns (reached, failed, skipped, left):
     counts over the whole set, and the names of this batch's failed and skipped devices."""
     reached = set(
-        DeviceAction.objects.filter(origin=origin, device_id__in=among(device_ids))
+        DeviceAction.objects.filter(among("device_id", device_ids), origin=origin)
         .exclude(status=ActionStatus.FAILED)
         .values_list("device_id", flat=True)
     )
@@ -295,7 +295,7 @@ def run_batch(*, actor, permission: str, kind: str, device_ids: list[int], origi
 def bulk_progress(device_ids, origin: str) -> dict[str, int]:
     """How many of the devices are at each step of their action (the request page)."""
     latest = (
-        DeviceAction.objects.filter(origin=origin, device_id__in=among(device_ids))
+        DeviceAction.objects.filter(among("device_id", device_ids), origin=origin)
         .values("status")
         .annotate(n=Count("pk"))
     )
@@ -305,7 +305,7 @@ def bulk_progress(device_ids, origin: str) -> dict[str, int]:
 def bulk_devices(device_ids, origin: str):
     """The pinned devices with the status of their action under this request (paged by the
     caller): the newest action of each, or none yet."""
-    newest = DeviceAction.objects.filter(origin=origin, device_id__in=among(device_ids)).order_by(
+    newest = DeviceAction.objects.filter(among("device_id", device_ids), origin=origin).order_by(
         "device_id", "-pk"
     )
     by_device = {}

@@ -1,9 +1,8 @@
 """Query helpers every app may use."""
 
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
+from django.db import connections
+from django.db.models import F, Lookup, Q
 
 # A search matching more people than this is too broad to narrow a list by person anyway.
 PEOPLE_MATCHES = 500
@@ -20,16 +19,44 @@ def people_matching(value: str) -> list[int]:
     )
 
 
-def among(ids):
-    """For `field__in=`: the ids as one array parameter on PostgreSQL, not a placeholder each.
+class Among(Lookup):
+    """The rows whose `field` is one of `ids`: `filter(among("pk", ids))`.
 
-    psycopg binds a query's parameters client-side by splitting the query at each placeholder:
-    for a bulk action's 10,000 devices that cost about 0.1 s per query, more than the query.
-    Other databases (the SQLite demo) get the list itself.
+    For a bulk action's 10,000 devices every part of the obvious `pk__in=ids` costs more than
+    the query: Django checks each id (about 7 ms a query), psycopg binds each as a placeholder,
+    and PostgreSQL guesses 10 rows for an `IN (SELECT unnest(...))` and sorts through nested
+    loops (24 ms against 9 to count 10,000 devices by platform). Here the ids go as one text
+    that PostgreSQL splits, compared with `= ANY(array)`, whose length the planner knows; the
+    lookup is an expression, so Django never walks the ids. Other databases (the SQLite demo)
+    get a placeholder each.
     """
-    ids = list(ids)
-    if connection.vendor != "postgresql":
-        return ids
-    # As one text, split by PostgreSQL: psycopg quoted a list of 10,000 ints element by element
-    # in Python, 7 ms a query (a bulk filing sends the ids in 14 queries).
-    return RawSQL("SELECT unnest(string_to_array(%s, ',')::bigint[])", [",".join(map(str, ids))])
+
+    lookup_name = "among"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return [int(pk) for pk in self.rhs]
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            text = ",".join(map(str, self.rhs))
+            return f"{lhs} = ANY(string_to_array(%s, ',')::bigint[])", [*params, text]
+        if not self.rhs:
+            return "1 = 0", params
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*params, *self.rhs]
+
+
+def among(field: str, ids) -> Among:
+    return Among(F(field), ids)
+
+
+def plain_rows(queryset) -> list[tuple]:
+    """A values_list() queryset's rows as the driver returns them, without Django's per-row
+    conversion: for a bulk request's 10,000 devices that iteration cost more than the query
+    (36 ms against 19 with it). Only for columns the driver already returns as Python wants
+    them (numbers, text), not JSON or time zones."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
