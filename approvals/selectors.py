@@ -52,7 +52,7 @@ def open_requests_by_key(target_keys) -> dict[str, ApprovalRequest]:
         request.target_key: request
         for request in ApprovalRequest.objects.filter(
             target_key__in=list(target_keys), status__in=OPEN_STATUSES
-        ).only("operation_type", "target_key", "payload", "status")
+        ).only("operation_type", "target_key", "status")
     }
 
 
@@ -248,6 +248,9 @@ def _with_list_relations(qs: QuerySet) -> QuerySet:
     )
     return (
         qs.select_related("requestor", "policy")
+        # A row of a list shows neither: a bulk request pins its 10,000 devices in the payload
+        # (60 kB of JSON), 50 of them on a page.
+        .defer("payload", "summary")
         .annotate(approvals=Coalesce(Subquery(approvals), 0))
         .order_by("-created_at", "-pk")
     )

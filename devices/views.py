@@ -221,12 +221,15 @@ def bulk_sync(request):
 @permission_required(DevicePerm.READ)
 def bulk_detail(request, key):
     """The devices of a bulk request, paged, each with its action's status under it."""
-    approval_request = (
-        ApprovalRequest.objects.filter(target_key=bulk_target_key_of(key)).order_by("-pk").first()
+    newest = (
+        ApprovalRequest.objects.filter(target_key=bulk_target_key_of(key))
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
     )
-    if approval_request is None:
+    if newest is None:
         raise Http404("No such bulk request.")
-    approval_request = request_visible_to(request.user, approval_request.pk)
+    approval_request = request_visible_to(request.user, newest)
     ids = approval_request.payload["device_ids"]
     listing = paginate(request, bulk.pinned_devices(ids), PAGE_SIZE)
     actions = bulk.bulk_devices([d.pk for d in listing["page"]], approval_request.execution_origin)

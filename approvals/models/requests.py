@@ -165,7 +165,7 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     @property
     def title(self) -> str:
         """What is asked for, e.g. "Device wipe" or "Delete access policy"."""
-        return self.operation.title(self.payload)
+        return self.operation.label
 
     @property
     def execution_origin(self) -> str:

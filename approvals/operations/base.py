@@ -107,10 +107,6 @@ class Operation:
         """The object the start permission is checked on (for scoped permissions), or None."""
         return None
 
-    def title(self, payload: dict) -> str:
-        """What the request asks for, e.g. "Delete access policy"; the label unless it varies."""
-        return self.label
-
     def target(self, payload: dict) -> Target:
         raise NotImplementedError
 

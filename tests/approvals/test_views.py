@@ -69,6 +69,38 @@ def test_admin_tasks_lists_what_to_decide_apart_from_ones_own_requests_to_comple
     assert "No request is waiting for your decision." in section(body, "to-decide")
 
 
+def test_request_lists_leave_the_payloads_unread(client, tenant, wipe_policy):
+    """A bulk request pins its devices in the payload (10,000 ids, 60 kB of JSON): a list of
+    50 requests reads none of it, nor the summaries."""
+    from approvals.services import operation_start
+
+    devices = [f.device(f"KIOSK-{i}") for i in range(3)]
+    operation_start(
+        actor=tenant.hazel,
+        operation_code="device.bulk_wipe",
+        payload={"device_ids": [d.pk for d in devices]},
+        justification="Kiosks leaving the fleet",
+    )
+    request_wipe(tenant)
+    pages = [
+        (tenant.approver, reverse("approvals:received")),
+        (tenant.hazel, reverse("approvals:mine")),
+        (tenant.approver, reverse("approvals:admin_tasks")),
+        (tenant.hazel, reverse("devices:list")),
+    ]
+    for user, url in pages:
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert b"Bulk device wipe" in response.content or url == reverse("devices:list")
+        read = [q["sql"] for q in ctx.captured_queries if '"approvals_approvalrequest"' in q["sql"]]
+        assert read, url
+        for sql in read:
+            assert '"approvals_approvalrequest"."payload"' not in sql, (url, sql)
+            assert '"approvals_approvalrequest"."summary"' not in sql, (url, sql)
+
+
 def test_access_policies_page_checks_every_policy_in_a_constant_number_of_queries(client, tenant):
     activate_policy(tenant, "device.wipe")
     client.force_login(tenant.policy_admin)
