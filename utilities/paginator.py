@@ -172,17 +172,21 @@ def _keyset_page(paginator, ordering, *, after: str, before: str) -> KeysetPage 
     )
 
 
-def paginate(request, queryset, per_page: int) -> dict:
+def paginate(request, queryset, per_page: int, *, count: int | None = None) -> dict:
     """A list page's "page" and "query" (its GET parameters without the paging, for links).
 
     Up to the count cap, numbered pages (an OFFSET over at most 1,000 rows). Past it, a page
     links to the next and previous ones by cursor (`?after=` / `?before=`), so no page walks
     an OFFSET over the whole table; a list whose order a cursor cannot express keeps numbers.
+    `count`: how many rows there are, when the caller knows it (a bulk request's pinned
+    devices), so they are not counted again.
     """
     query = request.GET.copy()
     for name in ("page", "after", "before"):
         query.pop(name, None)
     paginator = CappedPaginator(queryset, per_page)
+    if count is not None:
+        paginator.__dict__["count"] = count  # the cached_property's value
     page = None
     after, before = request.GET.get("after", ""), request.GET.get("before", "")
     ordering = _ordering(queryset)

@@ -35,7 +35,7 @@ class Among(Lookup):
     prepare_rhs = False
 
     def get_prep_lookup(self):
-        return [int(pk) for pk in self.rhs]
+        return list(self.rhs)
 
     def as_sql(self, compiler, connection):
         lhs, params = self.process_lhs(compiler, connection)
