@@ -6,9 +6,9 @@ audit event and schedules its follow-up work after commit, so no entry point can
 """
 
 import logging
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC
+from itertools import groupby
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
@@ -640,16 +640,37 @@ class _IsolateBatch(Exception):
     """An operation failed in a batch run without savepoints: the batch runs again with them."""
 
 
-def _run_one(request: ApprovalRequest, *, isolated: bool) -> str:
-    """Run one operation; when `isolated`, in a savepoint, so that its failure undoes its own
-    writes only."""
-    with transaction.atomic() if isolated else nullcontext():
+def _run_isolated(request: ApprovalRequest) -> str:
+    """Run one operation in a savepoint, so that its failure undoes its own writes only."""
+    with transaction.atomic():
         refusal = _requestor_refusal(request)
         if refusal:
             raise ApprovalError(refusal)
         return request.operation.execute(
             request.payload, request.requestor, origin=request.execution_origin
         )
+
+
+def _run_together(requests: list[ApprovalRequest]) -> dict[int, str]:
+    """Run a batch without savepoints: each run of consecutive requests of one type in one
+    execute_many call (50 wipes: a few statements instead of four each), in the batch's order.
+    Any failure raises _IsolateBatch, and the batch runs again one request at a time."""
+    results = {}
+    try:
+        for _, group in groupby(requests, key=lambda request: request.operation_type):
+            group = list(group)
+            for request in group:
+                refusal = _requestor_refusal(request)
+                if refusal:
+                    raise ApprovalError(refusal)
+            runs = [(r.payload, r.requestor, r.execution_origin) for r in group]
+            lines = group[0].operation.execute_many(runs)
+            results.update(zip([r.pk for r in group], lines, strict=True))
+    except (OperationalError, InterfaceError):
+        raise  # the connection, or a deadlock: the batch rolls back and is tried again
+    except Exception as exc:
+        raise _IsolateBatch from exc
+    return results
 
 
 def executions_run(*, request_ids) -> list[ApprovalRequest]:
@@ -660,9 +681,10 @@ def executions_run(*, request_ids) -> list[ApprovalRequest]:
     the batch: a refused or failing operation is rolled back to its savepoint and marked
     Failed; a database error rolls back the batch, which the task tries again.
 
-    The savepoints are paid only when needed: a batch first runs without them, and if an
-    operation fails, it rolls back whole and runs again with them. A savepoint costs two round
-    trips, which were two of a wipe's nine statements (measured on a batch of 50).
+    The savepoints are paid only when needed: a batch first runs without them, the requests of
+    one type together (Operation.execute_many), and if an operation fails, it rolls back whole
+    and runs again with them, one request at a time. A savepoint costs two round trips, which
+    were two of a wipe's nine statements (measured on a batch of 50).
     """
     try:
         return _executions_run(request_ids, isolated=False)
@@ -682,15 +704,14 @@ def _executions_run(request_ids, *, isolated: bool) -> list[ApprovalRequest]:
         requestors = {}
         for request in requests:
             request.requestor = requestors.setdefault(request.requestor_id, request.requestor)
+        together = {} if isolated else _run_together(requests)
         events, notices, continuing = [], [], []
         for request in requests:
             try:
-                result = _run_one(request, isolated=isolated)
+                result = _run_isolated(request) if isolated else together[request.pk]
             except (OperationalError, InterfaceError):
                 raise  # the connection, or a deadlock: the batch rolls back and is tried again
             except Exception as exc:
-                if not isolated:
-                    raise _IsolateBatch from exc
                 if isinstance(exc, OperationError | ApprovalError):
                     request.fail_execution(str(exc))
                 else:

@@ -232,7 +232,9 @@ def devices_sync(*, actor, permission: str, device_ids: list[int]) -> SyncOutcom
             continue
         able.append(device)
     with transaction.atomic():
-        device_actions_run_many(actor=actor, devices=able, kind="sync", origin="Bulk sync")
+        device_actions_run_many(
+            kind="sync", orders=[(device.pk, actor, "Bulk sync") for device in able]
+        )
     message = f"Sync sent to {len(able)} of {len(devices)} devices" + (
         f"; passed over: {named([why for _, why in passed])}" if passed else ""
     )
@@ -287,7 +289,7 @@ def run_batch(*, actor, permission: str, kind: str, device_ids: list[int], origi
             failed.append(f"{device.name}: {exc}")
             continue
         able.append(device)
-    device_actions_run_many(actor=actor, devices=able, kind=kind, origin=origin)
+    device_actions_run_many(kind=kind, orders=[(device.pk, actor, origin) for device in able])
     reached.update(device.pk for device in able)
     return reached, failed, skipped, max(left, 0)
 

@@ -123,18 +123,25 @@ def _issued_event(device: Device, before: str, action: DeviceAction):
     )
 
 
-def device_actions_run_many(*, actor, devices: list[Device], kind: str, origin: str) -> int:
-    """device_action_run for many devices checked by the caller, in a few statements: the
-    devices locked in one SELECT, their states in one UPDATE, the actions and their audit events
-    in one INSERT each (a bulk run's batch; one at a time it was four statements a device and
-    drained at 0.30 of the no-op task rate). Raises DeviceActionError, before writing, if one
-    can no longer take the action."""
-    if not devices:
-        return 0
+def device_actions_run_many(*, kind: str, orders: list[tuple[int, object, str]]) -> list:
+    """device_action_run for many devices checked by the caller, each order (device id, actor,
+    origin), in a few statements: the devices locked in one SELECT, their states in one UPDATE,
+    the actions and their audit events in one INSERT each (a bulk run's batch, or a batch of
+    executions of single-device requests; one at a time it was four statements a device and a
+    bulk run drained at 0.30 of the no-op task rate). Returns the actions in the orders' order.
+    Raises DeviceActionError, before writing, if a device is gone, ordered twice, or can no
+    longer take the action."""
+    if not orders:
+        return []
+    by_device = {device_id: (actor, origin) for device_id, actor, origin in orders}
+    if len(by_device) != len(orders):
+        raise DeviceActionError("A device has two actions ordered in one batch.")
     with transaction.atomic(savepoint=False):
         locked = list(
-            Device.objects.select_for_update().filter(pk__in=[d.pk for d in devices]).order_by("pk")
+            Device.objects.select_for_update().filter(pk__in=list(by_device)).order_by("pk")
         )
+        if len(locked) != len(by_device):
+            raise DeviceActionError("The device no longer exists.")
         busy = set(
             DeviceAction.objects.filter(
                 device__in=locked, kind=kind, status__in=OPEN_ACTION
@@ -143,7 +150,7 @@ def device_actions_run_many(*, actor, devices: list[Device], kind: str, origin: 
         issued = []
         for device in locked:
             device_action_check(device, kind, in_progress={kind} if device.pk in busy else set())
-            issued.append(_issue(device, kind, actor, origin))
+            issued.append(_issue(device, kind, *by_device[device.pk]))
         Device.objects.bulk_update(locked, ["management_state"])
         DeviceAction.objects.bulk_create([action for _, action in issued])
         audit_record_all(
@@ -152,7 +159,8 @@ def device_actions_run_many(*, actor, devices: list[Device], kind: str, origin: 
                 for device, (before, action) in zip(locked, issued, strict=True)
             ]
         )
-    return len(locked)
+    actions = {action.device_id: action for _, action in issued}
+    return [actions[device_id] for device_id, _, _ in orders]
 
 
 def device_check_in(*, device_id: int) -> Device:

@@ -133,6 +133,13 @@ class Operation:
         """Carry the operation out inside the caller's transaction; return a result line."""
         raise NotImplementedError
 
+    def execute_many(self, runs: list[tuple[dict, object, str]]) -> list[str]:
+        """execute() for several requests of this type, each (payload, actor, origin), in the
+        caller's transaction; their result lines in order. If one cannot run, raise: the
+        engine runs the batch again one request at a time, so that only that one fails.
+        Override where one write for all is cheaper than one each."""
+        return [self.execute(payload, actor, origin) for payload, actor, origin in runs]
+
     def progress(self, payload: dict, origin: str) -> list[Step]:
         """What the target did since the run `origin`; [] when there is nothing to follow."""
         return []

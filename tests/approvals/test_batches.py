@@ -93,6 +93,40 @@ def test_a_failing_operation_fails_alone_and_the_rest_of_its_batch_runs(tenant):
     assert succeeded.count() == 2
 
 
+def test_a_batch_of_wipes_writes_them_together_not_one_device_at_a_time(tenant):
+    """Operation.execute_many: a batch's wipes lock, move and record their devices in a few
+    statements whatever their number (four a wipe before)."""
+
+    def statements(count: int) -> int:
+        requests = _completed_wipes(tenant, count)
+        claimed = executions_claim(request_ids=[r.pk for r in requests])
+        with CaptureQueriesContext(connection) as queries:
+            done = executions_run(request_ids=claimed)
+        assert [r.execution_status for r in done] == ["succeeded"] * count
+        return len(queries.captured_queries)
+
+    assert statements(3) == statements(9)
+    assert DeviceAction.objects.filter(kind="wipe").count() == 12
+    assert AuditEvent.objects.filter(action="device.wipe").count() == 12
+    wipes = ApprovalRequest.objects.filter(operation_type="device.wipe")
+    results = wipes.values_list("execution_result", flat=True)
+    assert all(line.startswith("Wipe sent to BATCH-") for line in results)
+
+
+def test_two_wipes_of_one_device_in_a_batch_run_the_first_and_fail_the_second(tenant):
+    device = f.device("TWICE")
+    requests = []
+    for _ in range(2):  # the first is completed, not executed, when the second is filed
+        request = request_wipe(tenant, device=device)
+        request_approve(request_id=request.pk, approver=tenant.approver)
+        requests.append(request_complete(request_id=request.pk, actor=tenant.hazel))
+
+    done = executions_run(request_ids=executions_claim(request_ids=[r.pk for r in requests]))
+
+    assert [r.execution_status for r in done] == ["succeeded", "failed"]
+    assert DeviceAction.objects.filter(device=device, kind="wipe").count() == 1
+
+
 def test_a_recovered_run_is_never_taken_into_a_batch(tenant):
     """A run that may have killed its worker runs on its own, so it cannot take others down."""
     stuck, queued = _completed_wipes(tenant, 2)
