@@ -78,6 +78,17 @@ def _sealer_lock() -> bool:
         return cursor.fetchone()[0]
 
 
+def _walk_the_unsealed_index() -> None:
+    """Inside the sealer's transaction: read the next batch by walking the unsealed index in
+    id order to the batch's end. With statistics from before a backlog (a sealer down for a
+    while, a bulk load) PostgreSQL took the backlog for a few hundred rows and read all of it,
+    with a bitmap scan and a sort, for each batch: 860 ms a batch behind 1.8 million unsealed
+    events, against 0.7 ms walking the index."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+
+
 def _seal_rows(rows: list[tuple]) -> None:
     """Write (seq, prev_hash, hash, id) to unsealed events. On PostgreSQL one UPDATE from
     arrays: a statement per event made sealing 2.7 million events take 7 minutes."""
@@ -112,6 +123,7 @@ def audit_seal() -> int:
         with transaction.atomic():
             if not _sealer_lock():
                 return sealed
+            _walk_the_unsealed_index()
             head = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq")
             last = head.only("seq", "hash").first()
             seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
