@@ -123,7 +123,9 @@ def _issued_event(device: Device, before: str, action: DeviceAction):
     )
 
 
-def device_actions_run_many(*, kind: str, orders: list[tuple[int, object, str]]) -> list:
+def device_actions_run_many(
+    *, kind: str, orders: list[tuple[int, object, str]]
+) -> list[DeviceAction]:
     """device_action_run for many devices checked by the caller, each order (device id, actor,
     origin), in a few statements: the devices locked in one SELECT, their states in one UPDATE,
     the actions and their audit events in one INSERT each (a bulk run's batch, or a batch of
