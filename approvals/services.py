@@ -640,12 +640,16 @@ class _IsolateBatch(Exception):
     """An operation failed in a batch run without savepoints: the batch runs again with them."""
 
 
+def _ensure_requestor_may(request: ApprovalRequest) -> None:
+    refusal = _requestor_refusal(request)
+    if refusal:
+        raise ApprovalError(refusal)
+
+
 def _run_isolated(request: ApprovalRequest) -> str:
     """Run one operation in a savepoint, so that its failure undoes its own writes only."""
     with transaction.atomic():
-        refusal = _requestor_refusal(request)
-        if refusal:
-            raise ApprovalError(refusal)
+        _ensure_requestor_may(request)
         return request.operation.execute(
             request.payload, request.requestor, origin=request.execution_origin
         )
@@ -660,9 +664,7 @@ def _run_together(requests: list[ApprovalRequest]) -> dict[int, str]:
         for _, group in groupby(requests, key=lambda request: request.operation_type):
             group = list(group)
             for request in group:
-                refusal = _requestor_refusal(request)
-                if refusal:
-                    raise ApprovalError(refusal)
+                _ensure_requestor_may(request)
             runs = [(r.payload, r.requestor, r.execution_origin) for r in group]
             lines = group[0].operation.execute_many(runs)
             results.update(zip([r.pk for r in group], lines, strict=True))
