@@ -307,23 +307,37 @@ def requests_of(user) -> QuerySet:
     return _with_list_relations(ApprovalRequest.objects.filter(requestor=user))
 
 
-def request_visible_to(user, request_id: int) -> ApprovalRequest:
-    """One request this user may open (their own, or one sent to them), or Http404.
+def _may_see(user, request_id: int, requestor_id: int) -> bool:
+    """Their own request, or one sent to them: the request's own grants, probed by index
+    (cheaper for one request than the list filter)."""
+    if requestor_id == user.pk:
+        return True
+    grants = {"content_object_id": request_id, "permission__codename": "view_approvalrequest"}
+    return (
+        RequestGroupPermission.objects.filter(group__user=user, **grants).exists()
+        or RequestUserPermission.objects.filter(user=user, **grants).exists()
+    )
 
-    Probes the request's own grants by index: cheaper for one request than the list filter.
-    """
+
+def request_visible_to(user, request_id: int) -> ApprovalRequest:
+    """One request this user may open, or Http404."""
     request = get_object_or_404(
         ApprovalRequest.objects.select_related("requestor", "policy"), pk=request_id
     )
-    if request.requestor_id == user.pk:
-        return request
-    grants = {"content_object_id": request_id, "permission__codename": "view_approvalrequest"}
-    if (
-        RequestGroupPermission.objects.filter(group__user=user, **grants).exists()
-        or RequestUserPermission.objects.filter(user=user, **grants).exists()
-    ):
-        return request
-    raise Http404("No such request.")
+    if not _may_see(user, request.pk, request.requestor_id):
+        raise Http404("No such request.")
+    return request
+
+
+def request_ensure_visible(user, request_id: int) -> None:
+    """request_visible_to's check alone, for a caller that reads the request itself: a bulk
+    request's row carries 10,000 device ids, and reading them twice was a sixth of an
+    approval."""
+    requestor_id = (
+        ApprovalRequest.objects.filter(pk=request_id).values_list("requestor_id", flat=True).first()
+    )
+    if requestor_id is None or not _may_see(user, request_id, requestor_id):
+        raise Http404("No such request.")
 
 
 def admin_tasks_for(user) -> QuerySet:

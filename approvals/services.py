@@ -304,17 +304,23 @@ def _refuse_second_open_request(target_key: str) -> None:
         raise OpenRequestExists(existing)
 
 
-def _locked(request_id: int) -> ApprovalRequest:
+def _locked(request_id: int, *, payload: bool = True) -> ApprovalRequest:
+    """The request, its row locked. Without `payload` for a service that only moves its state:
+    a bulk request's payload is 10,000 device ids (then read `_payload_of`, never the deferred
+    field: loading one calls refresh_from_db, not thread-safe on django-fsm-2 models)."""
+    # The requestor and the policy come in the same query (every service reads them); only
+    # the request's row is locked.
+    requests = ApprovalRequest.objects.select_related("requestor", "policy")
+    if not payload:
+        requests = requests.defer("payload")
     try:
-        # The requestor and the policy come in the same query (every service reads them);
-        # only the request's row is locked.
-        return (
-            ApprovalRequest.objects.select_related("requestor", "policy")
-            .select_for_update(of=("self",))
-            .get(pk=request_id)
-        )
+        return requests.select_for_update(of=("self",)).get(pk=request_id)
     except ApprovalRequest.DoesNotExist:
         raise ApprovalError(f"Request #{request_id} does not exist.") from None
+
+
+def _payload_of(request: ApprovalRequest) -> dict:
+    return ApprovalRequest.objects.values_list("payload", flat=True).get(pk=request.pk)
 
 
 def _record(request: ApprovalRequest, actor, action: str, before: str, note: str = "", **data):
@@ -332,7 +338,7 @@ def _record(request: ApprovalRequest, actor, action: str, before: str, note: str
 
 def _decide(*, request_id: int, approver, verdict: str, note: str) -> ApprovalRequest:
     with transaction.atomic():
-        request = _locked(request_id)
+        request = _locked(request_id, payload=False)
         refusal = decision_refusal(request, approver)
         if refusal:
             audit_record(
@@ -362,7 +368,7 @@ def _decide(*, request_id: int, approver, verdict: str, note: str) -> ApprovalRe
         if request.stage != stage:
             _stage_opened(request)
         if request.status == RequestStatus.REJECTED:
-            request.operation.closed_without_completion(request.payload)
+            request.operation.closed_without_completion(_payload_of(request))
         if request.status != before:
             _notify(request, request.status)
         elif request.stage == stage and chat_listens(request.policy_id):

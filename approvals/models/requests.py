@@ -182,7 +182,7 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     @cached_property
     def target_url(self) -> str:
         try:
-            return self.operation.target(self.payload).url
+            return self.operation.filed_target_url(self.payload, self.target_key)
         except self.registry.error:
             return ""
 

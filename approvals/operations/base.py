@@ -110,6 +110,10 @@ class Operation:
     def target(self, payload: dict) -> Target:
         raise NotImplementedError
 
+    def filed_target_url(self, payload: dict, target_key: str) -> str:
+        """A filed request's link to its target; the key is the one pinned at filing."""
+        return self.target(payload).url
+
     def state(self, payload: dict) -> dict:
         """The target's current state; completion refuses if it changed since submission."""
         raise NotImplementedError

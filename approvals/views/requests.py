@@ -19,6 +19,7 @@ from ..selectors import (
     awaiting_requestor,
     decision_refusal,
     request_approver_of_any,
+    request_ensure_visible,
     request_visible_to,
     requests_of,
     requests_received_by,
@@ -206,7 +207,7 @@ def request_context(request, approval_request, *, link_claim=None) -> dict:
 @fresh_factor_required("review a break-glass run")
 def request_review(request, pk):
     """An approver's verdict on a break-glass run: justified or not, with a note."""
-    request_visible_to(request.user, pk)
+    request_ensure_visible(request.user, pk)
     note = request.POST.get("note", "")
     verdict = request.POST.get("verdict")
     try:
@@ -285,7 +286,7 @@ def request_action(request, pk, action):
     if action not in REQUESTOR_ONLY:
         # A decision is checked against the policy's approver groups as they are now; the
         # request's own grants decide who may see it, and so who may act on it at all.
-        request_visible_to(request.user, pk)
+        request_ensure_visible(request.user, pk)
     note = request.POST.get("note", "")
     try:
         acted_on = ACTIONS[action](pk, request.user, note)
@@ -293,7 +294,7 @@ def request_action(request, pk, action):
         if action in REQUESTOR_ONLY:
             # Only the requestor acts on their own request, and they always see it: the service
             # refused anyone else. A stranger learns nothing, not even that the request exists.
-            request_visible_to(request.user, pk)
+            request_ensure_visible(request.user, pk)
         raise PermissionDenied(str(exc)) from exc
     except ApprovalError as exc:
         # Read before the message is stored: a stranger gets a 404 and no message.
