@@ -2,7 +2,7 @@
 SIGKILLed every minute and one Redis restart (empty) half-way (README, "Performance").
 
     .venv/bin/python bench/soak.py                  # 30 minutes
-    SOAK_MINUTES=1.5 SOAK_KILL_SECONDS=40 .venv/bin/python bench/soak.py  # tests/test_soak.py
+    SOAK_MINUTES=1 SOAK_KILL_SECONDS=25 .venv/bin/python bench/soak.py  # tests/test_soak.py
 
 The portal runs as in production (gunicorn; a Celery worker with beat, and an execution worker
 that is killed and started again every minute) on a scratch PostgreSQL database and a Redis of
