@@ -4,8 +4,6 @@ The lists (Received requests, Admin tasks) are built from these rows; the decisi
 selectors.decision_refusal still apply on every decision; both read approvals.approvers.
 """
 
-from django.contrib.auth.models import Permission as AuthPermission
-
 from rbac.models import SecurityGroup
 
 from .approvers import ApproverRule
@@ -14,6 +12,7 @@ from .models import (
     RequestGroupPermission,
     RequestStatus,
     RequestUserPermission,
+    request_permission_ids,
 )
 from .models.requests import OPEN_STATUSES
 
@@ -34,11 +33,7 @@ def _grant(request: ApprovalRequest, codenames, *, users=(), groups=()) -> None:
     """Give these users and auth groups the permissions on the request: the rows guardian's
     assign_perm writes, in two INSERTs. assign_perm took four or five statements a row (its
     permission, get_or_create in a savepoint), 30 of the 49 statements of a filing."""
-    permissions = list(
-        AuthPermission.objects.filter(
-            content_type__app_label="approvals", codename__in=codenames
-        ).values_list("pk", flat=True)
-    )
+    permissions = request_permission_ids(codenames)
     RequestUserPermission.objects.bulk_create(
         [
             RequestUserPermission(user_id=user, permission_id=perm, content_object=request)

@@ -1,6 +1,5 @@
 """Reads with rules for the approval flow: who may approve, what each user sees."""
 
-from django.contrib.auth.models import Permission as AuthPermission
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -24,6 +23,7 @@ from .models import (
     RequestUserPermission,
     Stage,
     Verdict,
+    request_permission_ids,
     strictest,
 )
 from .operations import registry
@@ -247,7 +247,8 @@ def _with_list_relations(qs: QuerySet) -> QuerySet:
         .values("n")
     )
     return (
-        qs.select_related("requestor", "policy")
+        # Not the policy: no list shows it (its row was a fifth of a page's model building).
+        qs.select_related("requestor")
         # A row of a list shows neither: a bulk request pins its 10,000 devices in the payload
         # (60 kB of JSON), 50 of them on a page.
         .defer("payload", "summary")
@@ -277,9 +278,7 @@ def _granted(user, codename: str) -> Q:
     groups = list(user.groups.values_list("pk", flat=True))
     # The permission's id, not a join on its codename: PostgreSQL then knows how many grants
     # match and plans the probe instead of hashing them all.
-    permission = AuthPermission.objects.get(
-        content_type__app_label="approvals", codename=codename
-    ).pk
+    (permission,) = request_permission_ids([codename])
     condition = Exists(
         RequestGroupPermission.objects.filter(
             content_object=OuterRef("pk"), permission_id=permission, group__in=groups

@@ -7,7 +7,9 @@ row costs what its values cost. Everything else stays in Django's templates.
 
 import functools
 import re
+from datetime import datetime
 
+from django.conf import settings
 from django.template.defaultfilters import date, timeuntil_filter, truncatechars
 from django.urls import get_script_prefix, reverse
 from django.utils.formats import localize
@@ -49,14 +51,25 @@ def _display(obj, name: str):
 
 def _as_django_prints(value):
     """What a Django template prints for a value: a datetime in local time, formatted. Text,
-    most of what a table prints, is printed as it is (localize would return it unchanged)."""
+    most of what a table prints, is printed as it is (localize would return it unchanged), and
+    so is a whole number without thousand separators (localize's number_format took 3 % of a
+    request list)."""
     if type(value) is str:
         return value
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)
     return localize(template_localtime(value))
+
+
+# The tables' date formats, in strftime's words: Django's DateFormat reads its format letter by
+# letter on every call (a tenth of a request list's rows).
+_STRFTIME = {"Y-m-d H:i": "%Y-%m-%d %H:%M", "Y-m-d H:i:s": "%Y-%m-%d %H:%M:%S"}
 
 
 def _date(value, fmt: str) -> str:
     # Django's date filter expects local time (its engine converts before calling it).
+    if isinstance(value, datetime) and fmt in _STRFTIME and value.year >= 1000:
+        return template_localtime(value).strftime(_STRFTIME[fmt])
     return date(template_localtime(value), fmt)
 
 

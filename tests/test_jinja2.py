@@ -1,9 +1,14 @@
 """The list tables' Jinja2 helpers give what Django's own functions give."""
 
+from datetime import UTC, datetime, timedelta
+
+from django.template import Context, Template
+from django.test import override_settings
 from django.urls import reverse, set_script_prefix
+from django.utils import timezone
 
 from approvals.models import ApprovalRequest, ExecutionStatus, RequestStatus
-from maa_portal.jinja2 import _display, _url
+from maa_portal.jinja2 import _as_django_prints, _date, _display, _url
 
 
 def test_url_is_reverse_for_any_arguments_and_script_prefix():
@@ -33,3 +38,29 @@ def test_display_is_get_field_display():
             assert _display(request, "status") == request.get_status_display()
             assert _display(request, "execution_status") == request.get_execution_status_display()
     assert _display(ApprovalRequest(status="unknown"), "status") == "unknown"
+
+
+def test_dates_and_numbers_print_as_a_django_template_prints_them():
+    """The rows' fast paths (strftime for the tables' formats, str for whole numbers) print what
+    Django's date filter and localize print, in any time zone."""
+    moments = [
+        datetime(2026, 12, 6, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),  # Rome moves its clocks at 01:00
+        datetime(1999, 12, 31, 23, 0, tzinfo=UTC),
+        datetime(2, 1, 1, 12, 0, tzinfo=UTC) + timedelta(days=1),  # strftime pads no year < 1000
+    ]
+    django = Template('{{ at|date:"Y-m-d H:i" }}|{{ at|date:"Y-m-d H:i:s" }}|{{ n }}|{{ at }}')
+    for zone in ("UTC", "Europe/Rome", "America/St_Johns"):
+        with override_settings(TIME_ZONE=zone), timezone.override(zone):
+            for at in moments:
+                for n in (0, 7, 123456789):
+                    expected = django.render(Context({"at": at, "n": n}))
+                    ours = "|".join(
+                        [
+                            _date(at, "Y-m-d H:i"),
+                            _date(at, "Y-m-d H:i:s"),
+                            _as_django_prints(n),
+                            _as_django_prints(at),
+                        ]
+                    )
+                    assert ours == expected, (zone, at, n)

@@ -1,6 +1,6 @@
 from .chat import ChatKind, ChatPost, ChatWebhook
 from .notices import Notice, NoticeBatch, NoticeStatus
-from .permissions import RequestGroupPermission, RequestUserPermission
+from .permissions import RequestGroupPermission, RequestUserPermission, request_permission_ids
 from .policies import (
     MAX_STAGES,
     AccessPolicy,
@@ -29,6 +29,7 @@ __all__ = [
     "ReviewStatus",
     "RequestGroupPermission",
     "RequestUserPermission",
+    "request_permission_ids",
     "Notice",
     "NoticeBatch",
     "NoticeStatus",
