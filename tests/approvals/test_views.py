@@ -101,6 +101,24 @@ def test_request_lists_leave_the_payloads_unread(client, tenant, wipe_policy):
             assert '"approvals_approvalrequest"."summary"' not in sql, (url, sql)
 
 
+def test_the_permission_ids_the_lists_use_are_read_again_after_a_migrate(db):
+    """Read once per process; a migrate or a test's flush (post_migrate) may give the rows new
+    ids, and the next read takes them."""
+    from django.contrib.auth.models import Permission
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from approvals.models import request_permission_ids
+
+    (cached,) = request_permission_ids(["decide_approvalrequest"])
+    permission = Permission.objects.get(pk=cached)
+    permission.delete()
+    permission.pk = None
+    permission.save()  # the same permission under a new id, as a flush leaves it
+    assert request_permission_ids(["decide_approvalrequest"]) == [cached]
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert request_permission_ids(["decide_approvalrequest"]) == [permission.pk] != [cached]
+
+
 def test_a_decision_reads_the_payload_only_to_close_a_rejected_request(client, tenant, wipe_policy):
     """A decision moves the request's state: approving reads none of the pinned devices (a bulk
     request's 10,000 ids, read twice, were a sixth of an approval); rejecting reads them once,
