@@ -108,15 +108,21 @@ def test_the_permission_ids_the_lists_use_are_read_again_after_a_migrate(db):
     from django.core.management.sql import emit_post_migrate_signal
 
     from approvals.models import request_permission_ids
+    from approvals.models.permissions import _forget_permission_ids
 
     (cached,) = request_permission_ids(["decide_approvalrequest"])
     permission = Permission.objects.get(pk=cached)
     permission.delete()
     permission.pk = None
     permission.save()  # the same permission under a new id, as a flush leaves it
-    assert request_permission_ids(["decide_approvalrequest"]) == [cached]
-    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
-    assert request_permission_ids(["decide_approvalrequest"]) == [permission.pk] != [cached]
+    try:
+        assert request_permission_ids(["decide_approvalrequest"]) == [cached]
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+        assert request_permission_ids(["decide_approvalrequest"]) == [permission.pk] != [cached]
+    finally:
+        # The test's rollback brings the old id back: the tests after this one must not keep
+        # the new one (they did, and every grant they wrote failed its foreign key).
+        _forget_permission_ids()
 
 
 def test_a_decision_reads_the_payload_only_to_close_a_rejected_request(client, tenant, wipe_policy):
