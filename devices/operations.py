@@ -182,9 +182,12 @@ for _operation in DEVICE_ACTIONS:
 DEVICE_ACTION_BY_KIND = {op.kind: op for op in DEVICE_ACTIONS}
 
 
+BULK_TARGET_PREFIX = "devices:bulk:"
+
+
 def bulk_target_key_of(key: str) -> str:
     """The target of a bulk request: its device set (one open request per set)."""
-    return f"devices:bulk:{key}"
+    return BULK_TARGET_PREFIX + key
 
 
 class BulkDeviceAction(Operation):
@@ -229,7 +232,7 @@ class BulkDeviceAction(Operation):
 
     def filed_target_url(self, payload: dict, target_key: str) -> str:
         # From the pinned key: every request page would take the digest of the ids again.
-        key = target_key.removeprefix(bulk_target_key_of(""))
+        key = target_key.removeprefix(BULK_TARGET_PREFIX)
         return reverse("devices:bulk_detail", args=[key])
 
     def state(self, payload: dict) -> dict:
