@@ -11,6 +11,12 @@ from approvals.services import (
 from tests import factories as f
 
 
+def pytest_collection_modifyitems(items):
+    """The long tests first: pytest-xdist (scripts/test) then runs them beside the short ones
+    instead of leaving one of them to run alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @dataclass
 class Tenant:
     """The article's tenant: a policy admin, two approvers, Hazel at the help desk, a device."""

@@ -6,6 +6,21 @@ import uuid
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("CELERY_QUEUE", "maa-portal-tests")
+# pytest-xdist runs the suite in several processes at once (scripts/test). pytest-django gives
+# each its own test database; here each also takes its own Redis database and queue, so one's
+# cache.clear() (a FLUSHDB) or purge never empties another's broker or cache. The processes a
+# test starts inherit the values, and MAA_TEST_SLOT keeps them from being shifted twice.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker and not os.environ.get("MAA_TEST_SLOT"):
+    from urllib.parse import urlsplit
+
+    os.environ["MAA_TEST_SLOT"] = _xdist_worker
+    _slot = int(_xdist_worker.removeprefix("gw"))
+    _redis = urlsplit(os.environ.get("REDIS_URL", ""))
+    if _redis.scheme.startswith("redis"):
+        _db = (int(_redis.path.strip("/") or 0) + _slot) % 16
+        os.environ["REDIS_URL"] = _redis._replace(path=f"/{_db}").geturl()
+    os.environ["CELERY_QUEUE"] += f"-{_xdist_worker}"
 # Cached access of one run never meets another's (the test database, and its ids, are new each
 # run); worker processes inherit the prefix through the environment.
 os.environ.setdefault("CACHE_KEY_PREFIX", f"maa-tests-{os.getpid()}-{uuid.uuid4().hex[:8]}")

@@ -22,10 +22,13 @@ import requests
 
 from tests.worker import ROOT, Broker, Postgres, _free_port, wait_until
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("initdb") and shutil.which("redis-server")),
-    reason="needs initdb and redis-server",
-)
+pytestmark = [
+    pytest.mark.long,
+    pytest.mark.skipif(
+        not (shutil.which("initdb") and shutil.which("redis-server")),
+        reason="needs initdb and redis-server",
+    ),
+]
 N = 40
 PASSWORD = "pw"
 
@@ -34,6 +37,8 @@ def _env(pg: Postgres, broker: Broker, var_dir: str) -> dict:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
+        # As in production: with DEBUG on, Django answers any error with its debug page (a 500).
+        "DEBUG": "0",
         "DATABASE_URL": pg.url,
         "REDIS_URL": broker.url,
         "CELERY_QUEUE": f"maa-pg-{uuid.uuid4().hex[:8]}",

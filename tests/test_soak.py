@@ -13,7 +13,10 @@ import pytest
 
 from tests.worker import ROOT
 
-pytestmark = pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
+pytestmark = [
+    pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server"),
+    pytest.mark.long,
+]
 
 
 def test_a_short_soak_loses_nothing_and_repeats_nothing():

@@ -14,6 +14,7 @@ from tests.conftest import activate_policy, build_tenant, request_wipe
 from tests.worker import Broker, celery_worker, publishing_to, wait_until
 
 pytestmark = [
+    pytest.mark.long,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server"),
 ]

@@ -1,6 +1,8 @@
 """The audit log's guard has no switch the portal's own database user can flip: UPDATE, DELETE
 and TRUNCATE are refused for every role but maa_audit_maintenance (audit migration 0007)."""
 
+import os
+
 import psycopg
 import pytest
 from django.db import connection
@@ -9,7 +11,8 @@ from django.db.migrations.executor import MigrationExecutor
 from audit.chain import audit_record, audit_seal
 
 pytestmark = pytest.mark.django_db(transaction=True)
-APP_ROLE = "maa_portal_app_test"
+# Roles belong to the whole cluster: each pytest-xdist process creates its own.
+APP_ROLE = f"maa_portal_app_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def _as_superuser(sql: str) -> None:

@@ -1,6 +1,7 @@
 """The test suite's OpenID provider: npm's oidc-provider on the machine's Node.js (idp/server.mjs),
 installed from the committed package-lock.json the first time it is needed."""
 
+import fcntl
 import json
 import os
 import shutil
@@ -23,10 +24,13 @@ def _installed() -> None:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    if not (IDP_DIR / "node_modules" / "oidc-provider").exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=IDP_DIR, check=True
-        )
+    # Under pytest-xdist two processes may need it at once: one installs, the other waits.
+    with open(IDP_DIR / ".npm-ci.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (IDP_DIR / "node_modules" / "oidc-provider").exists():
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=IDP_DIR, check=True
+            )
 
 
 class IdentityProvider:

@@ -62,6 +62,7 @@ def entra_user(user_name: str, external_id: str, **extra) -> dict:
     }
 
 
+@pytest.mark.long
 def test_the_scim2_tester_compliance_suite_passes(live_server, token):
     from httpx2 import Client
     from scim2_client.engines.httpx2 import SyncSCIMClient
