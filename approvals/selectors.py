@@ -273,9 +273,10 @@ def _granted(user, codename: str) -> Q:
     Built on guardian's direct foreign-key tables as one EXISTS, so PostgreSQL walks requests
     newest first probing the grants by index and stops at a page, instead of hashing every
     grant the user has (get_objects_for_user's `id IN (...) OR id IN (...)`). The user's groups
-    are read first; the direct-to-user arm is added only for a user who has such grants.
+    come with their cached access; the direct-to-user arm is added only for a user who has such
+    grants.
     """
-    groups = list(user.groups.values_list("pk", flat=True))
+    groups = sorted(access_for(user).group_ids)
     # The permission's id, not a join on its codename: PostgreSQL then knows how many grants
     # match and plans the probe instead of hashing them all.
     (permission,) = request_permission_ids([codename])

@@ -22,7 +22,8 @@ def generation() -> int:
 
 
 def access_key(user_id: int) -> str:
-    return f"rbac:access:{generation()}:{user_id}"
+    # v2: Access gained group_ids; an Access cached before would read as a member of none.
+    return f"rbac:access:v2:{generation()}:{user_id}"
 
 
 def _bump() -> None:

@@ -30,6 +30,9 @@ class Scope:
 class Access:
     unrestricted: bool = False
     grants: dict[str, list[Scope]] = field(default_factory=dict)
+    # The user's auth groups: the request lists match object grants against them (approvals
+    # selectors), and membership changes bump the cache's generation like the rest.
+    group_ids: frozenset[int] = frozenset()
 
     def has(self, code: str) -> bool:
         return self.unrestricted or code in self.grants
@@ -50,21 +53,21 @@ def access_for(user) -> Access:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    if user.directory_role:
-        access = Access(unrestricted=True)
-    else:
-        key = access_key(user.pk)
-        access = cache.get(key)
-        if access is None:
-            access = _resolve(user)
-            cache.set(key, access, timeout=TIMEOUT)
+    key = access_key(user.pk)
+    access = cache.get(key)
+    if access is None:
+        access = _resolve(user)
+        cache.set(key, access, timeout=TIMEOUT)
     setattr(user, _CACHE_ATTR, access)
     return access
 
 
 def _resolve(user) -> Access:
-    """Read the user's role assignments and the scopes they grant each permission in."""
-    access = Access()
+    """Read the user's groups, role assignments and the scopes they grant each permission in."""
+    group_ids = frozenset(user.groups.values_list("pk", flat=True))
+    if user.directory_role:
+        return Access(unrestricted=True, group_ids=group_ids)
+    access = Access(group_ids=group_ids)
     assignments = (
         RoleAssignment.objects.filter(pk__in=_assignment_ids_of(user))
         .select_related("role")

@@ -40,6 +40,34 @@ def test_request_lists_keep_a_constant_query_count(client, tenant, wipe_policy):
         assert _queries(client, url) == before[name], name
 
 
+def test_request_lists_take_the_approvers_groups_from_the_cached_access(
+    client, tenant, wipe_policy
+):
+    """The lists match grants against the user's groups as cached with their access (no query
+    of their own), and a membership change shows at once."""
+    request = request_wipe(tenant)
+    url = reverse("approvals:received")
+    client.force_login(tenant.approver)
+    client.get(url)  # resolves and caches the access
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(url).content.decode()
+    assert f">#{request.pk}<" in body
+    assert not [q for q in ctx.captured_queries if '"rbac_user_groups"' in q["sql"]]
+
+    def listed() -> bool:
+        response = client.get(url)
+        assert response.status_code == 200
+        return f">#{request.pk}<" in response.content.decode()
+
+    # Still signed in without the approvers group: the help desk's role keeps them a user.
+    tenant.helpdesk.auth_group.user_set.add(tenant.approver)
+    membership = tenant.approvers.auth_group.user_set
+    membership.remove(tenant.approver)
+    assert not listed()
+    membership.add(tenant.approver)
+    assert listed()
+
+
 def test_admin_tasks_lists_what_to_decide_apart_from_ones_own_requests_to_complete(
     client, tenant, wipe_policy
 ):
