@@ -126,6 +126,14 @@ class ApprovalRequest(FSMModelMixin, models.Model):
             # A list of one status, newest first ("Needs my decision" above all): by
             # request_newest, PostgreSQL walked every newer closed request to fill a page.
             models.Index(fields=["status", "created_at", "id"], name="status_newest"),
+            # The count of "Needs my decision" and Admin tasks (up to the cap) merges the open
+            # requests' ids with the approver's grants and decisions, all in id order: by the
+            # primary key PostgreSQL also walked every closed request between them.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status="needs_approval"),
+                name="open_request_ids",
+            ),
             # A target's history (the device page), newest first.
             models.Index(fields=["target_key", "created_at", "id"], name="target_history"),
             # My requests, newest first. With only created_at, a requestor whose requests are
