@@ -4,6 +4,7 @@ client-credentials token from the Entra-shaped token endpoint and a real Celery 
 
 import asyncio
 import base64
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -61,10 +62,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def run():
-    """One event loop per test: the SDK's HTTP client belongs to the loop it first ran on."""
+    """One event loop per test, on a thread of its own: the SDK's HTTP client belongs to the
+    loop it first ran on, and a browser story run earlier in the same process leaves
+    Playwright's loop running on the main thread, where no second loop may run (pytest-xdist
+    runs the suite in any order)."""
     loop = asyncio.new_event_loop()
-    yield loop.run_until_complete
-    loop.close()
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        yield lambda coroutine: thread.submit(loop.run_until_complete, coroutine).result()
+        thread.submit(loop.close).result()
 
 
 def _client(live_server, app) -> GraphServiceClient:
