@@ -20,6 +20,7 @@ from ..selectors import (
     decision_refusal,
     request_approver_of_any,
     request_ensure_visible,
+    request_table,
     request_visible_to,
     requests_of,
     requests_received_by,
@@ -43,7 +44,9 @@ def _request_list(request, qs, *, tab: str, title: str, empty: str, default_stat
     data = request.GET.copy()
     # Received requests opens on what needs my decision; "All statuses" is one click away.
     data.setdefault("status", default_status)
-    filterset = RequestFilterSet(data, queryset=qs, request=request, to_decide=bool(default_status))
+    filterset = RequestFilterSet(
+        data, queryset=request_table(qs), request=request, to_decide=bool(default_status)
+    )
     return render(
         request,
         "approvals/request_list.html",
@@ -90,9 +93,9 @@ def my_requests(request):
 
 @login_required
 def admin_tasks(request):
-    listing = paginate(request, admin_tasks_for(request.user), PAGE_SIZE)
+    listing = paginate(request, request_table(admin_tasks_for(request.user)), PAGE_SIZE)
     # One row past the page says whether My requests holds more.
-    awaiting = list(awaiting_requestor(request.user)[: AWAITING_SHOWN + 1])
+    awaiting = list(request_table(awaiting_requestor(request.user))[: AWAITING_SHOWN + 1])
     return render(
         request,
         "approvals/admin_tasks.html",
