@@ -135,8 +135,8 @@ def test_a_database_restart_mid_burst_is_a_503_then_nothing_is_lost_or_run_twice
             os.killpg(process.pid, signal.SIGTERM)
         for process in processes:
             process.wait(timeout=30)
-        pg.stop()
         broker.stop()
+        pg.stop_if_running()
 
 
 def _start(env: dict, *args: str) -> subprocess.Popen:
