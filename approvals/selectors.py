@@ -339,9 +339,12 @@ def _may_see(user, request_id: int, requestor_id: int) -> bool:
     (cheaper for one request than the list filter)."""
     if requestor_id == user.pk:
         return True
-    grants = {"content_object_id": request_id, "permission__codename": "view_approvalrequest"}
+    # The user's groups and the permission's id as the lists read them (_granted): no join.
+    (permission,) = request_permission_ids(["view_approvalrequest"])
+    grants = {"content_object_id": request_id, "permission_id": permission}
+    groups = access_for(user).group_ids
     return (
-        RequestGroupPermission.objects.filter(group__user=user, **grants).exists()
+        RequestGroupPermission.objects.filter(group_id__in=groups, **grants).exists()
         or RequestUserPermission.objects.filter(user=user, **grants).exists()
     )
 
