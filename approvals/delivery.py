@@ -2,11 +2,13 @@
 
 An execution's queue is its request row (Queued, with a lease); an email's queue is its notice
 row (Pending, with a lease), written by a worker from the NoticeBatch row its event left (why
-that stage exists: its docstring). Request and batch rows are written in the transaction of
+that stage exists: its docstring); a request filed by a worker is its Filing row (Preparing,
+with a lease). Request and batch rows are written in the transaction of
 the change that causes them, so they exist exactly when the change does. After the commit a
 task is published to wake a worker. If the broker does not answer, forgets the message (Redis
 restarted empty), or the process dies before publishing, the lease runs out and a sweeper
-publishes again (services.executions_recover, notifications.notices_recover; beat runs both).
+publishes again (services.executions_recover, notifications.notices_recover,
+filings.filings_recover; beat runs them).
 A second wake-up is harmless: the worker locks the row and passes over one already done.
 
 Drainers, the one mechanism kept beside the rows: a burst of Completes publishes a few tasks,
@@ -38,6 +40,7 @@ DRAIN_TASK = "approvals.tasks.drain_executions"
 SEND_NOTICES_TASK = "approvals.tasks.send_notices"
 WRITE_NOTICES_TASK = "approvals.tasks.write_notices"
 SEND_CHAT_POST_TASK = "approvals.tasks.send_chat_post"
+FILE_TASK = "approvals.tasks.file_request"
 # A working drainer renews its slot before each batch; a dead one loses it after this.
 SLOT_SECONDS = 30
 # A drainer hands over to a fresh task after this long, so that its worker serves the periodic
@@ -92,6 +95,11 @@ def chat_posts_wake(post_ids: list[int]) -> None:
     """After the commit, publish a task for each chat post: each channel answers on its own."""
     for post_id in post_ids:
         _after_commit(_publish, SEND_CHAT_POST_TASK, post_id)
+
+
+def filing_wake(filing_id: int) -> None:
+    """After the commit, publish the task that files a Filing's request."""
+    _after_commit(_publish, FILE_TASK, filing_id)
 
 
 def notices_write_wake(batch_id: int) -> None:

@@ -1,9 +1,12 @@
 """Reads with rules for the approval flow: who may approve, what each user sees."""
 
+from datetime import timedelta
+
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from rbac.catalogue import Perm
 from rbac.models import GroupType, SecurityGroup, User
@@ -17,6 +20,8 @@ from .models import (
     ApprovalRequest,
     ChatWebhook,
     Decision,
+    Filing,
+    FilingStatus,
     PolicyStatus,
     RequestGroupPermission,
     RequestStatus,
@@ -39,6 +44,35 @@ def covering_policy(operation_code: str) -> AccessPolicy | None:
 def chat_listens(policy_id: int | None) -> bool:
     """Whether a chat webhook hears of this policy's requests (its own, or the tenant's)."""
     return ChatWebhook.objects.filter(Q(policy__isnull=True) | Q(policy_id=policy_id)).exists()
+
+
+def filing_of(user, filing_id: int) -> Filing:
+    """The user's own filing (nobody else's: it holds what they typed), or 404."""
+    return get_object_or_404(Filing, pk=filing_id, requestor_id=user.pk)
+
+
+def refused_filing(user, filing_id: str) -> Filing | None:
+    """The user's own refused filing with this id (a form shows its refusal), or None."""
+    if not filing_id.isdigit():
+        return None
+    return Filing.objects.filter(
+        pk=filing_id, requestor_id=user.pk, status=FilingStatus.REFUSED
+    ).first()
+
+
+def filings_unfinished(user) -> list[Filing]:
+    """The user's filings of the last day still being prepared or refused (My requests lists
+    them: a refusal must not be lost with the page that waited for it)."""
+    since = timezone.now() - timedelta(days=1)
+    return list(
+        Filing.objects.filter(
+            requestor_id=user.pk,
+            status__in=[FilingStatus.PREPARING, FilingStatus.REFUSED],
+            created_at__gte=since,
+        )
+        .only("operation_type", "status", "refusal", "form_url", "created_at")
+        .order_by("-pk")[:5]
+    )
 
 
 def open_request_for(target_key: str) -> ApprovalRequest | None:

@@ -92,6 +92,17 @@ def check_text(value: str, label: str, *, required: bool) -> str:
     return value
 
 
+def check_filing_input(justification: str, run_at, now) -> str:
+    """What the requestor typed, checked before anything is read: the justification, cleaned."""
+    justification = check_text(justification, "Business justification", required=True)
+    if run_at is not None and run_at <= now:
+        raise ApprovalInputError(
+            f"Run at {run_at:%Y-%m-%d %H:%M} UTC is in the past: choose a later time, or leave it "
+            "empty to run at Complete."
+        )
+    return justification
+
+
 def operation_is_protected(operation_code: str, actor=None) -> bool:
     """Whether starting the operation files a request (for `actor`, who may be excluded)."""
     operation = registry.get(operation_code)
@@ -108,7 +119,7 @@ def _excludes(policy, actor) -> bool:
     return policy.excluded_applications.filter(pk=actor.pk).exists()
 
 
-def _ensure_may_start(operation, payload: dict, actor) -> None:
+def ensure_may_start(operation, payload: dict, actor) -> None:
     permission = operation.start_permission(payload)
     if not user_has_perm(actor, permission, operation.permission_object(payload)):
         raise ApprovalDenied(f"You need the permission {permission} to do this.")
@@ -149,7 +160,7 @@ def operation_start(
     """
     operation = registry.get(operation_code)
     with transaction.atomic(), reads_shared():
-        _ensure_may_start(operation, payload, actor)
+        ensure_may_start(operation, payload, actor)
         operation.validate(payload, actor)
         policy = covering_policy(operation_code)
         if policy is None and not operation.always_protected:
@@ -194,13 +205,8 @@ def _file(
 ) -> ApprovalRequest:
     """The request row of a protected operation, pinned to what will run, with its grants; in
     the caller's transaction. One open request per target, always."""
-    justification = check_text(justification, "Business justification", required=True)
     now = timezone.now()
-    if run_at is not None and run_at <= now:
-        raise ApprovalInputError(
-            f"Run at {run_at:%Y-%m-%d %H:%M} UTC is in the past: choose a later time, or leave it "
-            "empty to run at Complete."
-        )
+    justification = check_filing_input(justification, run_at, now)
     # A refusal below rolls back whatever prepare() created.
     payload = operation.prepare(payload, actor)
     target = operation.target(payload)
@@ -271,7 +277,7 @@ def operation_break_glass(
     """
     operation = registry.get(operation_code)
     with transaction.atomic(), reads_shared():
-        _ensure_may_start(operation, payload, actor)
+        ensure_may_start(operation, payload, actor)
         operation.validate(payload, actor)
         policy = break_glass_policy(operation_code, actor)
         if policy is None:

@@ -23,6 +23,7 @@ from .delivery import (
     drainer_release,
     drainer_start,
 )
+from .filings import filing_failed, filing_run, filings_recover
 from .notifications import (
     notice_deliver,
     notice_failed,
@@ -121,6 +122,35 @@ def drain_executions(self, slot: int) -> None:
             claimed = executions_claim(request_ids=[], fill=settings.MAA_EXECUTION_BATCH)
             if not claimed:
                 return
+
+
+class FilingTask(Task):
+    """A give-up says so on the filing, for the requestor's page (the sweeper would otherwise
+    publish it again, forever, while the database stays away)."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        filing_failed(filing_id=args[0], error=str(exc))
+
+
+# The requestor's page waits: retried soon (1 s doubling to 16 s), and not for long.
+@shared_task(
+    base=FilingTask,
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=1,
+    retry_backoff_max=16,
+    retry_jitter=False,
+    max_retries=5,
+    ignore_result=True,
+)
+def file_request(filing_id: int) -> None:
+    """File a Filing's request; a redelivery finds it filed and does nothing."""
+    filing_run(filing_id=filing_id)
+
+
+@shared_task(ignore_result=True)
+def recover_filings() -> int:
+    return filings_recover()
 
 
 @shared_task(

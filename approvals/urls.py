@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import chat, links, mail, policies, requests
+from .views import chat, filings, links, mail, policies, requests
 
 app_name = "approvals"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("maa/requests/<int:pk>/execution/", requests.request_execution, name="request_execution"),
     path("maa/requests/<int:pk>/review/", requests.request_review, name="request_review"),
     path("maa/requests/<int:pk>/<str:action>/", requests.request_action, name="request_action"),
+    path("maa/filings/<int:pk>/", filings.filing_detail, name="filing_detail"),
     path("maa/link/<str:token>/", links.decision_link, name="decision_link"),
     path("maa/channel-link/<str:token>/", links.channel_link, name="channel_link"),
     path("maa/chat/", chat.chat_webhooks, name="chat_webhooks"),

@@ -14,6 +14,7 @@ from functools import cache
 
 from django.db import transaction
 from django.db.models import Count, Q
+from django.http import QueryDict
 
 from approvals.operations import read_once
 from audit.chain import audit_record
@@ -21,8 +22,9 @@ from rbac.selectors import access_for, scope_filter
 from utilities.digests import digest
 from utilities.queries import among, plain_rows
 
+from .filtersets import DeviceFilterSet
 from .models import ActionStatus, Device, DeviceAction, ManagementState, Ownership
-from .selectors import OPEN_ACTION
+from .selectors import OPEN_ACTION, device_list
 from .services import (
     DeviceActionError,
     device_action_check,
@@ -46,6 +48,32 @@ def bulk_key(device_ids: list[int]) -> str:
 
 # What a batch or a sync reads of a device (whole rows of 500 devices cost a batch a fifth).
 FIELDS = ["name", "serial_number", "operating_system", "ownership", "management_state"]
+
+
+# What in a bulk page's query string selects its devices: those ticked, or "all" matching the
+# Devices list's filter.
+SELECTION_KEYS = ("all", "device", *DeviceFilterSet.base_filters)
+
+
+def selection_of(query: QueryDict) -> str:
+    """The selecting part of a bulk page's query string (what a filing keeps, to resolve)."""
+    kept = QueryDict(mutable=True)
+    for key in SELECTION_KEYS:
+        if key in query:
+            kept.setlist(key, query.getlist(key))
+    return kept.urlencode()
+
+
+def selected_ids(actor, selection: str) -> list[int]:
+    """The devices a selection names: those ticked, or all the actor sees that match the
+    filter (at most MAX_DEVICES + 1, for the refusal to say too many)."""
+    query = QueryDict(selection)
+    if query.get("all"):
+        matching = DeviceFilterSet(query, queryset=device_list(actor)).qs
+        # Unordered: the request pins them sorted by id, and the list's order was a sort.
+        pks = matching.order_by().values_list("pk")[: MAX_DEVICES + 1]
+        return [pk for (pk,) in plain_rows(pks)]
+    return sorted({int(v) for v in query.getlist("device") if v.isdigit()})
 
 
 def _selected(device_ids):

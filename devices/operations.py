@@ -246,16 +246,23 @@ class BulkDeviceAction(Operation):
         return [*rows, Change("Action", after=self.label)]
 
     def prepare(self, payload: dict, actor) -> dict:
-        """Filing only: every device must be in the requestor's scope and able to take the
-        action now, or the request is refused naming them."""
-        ids = sorted(set(payload.get("device_ids", [])))
+        """Filing only: the selection resolved to its devices, sorted; every device must be in
+        the requestor's scope and able to take the action now, or the request is refused naming
+        them."""
+        pinned = {**payload}
+        selection = pinned.pop("selection", None)
+        ids = pinned.get("device_ids")
+        if ids is None:
+            ids = bulk.selected_ids(actor, selection or "")
+        ids = sorted(set(ids))
         refusal = bulk.bulk_refusal(actor, self.permission, self.kind, ids)
         if refusal:
             raise OperationError(refusal)
-        return {**payload, "device_ids": ids}
+        return {**pinned, "device_ids": ids}
 
     def validate(self, payload: dict, actor) -> None:
-        if not payload.get("device_ids"):
+        # A page's selection ("selection", a query string) is resolved by prepare().
+        if not payload.get("device_ids") and not payload.get("selection"):
             raise OperationError("Select at least one device.")
 
     def execute(self, payload: dict, actor, origin: str) -> str:

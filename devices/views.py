@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
 from approvals.forms import JustificationForm
@@ -19,7 +20,6 @@ from rbac.catalogue import Perm
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
 from utilities.paginator import paginate
-from utilities.queries import plain_rows
 
 from . import bulk
 from .extensions import device_panels
@@ -141,23 +141,14 @@ class DeviceActionView(StartOperationView):
         }
 
 
-def _bulk_selection(request) -> list[int]:
-    """The devices a bulk page acts on: those ticked, or all matching the list's filter."""
-    query = request.GET
-    if query.get("all"):
-        matching = DeviceFilterSet(query, queryset=device_list(request.user)).qs
-        # Unordered: the request pins them sorted by id, and the list's order was a sort.
-        pks = matching.order_by().values_list("pk")[: bulk.MAX_DEVICES + 1]
-        return [pk for (pk,) in plain_rows(pks)]
-    return sorted({int(v) for v in query.getlist("device") if v.isdigit()})
-
-
 class BulkActionView(StartOperationView):
     """Wipe, retire or delete the devices selected in the list, or all those matching its
     filter: one request. The set is read from the query string and pinned when filed."""
 
     permission = DevicePerm.READ
     danger = True
+    # Resolving, checking and pinning 10,000 devices takes a worker 120 ms, a page's budget 25.
+    files_in_background = True
 
     def dispatch(self, request, *args, **kwargs):
         if request.GET.get("kind") == "sync":
@@ -168,14 +159,19 @@ class BulkActionView(StartOperationView):
         self.operation = BULK_ACTION_BY_KIND.get(self.request.GET.get("kind", ""))
         if self.operation is None:
             raise Http404("Choose wipe, retire, delete or sync.")
-        self.device_ids = _bulk_selection(self.request)
+        self.selection = bulk.selection_of(self.request.GET)
         return None
+
+    @cached_property
+    def device_ids(self) -> list[int]:
+        # Read for the page only: a filing resolves the selection in the worker.
+        return bulk.selected_ids(self.request.user, self.selection)
 
     def get_operation_code(self) -> str:
         return self.operation.code
 
     def get_payload(self, form) -> dict:
-        return {"device_ids": self.device_ids}
+        return {"selection": self.selection}
 
     def get_success_url(self) -> str:
         return reverse("devices:list")
@@ -194,7 +190,7 @@ class BulkActionView(StartOperationView):
 @permission_required(DevicePerm.SYNC)
 def bulk_sync(request):
     """Sync the selected devices, or all matching the filter, at once (not protected)."""
-    ids = _bulk_selection(request)
+    ids = bulk.selected_ids(request.user, bulk.selection_of(request.GET))
     if request.method == "POST":
         try:
             result = bulk.devices_sync(

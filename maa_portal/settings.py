@@ -403,6 +403,8 @@ CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
 CELERY_TASK_ROUTES = {
     "approvals.tasks.execute_request": {"queue": CELERY_QUEUES_BY_ROLE["executions"]},
     "approvals.tasks.drain_executions": {"queue": CELERY_QUEUES_BY_ROLE["executions"]},
+    # The requestor's page waits for it, as for an execution.
+    "approvals.tasks.file_request": {"queue": CELERY_QUEUES_BY_ROLE["executions"]},
     "approvals.tasks.write_notices": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
     "approvals.tasks.send_notices": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
     "audit.tasks.publish_audit_checkpoint": {"queue": CELERY_QUEUES_BY_ROLE["notifications"]},
@@ -411,6 +413,7 @@ CELERY_TASK_ROUTES = {
         for task in (
             "approvals.tasks.recover_executions",
             "approvals.tasks.recover_notices",
+            "approvals.tasks.recover_filings",
             "approvals.tasks.expire_requests",
             "approvals.tasks.send_reminders",
             "utilities.tasks.purge_idempotency_keys",
@@ -451,6 +454,10 @@ CELERY_BEAT_SCHEDULE = {
     "release-scheduled-executions": {
         "task": "approvals.tasks.release_scheduled_executions",
         "schedule": float(os.environ.get("MAA_SCHEDULE_SWEEP_SECONDS", "15")),
+    },
+    "recover-filings": {
+        "task": "approvals.tasks.recover_filings",
+        "schedule": float(os.environ.get("MAA_RECOVERY_SWEEP_SECONDS", "15")),
     },
     "recover-notices": {
         "task": "approvals.tasks.recover_notices",

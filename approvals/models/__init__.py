@@ -1,4 +1,5 @@
 from .chat import ChatKind, ChatPost, ChatWebhook
+from .filings import Filing, FilingStatus
 from .notices import Notice, NoticeBatch, NoticeStatus
 from .permissions import RequestGroupPermission, RequestUserPermission, request_permission_ids
 from .policies import (
@@ -25,6 +26,8 @@ __all__ = [
     "ChatKind",
     "ChatPost",
     "ChatWebhook",
+    "Filing",
+    "FilingStatus",
     "BreakGlassReview",
     "ReviewStatus",
     "RequestGroupPermission",

@@ -18,6 +18,7 @@ from ..selectors import (
     admin_tasks_for,
     awaiting_requestor,
     decision_refusal,
+    filings_unfinished,
     request_approver_of_any,
     request_ensure_visible,
     request_table,
@@ -40,7 +41,9 @@ PAGE_SIZE = 25
 AWAITING_SHOWN = 25
 
 
-def _request_list(request, qs, *, tab: str, title: str, empty: str, default_status: str = ""):
+def _request_list(
+    request, qs, *, tab: str, title: str, empty: str, default_status: str = "", **extra
+):
     data = request.GET.copy()
     # Received requests opens on what needs my decision; "All statuses" is one click away.
     data.setdefault("status", default_status)
@@ -57,6 +60,7 @@ def _request_list(request, qs, *, tab: str, title: str, empty: str, default_stat
             "form": filterset.form,
             **paginate(request, filterset.qs, PAGE_SIZE),
             "showing_to_decide": filterset.to_decide,
+            **extra,
         },
     )
 
@@ -88,6 +92,7 @@ def my_requests(request):
         tab="mine",
         title="My requests",
         empty="You have not asked for any protected operation.",
+        filings=filings_unfinished(request.user),
     )
 
 

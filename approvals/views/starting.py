@@ -17,13 +17,14 @@ from django.views import View
 from rbac.decorators import permission_required
 from rbac.stepup import stepup_response
 
+from ..filings import filing_start
 from ..forms import JustificationForm
 from ..operations import OperationError
+from ..selectors import refused_filing
 from ..services import (
     ApprovalDenied,
     ApprovalError,
     OpenRequestExists,
-    StartResult,
     break_glass_policy,
     operation_break_glass,
     operation_is_protected,
@@ -31,13 +32,12 @@ from ..services import (
 )
 
 
-def requires_approval_message(result: StartResult):
-    req = result.request
+def requires_approval_message(request_id: int):
     return format_html(
         'This operation requires approval. <a href="{}">Request #{}</a> was sent to the '
         "approvers; nothing runs until it is approved and you complete it.",
-        reverse("approvals:request_detail", args=[req.pk]),
-        req.pk,
+        reverse("approvals:request_detail", args=[request_id]),
+        request_id,
     )
 
 
@@ -56,6 +56,9 @@ class StartOperationView(View):
     intro = ""
     submit = "Save"
     danger = False
+    # Filed by a worker (approvals.filings): for operations whose filing reads more than a
+    # page may (a bulk action's selection); the page then follows the filing.
+    files_in_background = False
 
     @classmethod
     def as_view(cls, **initkwargs):
@@ -103,7 +106,14 @@ class StartOperationView(View):
 
     # The flow, the same for every page.
     def get(self, request, *args, **kwargs):
-        return self.render(self.make_form(None))
+        filing = refused_filing(request.user, request.GET.get("refused", ""))
+        if filing is None:
+            return self.render(self.make_form(None))
+        # Back from a filing the worker refused: the refusal on the form, with what was typed.
+        form = self.make_form(filing.typed())
+        form.is_valid()
+        form.add_error(None, filing.refusal)
+        return self.render(form)
 
     def post(self, request, *args, **kwargs):
         form = self.make_form(request.POST)
@@ -165,13 +175,23 @@ class StartOperationView(View):
 
     def start(self, form):
         run_at = form.cleaned_data.get("run_at")
+        if self.files_in_background:
+            filing = self._refused(
+                form,
+                lambda: filing_start(
+                    **self._start_kwargs(form),
+                    run_at=run_at,
+                    form_url=self.request.get_full_path(),
+                ),
+            )
+            return filing and redirect("approvals:filing_detail", filing.pk)
         outcome = self._refused(
             form, lambda: operation_start(**self._start_kwargs(form), run_at=run_at)
         )
         if outcome is None:
             return None
         if outcome.needs_approval:
-            messages.warning(self.request, requires_approval_message(outcome))
+            messages.warning(self.request, requires_approval_message(outcome.request.pk))
             return redirect("approvals:request_detail", outcome.request.pk)
         messages.success(self.request, outcome.result)
         return redirect(self.get_success_url())

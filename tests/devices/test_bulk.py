@@ -1,12 +1,16 @@
 """Bulk device actions: one request for many devices, pinned, in scope, past a threshold, run
 in batches once per device, a partial failure retried alone."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from approvals.models import ApprovalRequest, ExecutionStatus, RequestStatus
+from approvals.filings import filing_run, filing_start, filings_recover
+from approvals.models import ApprovalRequest, ExecutionStatus, Filing, FilingStatus, RequestStatus
 from approvals.operations import OperationError
 from approvals.services import (
     ApprovalError,
@@ -19,7 +23,8 @@ from approvals.services import (
 from devices import bulk
 from devices.models import Device, DeviceAction, ManagementState
 from tests import factories as f
-from tests.conftest import activate_state, policy_state
+from tests.conftest import activate_state, build_tenant, policy_state
+from tests.worker import celery_worker, wait_until
 
 
 def _wipe_policy(tenant, **options):
@@ -215,15 +220,110 @@ def test_the_list_files_the_selection_or_everything_matching_and_pins_it(client,
     url = reverse("devices:bulk") + "?kind=wipe&all=1&q=KIOSK"
     page = client.get(url).content.decode()
     assert "Wipe 3 devices" in page and 'id="breakdown"' in page
-    response = client.post(url, {"justification": "Kiosks leaving the fleet"})
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(url, {"justification": "Kiosks leaving the fleet"})
+    # The page answers before any device is read: a worker resolves, checks and pins them.
+    assert not [q for q in ctx.captured_queries if '"devices_device"' in q["sql"]]
+    filing = Filing.objects.get()
+    assert response["Location"] == reverse("approvals:filing_detail", args=[filing.pk])
+    waiting = client.get(response["Location"]).content.decode()
+    assert 'id="filing-status">Being prepared' in waiting and 'hx-trigger="every 1s"' in waiting
+    assert client.get(response["Location"], headers={"HX-Request": "true"}).status_code == 204
+    assert not ApprovalRequest.objects.filter(operation_type="device.bulk_wipe").exists()
+
+    filing_run(filing_id=filing.pk)  # what the worker does
     request = ApprovalRequest.objects.get(operation_type="device.bulk_wipe")
-    assert response["Location"] == reverse("approvals:request_detail", args=[request.pk])
+    followed = client.get(response["Location"])
+    assert followed["Location"] == reverse("approvals:request_detail", args=[request.pk])
+    polled = client.get(response["Location"], headers={"HX-Request": "true"})
+    assert polled["HX-Redirect"] == followed["Location"]
+    assert f"Request #{request.pk}</a> was sent to the approvers" in (
+        client.get(followed["Location"]).content.decode()
+    )
     f.device("KIOSK-LATE")  # joins the filter after filing: not in the request
-    assert request.payload["device_ids"] == sorted(d.pk for d in kiosks)
+    assert request.payload == {"device_ids": sorted(d.pk for d in kiosks)}
+    assert filing_run(filing_id=filing.pk).request == request  # a redelivery files nothing
+    assert ApprovalRequest.objects.filter(operation_type="device.bulk_wipe").count() == 1
     selected = reverse("devices:bulk") + f"?kind=retire&device={kiosks[0].pk}"
     assert "Retire 1 devices" in client.get(selected).content.decode()
     devices_page = client.get(request.target_url).content.decode()
     assert "KIOSK-000" in devices_page and "Not run yet" in devices_page
+
+
+def test_a_filing_refused_by_the_worker_goes_back_to_the_form_with_what_was_typed(client, tenant):
+    _wipe_policy(tenant)
+    fine = _devices(2)
+    retiring = f.device("RETIRING-1", management_state=ManagementState.RETIRE_PENDING)
+    client.force_login(tenant.hazel)
+    url = (
+        reverse("devices:bulk")
+        + "?kind=wipe"
+        + "".join(f"&device={d.pk}" for d in [*fine, retiring])
+    )
+    typed = {"justification": "Kiosks leaving the fleet", "run_at": "2099-01-02T03:04"}
+    filing_page = client.post(url, typed)["Location"]
+    filing_run(filing_id=Filing.objects.get().pk)
+    assert not ApprovalRequest.objects.filter(operation_type="device.bulk_wipe").exists()
+
+    back = client.get(filing_page)["Location"]
+    assert back.startswith(reverse("devices:bulk") + "?kind=wipe&device=")
+    form = client.get(back).content.decode()
+    assert "1 of the selected devices cannot be: RETIRING-1 (RETIRING-1 cannot be wiped" in form
+    assert "\nKiosks leaving the fleet</textarea>" in form and 'value="2099-01-02T03:04"' in form
+    # My requests keeps the refusal, should the waiting page have been closed.
+    mine = client.get(reverse("approvals:mine")).content.decode()
+    assert 'id="filings"' in mine and "cannot be: RETIRING-1" in mine
+    assert f'href="{back.replace("&", "&amp;")}">Back to the form' in mine
+    # Sent again from there, it files (the refusal's mark is not carried on).
+    Device.objects.filter(pk=retiring.pk).update(management_state=ManagementState.MANAGED)
+    again = client.post(back, typed)["Location"]
+    filing_run(filing_id=Filing.objects.latest("pk").pk)
+    assert client.get(again)["Location"] == reverse(
+        "approvals:request_detail",
+        args=[ApprovalRequest.objects.get(operation_type="device.bulk_wipe").pk],
+    )
+    # Nobody else follows, or reads, someone's filing.
+    client.force_login(tenant.approver)
+    assert client.get(filing_page).status_code == 404
+    assert "cannot be: RETIRING-1" not in client.get(back).content.decode()
+
+
+def test_what_is_typed_wrong_is_refused_at_once_not_by_the_worker(client, tenant):
+    _wipe_policy(tenant)
+    kiosks = _devices(2)
+    client.force_login(tenant.hazel)
+    url = reverse("devices:bulk") + f"?kind=wipe&device={kiosks[0].pk}"
+    page = client.post(url, {"justification": "", "run_at": "2001-01-01T00:00"})
+    assert page.status_code == 200 and not Filing.objects.exists()
+    assert "This field is required" in page.content.decode()
+    page = client.post(url, {"justification": "Kiosks", "run_at": "2001-01-01T00:00"})
+    assert "is in the past" in page.content.decode() and not Filing.objects.exists()
+
+
+def test_a_filing_whose_worker_never_came_is_published_again(
+    tenant, monkeypatch, django_capture_on_commit_callbacks
+):
+    from celery import current_app
+
+    _wipe_policy(tenant)
+    kiosks = _devices(2)
+    published = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append((name, args)))
+    with django_capture_on_commit_callbacks(execute=True):
+        filing = filing_start(
+            actor=tenant.hazel,
+            operation_code="device.bulk_wipe",
+            payload={"selection": f"device={kiosks[0].pk}&device={kiosks[1].pk}"},
+            justification="Kiosks leaving the fleet",
+            form_url="/devices/bulk/?kind=wipe",
+        )
+    assert published == [("approvals.tasks.file_request", [filing.pk])]
+    assert filings_recover() == 0  # within its lease
+    with django_capture_on_commit_callbacks(execute=True):
+        assert filings_recover(now=timezone.now() + timedelta(minutes=1)) == 1
+    assert published[-1] == ("approvals.tasks.file_request", [filing.pk])
+    assert filing_run(filing_id=filing.pk).status == FilingStatus.FILED
+    assert filings_recover(now=timezone.now() + timedelta(minutes=5)) == 0  # filed: done
 
 
 def test_the_requests_devices_page_pages_the_pinned_devices_without_counting_them(client, tenant):
@@ -299,5 +399,37 @@ def test_bulk_sync_runs_at_once_in_scope_and_passes_over_the_busy(client, tenant
     response = client.post(url, follow=True)
     body = response.content.decode()
     assert "Sync sent to 3 of 4 devices; passed over: KIOSK-001" in body
-    assert not ApprovalRequest.objects.exists()
+    assert not ApprovalRequest.objects.filter(operation_type="device.bulk_wipe").exists()
     assert DeviceAction.objects.filter(kind="sync", origin="Bulk sync").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_file_a_bulk_request_and_the_one_whose_publish_was_lost(client):
+    tenant = build_tenant()
+    _wipe_policy(tenant)
+    kiosks = _devices(3)
+    lobby = _devices(2, prefix="LOBBY")
+    with celery_worker(beat=True, env_extra={"MAA_RECOVERY_SWEEP_SECONDS": "1"}):
+        client.force_login(tenant.hazel)
+        url = reverse("devices:bulk") + "?kind=wipe&all=1&q=KIOSK"
+        filing_page = client.post(url, {"justification": "Kiosks leaving the fleet"})["Location"]
+        # Another whose task never reached the broker, its lease run out: the sweeper's.
+        lost = Filing.objects.create(
+            operation_type="device.bulk_retire",
+            payload={"selection": "all=1&q=LOBBY"},
+            requestor=tenant.hazel,
+            justification="Lobby screens replaced",
+            form_url="/devices/bulk/?kind=retire&all=1&q=LOBBY",
+            lease_until=timezone.now(),
+        )
+        wait_until(
+            lambda: not Filing.objects.filter(status=FilingStatus.PREPARING).exists(),
+            what="the workers to file both",
+        )
+    wipe = ApprovalRequest.objects.get(operation_type="device.bulk_wipe")
+    assert wipe.payload == {"device_ids": sorted(d.pk for d in kiosks)}
+    assert client.get(filing_page)["Location"] == reverse(
+        "approvals:request_detail", args=[wipe.pk]
+    )
+    retire = Filing.objects.get(pk=lost.pk).request
+    assert retire.payload == {"device_ids": sorted(d.pk for d in lobby)}

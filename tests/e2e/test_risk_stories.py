@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from approvals.models import ApprovalRequest
+from approvals.filings import filing_run
+from approvals.models import ApprovalRequest, Filing
 from approvals.services import (
     executions_release_due,
     operation_start,
@@ -158,6 +159,10 @@ def test_story_bulk_wipe_of_200_devices_past_the_threshold_one_fails_then_retrie
     expect(page.locator("#breakdown")).to_contain_text("200")
     page.get_by_label("Business justification").fill("Kiosk fleet decommissioned")
     page.get_by_role("button", name="Wipe 200 devices").click()
+    # A worker resolves, checks and pins the 200 devices; the page follows it to the request.
+    expect(page.locator("#filing-status")).to_have_text("Being prepared")
+    shot("bulk-being-filed")
+    filing_run(filing_id=Filing.objects.get().pk)  # what the worker does
     expect(page.locator("#approvals")).to_have_text("0 of 2")
     request_url = page.url
 
