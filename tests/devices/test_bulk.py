@@ -14,6 +14,7 @@ from approvals.models import ApprovalRequest, ExecutionStatus, Filing, FilingSta
 from approvals.operations import OperationError
 from approvals.services import (
     ApprovalError,
+    operation_break_glass,
     operation_start,
     request_approve,
     request_complete,
@@ -433,3 +434,19 @@ def test_workers_file_a_bulk_request_and_the_one_whose_publish_was_lost(client):
     )
     retire = Filing.objects.get(pk=lost.pk).request
     assert retire.payload == {"device_ids": sorted(d.pk for d in lobby)}
+
+
+def test_break_glass_from_the_bulk_page_pins_the_selection_at_once(tenant):
+    """An emergency is not filed by a worker: the selection is resolved and pinned in the call."""
+    responders = f.group("Incident Responders", [tenant.hazel])
+    f.assign(f.builtin("Help Desk Operator"), [responders], name="Responders")
+    _wipe_policy(tenant, break_glass_group=responders.pk)
+    kiosks = _devices(3)
+    request = operation_break_glass(
+        actor=tenant.hazel,
+        operation_code="device.bulk_wipe",
+        payload={"selection": "all=1&q=KIOSK"},
+        justification="Kiosks compromised",
+    )
+    assert request.payload == {"device_ids": sorted(d.pk for d in kiosks)}
+    assert request.break_glass and not Filing.objects.exists()
