@@ -199,6 +199,8 @@ class BulkDeviceAction(Operation):
     # Always one request, even with no policy for the action: its run goes in batches that
     # the engine queues, each device once per request.
     always_protected = True
+    # Its link comes from the pinned key: the request page need not read 10,000 ids.
+    page_reads_payload = False
 
     def __init__(self, single: DeviceActionOperation):
         self.single = single
@@ -230,7 +232,7 @@ class BulkDeviceAction(Operation):
             url=reverse("devices:bulk_detail", args=[key]),
         )
 
-    def filed_target_url(self, payload: dict, target_key: str) -> str:
+    def filed_target_url(self, payload: dict | None, target_key: str) -> str:
         # From the pinned key: every request page would take the digest of the ids again.
         key = target_key.removeprefix(BULK_TARGET_PREFIX)
         return reverse("devices:bulk_detail", args=[key])

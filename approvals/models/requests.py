@@ -190,7 +190,13 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     @cached_property
     def target_url(self) -> str:
         try:
-            return self.operation.filed_target_url(self.payload, self.target_key)
+            # A payload the request page left unread is not loaded for a link (selectors.
+            # request_page; loading a deferred field calls refresh_from_db, not thread-safe on
+            # django-fsm-2 models).
+            unread = "payload" in self.get_deferred_fields()
+            return self.operation.filed_target_url(
+                None if unread else self.payload, self.target_key
+            )
         except self.registry.error:
             return ""
 

@@ -89,6 +89,10 @@ class Operation:
     needs_maa_approval_permission: bool = False
     # Always protected, whatever the policies say (access policies protect themselves).
     always_protected: bool = False
+    # The request page reads the payload for the target's link (filed_target_url) and, after
+    # the run, the progress. False: the link comes from the pinned key alone, so the page reads
+    # the payload only for the progress (a bulk request's is 10,000 device ids).
+    page_reads_payload: bool = True
 
     @property
     def policy_type(self) -> str:
@@ -110,8 +114,9 @@ class Operation:
     def target(self, payload: dict) -> Target:
         raise NotImplementedError
 
-    def filed_target_url(self, payload: dict, target_key: str) -> str:
-        """A filed request's link to its target; the key is the one pinned at filing."""
+    def filed_target_url(self, payload: dict | None, target_key: str) -> str:
+        """A filed request's link to its target; the key is the one pinned at filing. The
+        payload is None where the page left it unread (page_reads_payload)."""
         return self.target(payload).url
 
     def state(self, payload: dict) -> dict:

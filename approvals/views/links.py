@@ -5,7 +5,7 @@ from audit.chain import audit_record
 
 from ..links import LinkExpired, LinkInvalid, channel_token_read, decision_token_read
 from ..models import ApprovalRequest, RequestStatus
-from ..selectors import request_visible_to
+from ..selectors import request_page
 from .requests import request_context
 
 
@@ -87,7 +87,7 @@ def channel_link(request, token):
         return _refused(
             request, reason="This link has expired. Open the request from Received requests."
         )
-    approval_request = request_visible_to(request.user, request_id)
+    approval_request = request_page(request.user, request_id)
     audit_record(
         actor=request.user,
         action="link.open",

@@ -21,8 +21,8 @@ from ..selectors import (
     filings_unfinished,
     request_approver_of_any,
     request_ensure_visible,
+    request_page,
     request_table,
-    request_visible_to,
     requests_of,
     requests_received_by,
 )
@@ -172,8 +172,8 @@ def review_context(approval_request, user) -> dict:
 def request_context(request, approval_request, *, link_claim=None) -> dict:
     user = request.user
     is_requestor = user.pk == approval_request.requestor_id
-    refusal = decision_refusal(approval_request, user)
     decisions = list(approval_request.decisions.select_related("approver"))
+    refusal = decision_refusal(approval_request, user, decisions)
     return {
         "req": approval_request,
         "tab": "mine" if is_requestor else "received",
@@ -228,7 +228,7 @@ def request_review(request, pk):
         raise PermissionDenied(str(exc)) from exc
     except ApprovalError as exc:
         messages.error(request, str(exc))
-        context = request_context(request, request_visible_to(request.user, pk))
+        context = request_context(request, request_page(request.user, pk))
         context["review_form"] = ReviewForm(initial={"note": note})
         status = 400 if isinstance(exc, ApprovalInputError) else 409
         return render(request, "approvals/request_detail.html", context, status=status)
@@ -241,13 +241,13 @@ def request_execution(request, pk):
     """The execution section alone, for the request page's live updates."""
     if not request.htmx:
         return redirect("approvals:request_detail", pk)
-    approval_request = request_visible_to(request.user, pk)
+    approval_request = request_page(request.user, pk)
     return render(request, "approvals/execution.html", execution_context(approval_request))
 
 
 @login_required
 def request_detail(request, pk):
-    approval_request = request_visible_to(request.user, pk)
+    approval_request = request_page(request.user, pk)
     return render(
         request, "approvals/request_detail.html", request_context(request, approval_request)
     )
@@ -307,7 +307,7 @@ def request_action(request, pk, action):
     except ApprovalError as exc:
         # Read before the message is stored: a stranger gets a 404 and no message.
         # Fetched again, not refresh_from_db(): that is not thread-safe on django-fsm-2 models.
-        approval_request = request_visible_to(request.user, pk)
+        approval_request = request_page(request.user, pk)
         # Render the page again so the approver notes typed are not lost.
         messages.error(request, str(exc))
         context = request_context(request, approval_request)

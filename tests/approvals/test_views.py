@@ -379,3 +379,19 @@ def test_a_failed_execution_shows_its_error_and_a_retry_button(client, tenant, w
     assert request.execution_status == "queued"
     client.force_login(tenant.approver)
     assert ">Retry<" not in client.get(url).content.decode()
+
+
+def test_the_request_page_reads_the_decisions_once_and_says_who_has_decided(client, tenant):
+    activate_policy(tenant, "device.wipe")
+    AccessPolicy.objects.filter(policy_type="device.wipe").update(approvals_required=2)
+    request = request_wipe(tenant)
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    url = reverse("approvals:request_detail", args=[request.pk])
+    client.force_login(tenant.approver)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url).content.decode()
+    assert "You have already decided on this request." in page
+    assert len([q for q in ctx.captured_queries if 'FROM "approvals_decision"' in q["sql"]]) == 1
+    client.force_login(tenant.approver2)
+    page = client.get(url).content.decode()
+    assert "already decided" not in page and ">Approve</button>" in page

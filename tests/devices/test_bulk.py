@@ -24,7 +24,7 @@ from approvals.services import (
 from devices import bulk
 from devices.models import Device, DeviceAction, ManagementState
 from tests import factories as f
-from tests.conftest import activate_state, build_tenant, policy_state
+from tests.conftest import activate_state, build_tenant, policy_state, request_wipe
 from tests.worker import celery_worker, wait_until
 
 
@@ -450,3 +450,28 @@ def test_break_glass_from_the_bulk_page_pins_the_selection_at_once(tenant):
     )
     assert request.payload == {"device_ids": sorted(d.pk for d in kiosks)}
     assert request.break_glass and not Filing.objects.exists()
+
+
+def test_the_request_page_reads_the_pinned_ids_only_for_the_progress(client, tenant):
+    """The page's link to the devices comes from the pinned key: a bulk request's page leaves
+    its 10,000 ids unread until the run's progress needs them; other requests read theirs."""
+    from approvals.selectors import request_page
+
+    _wipe_policy(tenant)
+    kiosks = _devices(3)
+    request = _file(tenant, kiosks)
+    page = request_page(tenant.approver, request.pk)
+    assert "payload" in page.get_deferred_fields()
+    assert page.target_url == request.target_url
+    client.force_login(tenant.approver)
+    body = client.get(reverse("approvals:request_detail", args=[request.pk])).content.decode()
+    assert f'href="{request.target_url}">3 devices</a>' in body
+    request_approve(request_id=request.pk, approver=tenant.approver)
+    request_complete(request_id=request.pk, actor=tenant.hazel)
+    run_to_the_end(request)
+    page = request_page(tenant.hazel, request.pk)
+    assert page.payload == {"device_ids": sorted(d.pk for d in kiosks)}
+    assert [step.label for step in page.progress][0] == "Command sent to 3 of 3 devices"
+    single = request_page(tenant.hazel, request_wipe(tenant).pk)
+    assert "payload" not in single.get_deferred_fields()
+    assert single.payload == {"device_id": tenant.device.pk}
