@@ -14,7 +14,8 @@ from .starting import requires_approval_message
 
 @login_required
 def filing_detail(request, pk):
-    """Being prepared: a page that asks again every second (htmx; a link without script).
+    """Being prepared: a page that asks after 0.3 s (a filing of 10,000 devices takes about
+    0.2), then every second (htmx; a link without script).
     Filed: on to the request. Refused: back to the form, with the refusal and what was typed."""
     filing = filing_of(request.user, pk)
     if filing.status == FilingStatus.PREPARING:

@@ -228,7 +228,10 @@ def test_the_list_files_the_selection_or_everything_matching_and_pins_it(client,
     filing = Filing.objects.get()
     assert response["Location"] == reverse("approvals:filing_detail", args=[filing.pk])
     waiting = client.get(response["Location"]).content.decode()
-    assert 'id="filing-status">Being prepared' in waiting and 'hx-trigger="every 1s"' in waiting
+    assert (
+        'id="filing-status">Being prepared' in waiting
+        and 'hx-trigger="load delay:300ms, every 1s"' in waiting
+    )
     assert client.get(response["Location"], headers={"HX-Request": "true"}).status_code == 204
     assert not ApprovalRequest.objects.filter(operation_type="device.bulk_wipe").exists()
 
