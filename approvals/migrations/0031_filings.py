@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ("payload", models.JSONField()),
                 ("justification", models.TextField(max_length=1024)),
                 ("run_at", models.DateTimeField(blank=True, null=True)),
-                ("form_url", models.CharField(max_length=2000)),
+                ("form_url", models.TextField()),
                 (
                     "status",
                     django_fsm.FSMField(

@@ -33,7 +33,7 @@ class Filing(FSMModelMixin, models.Model):
     justification = models.TextField(max_length=1024)
     run_at = models.DateTimeField(null=True, blank=True)
     # The page the request was filed from: a refusal is shown there, on the form.
-    form_url = models.CharField(max_length=2000)
+    form_url = models.TextField()
     status = FSMField(
         max_length=16,
         choices=FilingStatus.choices,

@@ -478,3 +478,20 @@ def test_the_request_page_reads_the_pinned_ids_only_for_the_progress(client, ten
     single = request_page(tenant.hazel, request_wipe(tenant).pk)
     assert "payload" not in single.get_deferred_fields()
     assert single.payload == {"device_id": tenant.device.pk}
+
+
+def test_a_long_ticked_selection_is_kept_whole_and_refused_when_gone(client, tenant):
+    """Hundreds of ticked devices make an address of thousands of characters (5,600 here):
+    kept whole."""
+    _wipe_policy(tenant)
+    client.force_login(tenant.hazel)
+    url = (
+        reverse("devices:bulk")
+        + "?kind=wipe"
+        + "".join(f"&device={900000 + i}" for i in range(400))
+    )
+    response = client.post(url, {"justification": "Kiosks leaving the fleet"})
+    assert response.status_code == 302 and Filing.objects.get().form_url == url
+    assert filing_run(filing_id=Filing.objects.get().pk).refusal == (
+        "Some selected devices no longer exist; select them again."
+    )
