@@ -18,14 +18,12 @@ error message.
 import base64
 import hashlib
 import logging
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from audit.chain import audit_record
 
@@ -271,8 +269,7 @@ def post_deliver(*, post_id: int) -> ChatPost | None:
 
 
 def post_lease(*, post_id: int, seconds: float = 0) -> None:
-    until = timezone.now() + settings.MAA_NOTICE_LEASE + timedelta(seconds=seconds)
-    ChatPost.objects.filter(pk=post_id, status=NoticeStatus.PENDING).update(lease_until=until)
+    ChatPost.lease_extend([post_id], lease=settings.MAA_NOTICE_LEASE, seconds=seconds)
 
 
 def post_failed(*, post_id: int, error: str) -> ChatPost | None:

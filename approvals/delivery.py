@@ -8,7 +8,8 @@ the change that causes them, so they exist exactly when the change does. After t
 task is published to wake a worker. If the broker does not answer, forgets the message (Redis
 restarted empty), or the process dies before publishing, the lease runs out and a sweeper
 publishes again (services.executions_recover, notifications.notices_recover,
-filings.filings_recover; beat runs them).
+filings.filings_recover; beat runs them). The batch, notice, chat post and filing rows share
+one lease mechanism (models.queues.LeasedRow); a request's lease is part of its execution FSM.
 A second wake-up is harmless: the worker locks the row and passes over one already done.
 
 Drainers, the one mechanism kept beside the rows: a burst of Completes publishes a few tasks,

@@ -95,14 +95,8 @@ def filing_failed(*, filing_id: int, error: str) -> None:
 
 def filings_recover(*, now=None) -> int:
     """Publish again the filings whose lease ran out (a lost publish, a worker that died)."""
-    now = now or timezone.now()
     with transaction.atomic():
-        ids = list(
-            Filing.objects.select_for_update(skip_locked=True)
-            .filter(status=FilingStatus.PREPARING, lease_until__lt=now)
-            .values_list("pk", flat=True)[:100]
-        )
-        Filing.objects.filter(pk__in=ids).update(lease_until=now + LEASE)
+        ids = Filing.lease_renew_expired(now=now or timezone.now(), lease=LEASE)
         for filing_id in ids:
             filing_wake(filing_id)
     return len(ids)

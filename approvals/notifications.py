@@ -8,7 +8,6 @@ notice that cannot be sent is kept as failed, shown on the request and audited.
 
 import smtplib
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
@@ -224,8 +223,7 @@ def notices_write(*, batch_id: int) -> list[int]:
 def notices_lease(*, notice_ids, seconds: float = 0) -> None:
     """Leave these pending notices to the task that holds them for `seconds` (a retry's wait)
     more than the lease."""
-    until = timezone.now() + settings.MAA_NOTICE_LEASE + timedelta(seconds=seconds)
-    Notice.objects.filter(pk__in=notice_ids, status=NoticeStatus.PENDING).update(lease_until=until)
+    Notice.lease_extend(notice_ids, lease=settings.MAA_NOTICE_LEASE, seconds=seconds)
 
 
 def notices_recover(*, now=None, batch: int = 100) -> int:
@@ -234,13 +232,8 @@ def notices_recover(*, now=None, batch: int = 100) -> int:
     sent at most once (both are locked and checked). Returns how many notices (and batches)."""
     now = now or timezone.now()
     with transaction.atomic():
-        batch_ids = list(
-            NoticeBatch.objects.select_for_update(skip_locked=True)
-            .filter(lease_until__lt=now)
-            .values_list("pk", flat=True)[:batch]
-        )
-        NoticeBatch.objects.filter(pk__in=batch_ids).update(
-            lease_until=now + settings.MAA_NOTICE_LEASE
+        batch_ids = NoticeBatch.lease_renew_expired(
+            now=now, lease=settings.MAA_NOTICE_LEASE, batch=batch
         )
         for batch_id in batch_ids:
             notices_write_wake(batch_id)

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from .queues import LeasedRow
+
 
 class FilingStatus(models.TextChoices):
     PREPARING = "preparing", "Being prepared"
@@ -12,7 +14,7 @@ class FilingStatus(models.TextChoices):
     REFUSED = "refused", "Refused"
 
 
-class Filing(FSMModelMixin, models.Model):
+class Filing(LeasedRow, FSMModelMixin, models.Model):
     """A request that a worker files, for an operation whose preparation reads more than a
     page may: a bulk action over "all devices matching this filter" resolves, checks, counts
     and pins 10,000 devices (about 120 ms of SQL; a page's budget is 25). The page writes this
@@ -50,6 +52,8 @@ class Filing(FSMModelMixin, models.Model):
     refusal = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField()
+
+    waiting = {"status": FilingStatus.PREPARING}
 
     class Meta:
         indexes = [

@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .queues import LeasedRow
 
-class NoticeBatch(models.Model):
+
+class NoticeBatch(LeasedRow, models.Model):
     """Request events whose notices a worker has yet to write: the mail queue's first stage.
 
     Kept because writing the notices in the event's own transaction was measured too slow
@@ -32,7 +34,7 @@ class NoticeStatus(models.TextChoices):
     FAILED = "failed", "Could not be sent"
 
 
-class Delivery(models.Model):
+class Delivery(LeasedRow, models.Model):
     """A message about a request event, sent at most once: the row is its queue (a lease, a
     sweeper) and keeps how it ended. An email (Notice) and a chat post (ChatPost) are ones."""
 
@@ -46,6 +48,8 @@ class Delivery(models.Model):
     # task may have been lost after it was published: a broker restarted empty).
     lease_until = models.DateTimeField(null=True, blank=True)
 
+    waiting = {"status": NoticeStatus.PENDING}
+
     class Meta:
         abstract = True
 
@@ -53,19 +57,6 @@ class Delivery(models.Model):
         self.status, self.detail = status, detail[:1000]
         self.sent_at = timezone.now() if status == NoticeStatus.SENT else None
         self.save(update_fields=["status", "detail", "sent_at"])
-
-    @classmethod
-    def lease_renew_expired(cls, *, now, lease, batch: int) -> list[int]:
-        """Take up to `batch` pending rows whose lease ran out (skipping those a worker holds),
-        lease them again, and return their ids; in the caller's transaction."""
-        ids = list(
-            cls.objects.select_for_update(skip_locked=True)
-            .filter(status=NoticeStatus.PENDING, lease_until__lt=now)
-            .order_by("lease_until")
-            .values_list("pk", flat=True)[:batch]
-        )
-        cls.objects.filter(pk__in=ids).update(lease_until=now + lease)
-        return ids
 
 
 class Notice(Delivery):
