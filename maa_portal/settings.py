@@ -522,6 +522,9 @@ MAA_EXECUTION_BATCH = int(os.environ.get("MAA_EXECUTION_BATCH", "50"))
 # executions queue, or more. 0 publishes a task per Complete, as the demo does: the slots live
 # in the cache, which only Redis shares between processes.
 MAA_EXECUTION_DRAINERS = int(os.environ.get("MAA_EXECUTION_DRAINERS", "4" if REDIS_URL else "0"))
+# A list page that counted more than 1,000 rows says "more than 1,000" from memory for this long
+# (utilities.paginator.capped_count); 0 counts every time.
+MAA_CAPPED_COUNT_SECONDS = int(os.environ.get("MAA_CAPPED_COUNT_SECONDS", "60"))
 # Signed checkpoints of the audit chain's head go to this file (and to auditors by email) on a
 # schedule. The key is not in the database; by default it is derived from SECRET_KEY.
 AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "") or SECRET_KEY

@@ -1,5 +1,7 @@
 """Past the count cap, list pages go by cursor: every row once, in order, both ways."""
 
+import uuid
+
 from django.test import RequestFactory
 
 from audit.chain import audit_record
@@ -68,3 +70,38 @@ def test_a_first_page_that_holds_every_row_is_not_counted(db, django_assert_num_
         page = paginate(RequestFactory().get("/", {"page": "x"}), qs, 5)["page"]
         assert page.paginator.count == 7 and len(page.object_list) == 5
         assert page.has_next() and page.end_index() == 5
+
+
+def test_a_count_past_the_cap_is_remembered_and_an_exact_one_never(
+    db, monkeypatch, settings, django_assert_num_queries
+):
+    """A list past the cap says "more than" from memory, so its next pages are not counted
+    again; a count within the cap is always read afresh, so it is never wrong."""
+    settings.MAA_CAPPED_COUNT_SECONDS = 60
+    monkeypatch.setattr(pagination.CappedPaginator, "cap", 4)
+    # Kept counts outlive the test's rows: a name of its own, so no other run reads alike.
+    tag = f"KEPT-{uuid.uuid4().hex[:8]}"
+    for i in range(7):
+        f.device(f"{tag}-{i}")
+    qs = Device.objects.filter(name__startswith=tag)
+
+    def second_page():
+        return paginate(RequestFactory().get("/", {"page": "2"}), qs, 3)["page"]
+
+    with django_assert_num_queries(2):  # counted, then the page's rows
+        assert second_page().paginator.capped
+    with django_assert_num_queries(1):  # remembered: the rows only
+        page = second_page()
+        assert page.paginator.capped and page.has_next()
+    # Under the cap the count is exact and read on every visit.
+    few = Device.objects.filter(name__in=[f"{tag}-0", f"{tag}-1", f"{tag}-2", f"{tag}-3"])
+    listing = paginate(RequestFactory().get("/", {"page": "2"}), few, 3)["page"]
+    assert listing.paginator.count == 4 and not listing.paginator.capped
+    Device.objects.filter(name=f"{tag}-3").delete()
+    with django_assert_num_queries(2):
+        listing = paginate(RequestFactory().get("/", {"page": "1"}), few, 2)["page"]
+        assert listing.paginator.count == 3
+    # Turned off, every page counts.
+    settings.MAA_CAPPED_COUNT_SECONDS = 0
+    with django_assert_num_queries(2):
+        assert second_page().paginator.capped
