@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assignments.assignable import AssignableError, devices_reached
 from assignments.models import AssignmentMode
+from assignments.services import assignment_replace
 from audit.chain import audit_record
 from devices.models import Compliance, Device
 
@@ -19,7 +20,6 @@ from .models import (
     DevicePolicy,
     DeviceStatus,
     Family,
-    PolicyAssignment,
     PolicyDeviceState,
 )
 from .selectors import policy_groups
@@ -158,21 +158,16 @@ def policy_update(*, actor, object_id: int, state: dict) -> DevicePolicy:
 
 
 def policy_assign(*, actor, object_id: int, groups: dict[str, list[int]]) -> DevicePolicy:
+    """`groups`: {"include": [group ids], "exclude": [...]}."""
     with transaction.atomic():
         policy = DevicePolicy.objects.select_for_update().get(pk=object_id)
-        before = policy_groups(policy)
-        policy.assignments.all().delete()
-        PolicyAssignment.objects.bulk_create(
-            PolicyAssignment(policy=policy, group_id=group_id, mode=mode)
-            for mode, ids in groups.items()
-            for group_id in sorted(set(ids))
-        )
-        pending = states_refresh(policy, reapply=False)
-        audit_record(
+        assignment_replace(
+            policy,
+            groups,
             actor=actor,
             action=f"{policy.family}.assign",
-            target=policy,
-            data={"before": before, "after": policy_groups(policy), "devices_pending": pending},
+            groups_of=policy_groups,
+            refresh=lambda policy: states_refresh(policy, reapply=False),
         )
     return policy
 

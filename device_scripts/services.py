@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assignments.assignable import AssignableError
 from assignments.models import AssignmentMode
+from assignments.services import assignment_replace
 from audit.chain import audit_record
 from rbac.models import SecurityGroup
 
@@ -19,7 +20,6 @@ from .models import (
     RunStatus,
     Schedule,
     Script,
-    ScriptAssignment,
     ScriptKind,
     ScriptRun,
 )
@@ -152,27 +152,15 @@ def script_assign(*, actor, object_id: int, groups: dict[str, list[int]]) -> Scr
         script = Script.objects.select_for_update().get(pk=object_id)
         if set(include) & set(exclude):
             raise ScriptError("A group cannot be both included and excluded.")
-        groups = SecurityGroup.objects.filter(pk__in=include + exclude)
-        if groups.count() != len(include) + len(exclude):
+        if SecurityGroup.objects.filter(pk__in=include + exclude).count() != len(include + exclude):
             raise ScriptError("One of the chosen groups no longer exists.")
-        before = script_groups(script)
-        script.assignments.all().delete()
-        ScriptAssignment.objects.bulk_create(
-            [
-                ScriptAssignment(script=script, group_id=g, mode=AssignmentMode.INCLUDE)
-                for g in include
-            ]
-            + [
-                ScriptAssignment(script=script, group_id=g, mode=AssignmentMode.EXCLUDE)
-                for g in exclude
-            ]
-        )
-        pending = deliveries_refresh(script, rerun=False)
-        audit_record(
+        assignment_replace(
+            script,
+            {AssignmentMode.INCLUDE: include, AssignmentMode.EXCLUDE: exclude},
             actor=actor,
             action=f"{script.kind}.assign",
-            target=script,
-            data={"before": before, "after": script_groups(script), "devices_pending": pending},
+            groups_of=script_groups,
+            refresh=lambda script: deliveries_refresh(script, rerun=False),
         )
     return script
 

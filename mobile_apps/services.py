@@ -8,11 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from assignments.assignable import AssignableError, devices_reached
+from assignments.services import assignment_replace
 from audit.chain import audit_record
 
 from .models import (
     INTENT_PRECEDENCE,
-    AppAssignment,
     AppInstall,
     AppType,
     DetectionType,
@@ -172,21 +172,16 @@ def app_update(*, actor, object_id: int, state: dict) -> MobileApp:
 
 
 def app_assign(*, actor, object_id: int, groups: dict[str, list[int]]) -> MobileApp:
+    """`groups`: {intent: [group ids]}."""
     with transaction.atomic():
         app = MobileApp.objects.select_for_update().get(pk=object_id)
-        before = app_groups(app)
-        app.assignments.all().delete()
-        AppAssignment.objects.bulk_create(
-            AppAssignment(app=app, group_id=group_id, mode=intent)
-            for intent, ids in groups.items()
-            for group_id in sorted(set(ids))
-        )
-        pending = installs_refresh(app, reinstall=False)
-        audit_record(
+        assignment_replace(
+            app,
+            groups,
             actor=actor,
             action="app.assign",
-            target=app,
-            data={"before": before, "after": app_groups(app), "devices_pending": pending},
+            groups_of=app_groups,
+            refresh=lambda app: installs_refresh(app, reinstall=False),
         )
     return app
 
