@@ -4,6 +4,8 @@ from collections.abc import Callable
 
 from audit.chain import audit_record
 
+from .assignable import groups_check
+
 
 def assignment_replace(
     obj,
@@ -16,7 +18,12 @@ def assignment_replace(
 ) -> None:
     """Make `groups` ({mode: [group ids]}) the object's whole assignment, bring its devices in
     line (`refresh(obj)` returns how many wait for their next check-in) and audit the change as
-    `action`; under the caller's lock on the object."""
+    `action`; under the caller's lock on the object.
+
+    The groups are checked again here, as the operation's validate checked them at filing and
+    at Complete: a group deleted before the worker ran is refused with its reason, not left to
+    the foreign key."""
+    groups_check(groups)
     assignments = obj.assignments
     before = groups_of(obj)
     assignments.all().delete()

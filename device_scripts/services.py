@@ -13,7 +13,6 @@ from assignments.assignable import AssignableError
 from assignments.models import AssignmentMode
 from assignments.services import assignment_replace
 from audit.chain import audit_record
-from rbac.models import SecurityGroup
 
 from .models import (
     MAX_SCRIPT_BYTES,
@@ -146,17 +145,11 @@ def script_update(*, actor, object_id: int, state: dict) -> Script:
 
 def script_assign(*, actor, object_id: int, groups: dict[str, list[int]]) -> Script:
     """`groups`: {"include": [group ids], "exclude": [...]}."""
-    include = sorted(set(groups.get(AssignmentMode.INCLUDE, [])))
-    exclude = sorted(set(groups.get(AssignmentMode.EXCLUDE, [])))
     with transaction.atomic():
         script = Script.objects.select_for_update().get(pk=object_id)
-        if set(include) & set(exclude):
-            raise ScriptError("A group cannot be both included and excluded.")
-        if SecurityGroup.objects.filter(pk__in=include + exclude).count() != len(include + exclude):
-            raise ScriptError("One of the chosen groups no longer exists.")
         assignment_replace(
             script,
-            {AssignmentMode.INCLUDE: include, AssignmentMode.EXCLUDE: exclude},
+            groups,
             actor=actor,
             action=f"{script.kind}.assign",
             groups_of=script_groups,

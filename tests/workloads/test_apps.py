@@ -191,3 +191,18 @@ def test_complete_refuses_a_payload_that_no_longer_matches_its_digest(wt, apps_p
     with pytest.raises(ApprovalError, match="does not match what was approved"):
         request_complete(request_id=request.pk, actor=wt.app_manager)
     assert MobileApp.objects.get(pk=wt.app.pk).install_command != "evil.exe"
+
+
+def test_a_group_deleted_before_the_assignment_runs_is_refused_with_its_reason(wt):
+    """The worker's write checks the groups again: one deleted after validation is refused by
+    name, and the app's assignment is left as it was."""
+    from approvals.operations import OperationError
+    from mobile_apps.services import app_assign
+
+    gone = f.group("Temporary testers", [])
+    gone_id = gone.pk
+    gone.delete()
+    before = list(wt.app.assignments.values_list("group_id", "mode"))
+    with pytest.raises(OperationError, match="no longer exists"):
+        app_assign(actor=None, object_id=wt.app.pk, groups={"required": [gone_id]})
+    assert list(wt.app.assignments.values_list("group_id", "mode")) == before
