@@ -2,13 +2,22 @@
 
 from datetime import UTC, datetime, timedelta
 
-from django.template import Context, Template
+from django.template import Context, Template, engines
 from django.test import override_settings
 from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from approvals.models import ApprovalRequest, ExecutionStatus, RequestStatus
-from maa_portal.jinja2 import _as_django_prints, _date, _display, _url
+from maa_portal.jinja2 import _as_django_prints, _display, table_render
+
+
+def table(source: str, **context) -> str:
+    """A Jinja2 template rendered as the list tables are ({% rows %})."""
+    return table_render(engines["jinja2"].from_string(source), context)
+
+
+def _url(name: str, *args) -> str:
+    return table("{{ url(name, *args) }}", name=name, args=args)
 
 
 def test_url_is_reverse_for_any_arguments_and_script_prefix():
@@ -57,10 +66,27 @@ def test_dates_and_numbers_print_as_a_django_template_prints_them():
                     expected = django.render(Context({"at": at, "n": n}))
                     ours = "|".join(
                         [
-                            _date(at, "Y-m-d H:i"),
-                            _date(at, "Y-m-d H:i:s"),
+                            table('{{ at|date("Y-m-d H:i") }}|{{ at|date("Y-m-d H:i:s") }}', at=at),
                             _as_django_prints(n),
                             _as_django_prints(at),
                         ]
                     )
                     assert ours == expected, (zone, at, n)
+
+
+def test_notes_truncate_as_django_truncates_them():
+    """The short-ASCII fast path returns what Django's truncatechars returns, and text that is
+    not ASCII, or too long, still goes through it (normalised, cut with an ellipsis)."""
+    django = Template("{{ note|truncatechars:12 }}")
+    notes = [
+        "",
+        "Lost phone",
+        "exactly 12 c",
+        "thirteen chars",
+        "Cafe\u0301 ok",
+        "\u00e9" * 13,
+        "<b>&</b>",
+    ]
+    for note in notes:
+        expected = django.render(Context({"note": note}))
+        assert table("{{ note|truncatechars(12) }}", note=note) == expected, note

@@ -2,6 +2,8 @@ from django import template
 from django.template import engines
 from django.utils.safestring import mark_safe
 
+from maa_portal.jinja2 import table_render
+
 register = template.Library()
 
 
@@ -9,4 +11,4 @@ register = template.Library()
 def rows(template_name: str, **context) -> str:
     """A list table rendered by Jinja2 (maa_portal/jinja2.py says why), from a Django page:
     {% rows "devices/device_table.html" page=page %}. Jinja2 escapes what it prints."""
-    return mark_safe(engines["jinja2"].get_template(template_name).render(context))
+    return mark_safe(table_render(engines["jinja2"].get_template(template_name), context))
