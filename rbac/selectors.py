@@ -7,10 +7,9 @@ a whole list.
 
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from .access_cache import TIMEOUT, access_key
+from .access_cache import access_cached, access_store
 from .catalogue import Perm, catalogue
 from .models import DirectoryRole, Role, RoleAssignment, SecurityGroup, User
 
@@ -53,11 +52,10 @@ def access_for(user) -> Access:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    key = access_key(user.pk)
-    access = cache.get(key)
+    generation, access = access_cached(user.pk)
     if access is None:
         access = _resolve(user)
-        cache.set(key, access, timeout=TIMEOUT)
+        access_store(user.pk, generation, access)
     setattr(user, _CACHE_ATTR, access)
     return access
 
