@@ -6,7 +6,7 @@ from django.core.cache import cache
 
 from devices.models import Device
 from tests import factories as f
-from utilities.search import containing
+from utilities.search import CEILING, containing
 
 
 @pytest.fixture
@@ -21,8 +21,11 @@ def desktops(db):
     cache.delete("trigram-shares:devices_device:name")
 
 
-def _sql(term: str) -> str:
-    return str(Device.objects.filter(containing(Device, "name", term)).query).lower()
+SHARES = "trigram-shares:devices_device:name"
+
+
+def _sql(term: str, **kwargs) -> str:
+    return str(Device.objects.filter(containing(Device, "name", term, **kwargs)).query).lower()
 
 
 def test_a_rare_term_asks_the_index_for_its_rare_trigrams_and_tests_the_whole_term(desktops):
@@ -49,6 +52,30 @@ def test_a_common_word_is_searched_whole(desktops):
     assert "%desktop%" in _sql("desktop") and "|| ''" not in _sql("desktop")
 
 
+def test_long_labels_ask_for_commoner_pieces_when_the_rare_ones_narrow_too_little(desktops):
+    """The audit trail's labels: of "BENCH-000999" only "999" is rarer than 1 %. Alone it leaves
+    too many rows; with "099" (2 %) few enough, where the whole term reads the lists of "BEN"
+    and "000", in every label. Only a column that asks (`ceiling=`) gets it."""
+    shares = {"BEN": 1.0, "ENC": 1.0, "NCH": 1.0, "000": 1.0, "009": 0.12, "099": 0.02}
+    cache.set(SHARES, {**shares, "999": 0.003})
+    assert "%bench-000999%" in _sql("BENCH-000999") and "|| ''" not in _sql("BENCH-000999")
+    sql = _sql("BENCH-000999", ceiling=CEILING)
+    assert "like upper(%999%)" in sql and "like upper(%099%)" in sql and "%009%" not in sql
+    assert "like upper(%bench-000999%)" in sql and "|| ''" in sql
+
+
+def test_pieces_apart_are_trusted_where_overlapping_ones_are_not(desktops):
+    """ "500" and "001" of "500001" share no letter, so the rows holding both are about the
+    product of their shares (0.001); "017" and "001" of "000017" share "01" and come together,
+    so the same product promises too much and the term is searched whole."""
+    cache.set(SHARES, {"500": 0.02, "001": 0.05, "017": 0.02, "000": 1.0})
+    apart = _sql("500001", ceiling=CEILING)
+    assert "like upper(%500%)" in apart and "like upper(%001%)" in apart and "|| ''" in apart
+    together = _sql("000017", ceiling=CEILING)
+    assert "%000017%" in together and "|| ''" not in together
+
+
+@pytest.mark.parametrize("ceiling", [None, CEILING])
 @pytest.mark.parametrize(
     "term",
     [
@@ -69,6 +96,7 @@ def test_a_common_word_is_searched_whole(desktops):
         "x",
     ],
 )
-def test_the_rows_are_the_rows_icontains_finds(desktops, term):
-    found = set(Device.objects.filter(containing(Device, "name", term)))
+def test_the_rows_are_the_rows_icontains_finds(desktops, term, ceiling):
+    kwargs = {"ceiling": ceiling} if ceiling else {}
+    found = set(Device.objects.filter(containing(Device, "name", term, **kwargs)))
     assert found == set(Device.objects.filter(name__icontains=term)), term
