@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from utilities.queries import people_matching
-from utilities.search import CEILING, containing
+from utilities.search import containing
 
 
 def actor_search(queryset, name, value):
@@ -46,9 +46,8 @@ class AuditFilterSet(django_filters.FilterSet):
     )
 
     def target_containing(self, queryset, name, value):
-        # Every device's label shares "DESKTOP-" or a serial prefix: the rarest trigrams only,
-        # up to the ceiling for long labels (utilities.search.CEILING).
-        return queryset.filter(containing(queryset.model, "target_label", value, ceiling=CEILING))
+        # Every device's label shares "DESKTOP-" or a serial prefix: the rarest pieces only.
+        return queryset.filter(containing(queryset.model, "target_label", value))
 
     def on_or_after(self, queryset, name, day):
         return queryset.filter(created_at__gte=_day_start(day))

@@ -4,14 +4,16 @@ A `%term%` search through a trigram index reads the posting list of every trigra
 Device names and serial numbers share prefixes ("DESKTOP-", a maker's serial prefix): at a
 million devices, "BENCH-00999" read the lists of six trigrams that nearly every name holds,
 9.5 ms of index for 7 rows, where "-00999" took 0.4 ms. So the index is asked only for the
-term's rarest trigrams, each as a `%xyz%` of its own (a row that holds the term holds each of
-them), and the whole term is tested on the few rows they find, with an expression the index
-does not serve. How common a trigram is comes from a sample of the column, cached for an
-hour: stale figures can only choose slower trigrams, never other rows. The search that takes
+term's rarest pieces (three-letter windows, and the starts and ends of the words the term
+shows), each as a `%piece%` of its own (a row that holds the term holds each of them), and the
+whole term is tested on the few rows they find, with an expression the index does not serve.
+How common a piece is comes from a sample of the column, cached for an hour: stale figures can
+only choose slower pieces, never other rows. The search that takes
 the sample pays for it once an hour: at a million devices 50 to 90 ms for names or serials,
 250 ms for the audit trail's longer labels.
 """
 
+import re
 from collections import Counter
 
 from django.core.cache import cache
@@ -20,19 +22,17 @@ from django.db.models import F, Func, Q, TextField
 from django.db.models.lookups import IContains
 
 SAMPLE_ROWS = 10_000
-# A trigram in more than this share of the sampled values is left to the whole term's test.
+# A piece in more than this share of the sampled values is asked for only while the rarer ones
+# do not narrow enough; past CEILING, never: its posting list costs more than testing the rows
+# the others leave ("BEN" of "BENCH-" is in every audit label, a list of two million events).
+# "999" alone left 6,700 of 2.2 million events to test (26 ms); with "099", 2 % of the labels
+# and over COMMON, 3,200 (5 ms), where the whole term read "BEN"'s list (30 to 80 ms).
 COMMON = 0.01
-# Up to this share, for a column of long labels (`ceiling=`): a trigram is asked for when the
-# rarer ones alone do not narrow enough. In the audit trail's target labels ("Request #N: Device
-# wipe of BENCH-000999 (BENCH000000999)") the whole term reads the lists of trigrams in every
-# label (30 to 80 ms at 2.2 million events); "999" left 6,700 events to test (26 ms), and with
-# "099" (2 % of the labels) 3,200 (5 ms). Device names are short: there the whole term took 2 ms
-# where "999" and "099" took 7, so the device search keeps to COMMON.
 CEILING = 0.2
 # Kept in the cache: trigrams seen in at least this share (the rest count as unseen, 0).
 KEPT = 0.0005
 RAREST = 3
-# The chosen trigrams must narrow the rows to about this share (their shares multiplied), or
+# The chosen pieces must narrow the rows to about this share (their shares multiplied), or
 # the term is searched whole. Windows that overlap share letters and come together, so their
 # product promises more than they narrow: "017" and "001" of "000017" left 25,000 of 2.2
 # million events to test (76 ms), where the whole term's padded word trigrams left 140 (5 ms).
@@ -41,31 +41,43 @@ RAREST = 3
 NARROW = 0.0001
 NARROW_APART = 0.0015
 SHARES_SECONDS = 3600
+WORD = re.compile(r"[^\W_]+")  # a run of letters and digits: a word to pg_trgm
 
 
-def _windows(text: str) -> dict[str, list[int]]:
-    """The term's three-letter windows pg_trgm indexes as they are, with where they start:
-    letters and digits only (a window with a space or a dash is split into padded words, or
-    none, by pg_trgm)."""
-    windows: dict[str, list[int]] = {}
+def _pieces(text: str, *, term: bool) -> dict[str, tuple[str, int, int]]:
+    """What the trigram index may be asked for, by key (upper-cased): each three-letter window
+    of letters and digits, as pg_trgm indexes it (a window with a space or a dash is split into
+    words by pg_trgm); and each word's start ("^xy") and end ("xy$"), which pg_trgm indexes as the
+    padded "  x", " xy" and "xy ". In labels of common words and digits those are often the
+    rarest: in "BENCH-000999" every window but "999" is in 2 % or more of the audit labels, while
+    a word starting "00" is in 1 %. Each key's value: the piece of `text` that asks for it (a
+    word's start with the character before it, its end with the one after), and the span of
+    `text` it covers. In a search term a word's start or end counts only where the term shows
+    it, by a character that is not a letter or digit: the term's own ends may be mid-word."""
+    pieces: dict[str, tuple[str, int, int]] = {}
     for i in range(len(text) - 2):
-        if text[i : i + 3].isalnum():
-            windows.setdefault(text[i : i + 3], []).append(i)
-    return windows
+        window = text[i : i + 3]
+        if window.isalnum():
+            pieces.setdefault(window.upper(), (window, i, i + 2))
+    for word in WORD.finditer(text):
+        start, end = word.span()
+        if end - start < 2:
+            continue
+        if start > 0 or not term:
+            key = "^" + text[start : start + 2].upper()
+            pieces.setdefault(key, (text[max(start - 1, 0) : start + 2], start - 1, start + 1))
+        if end < len(text) or not term:
+            key = text[end - 2 : end].upper() + "$"
+            pieces.setdefault(key, (text[end - 2 : end + 1], end - 2, end))
+    return pieces
 
 
-def _trigrams(text: str) -> list[str]:
-    return list(_windows(text))
-
-
-def _apart(starts: list[list[int]]) -> bool:
-    """No two of these windows (each by where it starts in the term) share a letter."""
+def _apart(spans: list[tuple[int, int]]) -> bool:
+    """No two of these pieces (each by the span of the term it covers) share a character."""
     return all(
-        abs(a - b) >= 3
-        for i, one in enumerate(starts)
-        for other in starts[i + 1 :]
-        for a in one
-        for b in other
+        one[1] < other[0] or other[1] < one[0]
+        for i, one in enumerate(spans)
+        for other in spans[i + 1 :]
     )
 
 
@@ -83,13 +95,13 @@ def _sampled(model, field: str) -> dict[str, float]:
             [percent, 5 * SAMPLE_ROWS],
         )
         values = [value for (value,) in cursor.fetchall()]
-    counts = Counter(t for value in values for t in _trigrams(value))
+    counts = Counter(key for value in values for key in _pieces(value, term=False))
     return {t: n / len(values) for t, n in counts.items() if n >= KEPT * len(values)}
 
 
 def trigram_shares(model, field: str) -> dict[str, float]:
-    """Upper-cased trigram -> the share of the column's values holding it (a sample's)."""
-    key = f"trigram-shares:{model._meta.db_table}:{field}"
+    """A piece's key (`_pieces`) -> the share of the column's values holding it (a sample's)."""
+    key = f"trigram-shares:v2:{model._meta.db_table}:{field}"
     shares = cache.get(key)
     if shares is None:
         shares = _sampled(model, field)
@@ -97,30 +109,32 @@ def trigram_shares(model, field: str) -> dict[str, float]:
     return shares
 
 
-def containing(model, field: str, term: str, *, ceiling: float = COMMON) -> Q:
+def containing(model, field: str, term: str) -> Q:
     """`field__icontains=term`, asked of the trigram index by the term's rarest trigrams."""
     whole = Q(**{f"{field}__icontains": term})
-    windows = _windows(term)
-    if connection.vendor != "postgresql" or len(windows) < 2:
+    pieces = _pieces(term, term=True)
+    if connection.vendor != "postgresql" or len(pieces) < 2:
         return whole
     shares = trigram_shares(model, field)
     chosen, left, narrow_enough = [], 1.0, False
-    for trigram in sorted(windows, key=lambda t: shares.get(t.upper(), 0.0))[:RAREST]:
-        share = shares.get(trigram.upper(), 0.0)
-        # A rare trigram is cheap to ask for and narrows further; a common one only if needed.
-        if share >= ceiling or (share >= COMMON and narrow_enough):
+    for key in sorted(pieces, key=lambda k: shares.get(k, 0.0))[:RAREST]:
+        share = shares.get(key, 0.0)
+        # A rare piece is cheap to ask for and narrows further; a common one only if needed.
+        if share >= CEILING or (share >= COMMON and narrow_enough):
             break
-        chosen.append(trigram)
+        chosen.append(pieces[key])
         left *= share
-        narrow_enough = left <= (NARROW_APART if _apart([windows[t] for t in chosen]) else NARROW)
+        # One piece's share is a sample's reading, not a product: it keeps to NARROW.
+        apart = len(chosen) > 1 and _apart([(first, last) for _, first, last in chosen])
+        narrow_enough = left <= (NARROW_APART if apart else NARROW)
     if not narrow_enough:  # a common word, or pieces too common: every trigram is needed
         return whole
-    # Each window is a piece of the term, so icontains on it (UPPER on both sides, in
+    # Each piece is a piece of the term, so icontains on it (UPPER on both sides, in
     # PostgreSQL) holds wherever the term does. The whole term is tested on a column expression
     # no index serves, so the index is not asked for it; as a LIKE, the planner still counts
     # it as narrow (STRPOS it counted as a third of the rows, and walked the primary key).
     held = IContains(Unindexed(F(field)), term)
-    return Q(*(Q(**{f"{field}__icontains": t}) for t in chosen), held)
+    return Q(*(Q(**{f"{field}__icontains": piece}) for piece, _, _ in chosen), held)
 
 
 class Unindexed(Func):
