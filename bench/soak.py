@@ -264,9 +264,10 @@ def traffic(portal: Portal, until: float, stats, devices, completed: list[int]) 
                 reader.get(name, path)
 
     threading.Thread(target=read, daemon=True).start()
-    for device in devices:
-        if time.monotonic() >= until:
-            break
+    while time.monotonic() < until:
+        device = next(devices, None)
+        if device is None:
+            return False
         filed = hazel.post(f"/devices/{device}/wipe/", justification="Soak")
         found = re.search(r"/requests/(\d+)/", filed.headers.get("Location", ""))
         if not found:
@@ -276,7 +277,7 @@ def traffic(portal: Portal, until: float, stats, devices, completed: list[int]) 
         hazel.get("request page", f"/tenant/maa/requests/{request_id}/")
         if hazel.post(f"/tenant/maa/requests/{request_id}/complete/").status_code == 302:
             completed.append(request_id)
-    return time.monotonic() >= until
+    return True
 
 
 def memory(portal: Portal) -> dict[str, int]:

@@ -100,7 +100,7 @@ def _sampled(model, field: str) -> dict[str, float]:
     return {t: n / len(values) for t, n in counts.items() if n >= KEPT * len(values)}
 
 
-def trigram_shares(model, field: str) -> dict[str, float]:
+def piece_shares(model, field: str) -> dict[str, float]:
     """A piece's key (`_pieces`) -> the share of the column's values holding it (a sample's)."""
     key = f"trigram-shares:v2:{model._meta.db_table}:{field}"
     shares = cache.get(key)
@@ -116,7 +116,7 @@ def containing(model, field: str, term: str) -> Q:
     pieces = _pieces(term, term=True)
     if connection.vendor != "postgresql" or len(pieces) < 2:
         return whole
-    shares = trigram_shares(model, field)
+    shares = piece_shares(model, field)
     chosen, left, narrow_enough = [], 1.0, False
     for key in sorted(pieces, key=lambda k: shares.get(k, 0.0))[:RAREST]:
         share = shares.get(key, 0.0)
