@@ -7,7 +7,7 @@ from rbac.models import ScopeTag
 from utilities.filtersets import ModelChoiceFilter, choice_filter
 from utilities.queries import people_matching
 from utilities.search import containing
-from utilities.widgets import QuickSelect
+from utilities.widgets import QuickSelect, QuickText
 
 from .models import Compliance, Device, ManagementState, OperatingSystem, Ownership
 from .selectors import with_scope_tag
@@ -30,7 +30,7 @@ def device_search(queryset, name, value):
 
 
 class DeviceFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method=device_search, label="Search")
+    q = django_filters.CharFilter(method=device_search, label="Search", widget=QuickText)
     operating_system = choice_filter(OperatingSystem.choices, all_label="All OS", label="OS")
     compliance_state = choice_filter(
         Compliance.choices, all_label="Any compliance", label="Compliance"

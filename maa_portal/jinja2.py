@@ -1,8 +1,9 @@
-"""The Jinja2 environment of the list tables (their rows; see templatetags/rows.py).
+"""The Jinja2 environment of the list tables and filter forms (see templatetags/jinja.py).
 
 Django's template engine spent about 0.25 ms on a request row and 0.5 ms on a device row on
-the benchmark machine: more than the page's SQL. Jinja2 compiles a template to Python, so a
-row costs what its values cost. Everything else stays in Django's templates.
+the benchmark machine: more than the page's SQL; a filter form's loop over its fields 0.2 ms.
+Jinja2 compiles a template to Python, so a row costs what its values cost. Everything else
+stays in Django's templates.
 """
 
 import functools

@@ -1,5 +1,7 @@
 """Every page's access rules: anonymous, signed in without the permission, with it."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -67,8 +69,15 @@ def test_users_with_the_permission_see_each_page(client, pages, tenant):
         client.force_login(User.objects.get(username=username))
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
+        body = b"".join(response).decode()
         # What django-filter labels a filter it cannot name.
-        assert b"[invalid name]" not in b"".join(response), url
+        assert "[invalid name]" not in body, url
+        # Django points a field with help text at the text's id: the page must print it there.
+        ids = set(re.findall(r' id="([^"]+)"', body))
+        described = {
+            i for refs in re.findall(r'aria-describedby="([^"]+)"', body) for i in refs.split()
+        }
+        assert described <= ids, (url, described - ids)
 
 
 def test_pages_open_to_every_signed_in_user(client, tenant):

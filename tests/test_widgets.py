@@ -1,12 +1,13 @@
-"""QuickSelect prints what Django's Select prints, but for the whitespace between tags."""
+"""The quick widgets print what Django's widgets print, but for the whitespace between tags."""
 
 import re
+from datetime import date
 
 import pytest
 from django import forms
 
 from rbac.models import ScopeTag
-from utilities.widgets import QuickSelect
+from utilities.widgets import QuickDate, QuickSelect, QuickText
 
 CHOICES = [
     ("", "All <statuses>"),
@@ -38,6 +39,32 @@ def test_quick_select_matches_django_select(data):
     assert _tags(quick) == _tags(plain)
     assert quick.count(" selected") == 1  # with no choice made, the empty one
     assert "<statuses>" not in quick and "&lt;statuses&gt;" in quick
+
+
+@pytest.mark.parametrize(
+    "data", [{}, {"text": ""}, {"text": 'Ann "the" <b>&'}, {"text": "x", "day": "2026-12-06"}]
+)
+def test_quick_inputs_match_django_inputs(data):
+    class Plain(forms.Form):
+        text = forms.CharField(required=False, max_length=40, widget=forms.TextInput)
+        day = forms.DateField(required=False, widget=forms.DateInput({"type": "date"}))
+
+    class Quick(forms.Form):
+        text = forms.CharField(required=False, max_length=40, widget=QuickText)
+        day = forms.DateField(required=False, widget=QuickDate)
+
+    for name in ("text", "day"):
+        plain, quick = str(Plain(data)[name]), str(Quick(data)[name])
+        assert _tags(quick) == _tags(plain)
+    assert "<b>" not in str(Quick(data)["text"])
+
+
+def test_quick_date_prints_a_date_as_browsers_send_it():
+    class Quick(forms.Form):
+        day = forms.DateField(widget=QuickDate)
+
+    printed = str(Quick(initial={"day": date(2026, 12, 6)})["day"])
+    assert 'type="date"' in printed and 'value="2026-12-06"' in printed
 
 
 @pytest.mark.django_db

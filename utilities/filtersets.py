@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 
 from .fields import ModelChoiceField
-from .widgets import QuickSelect
+from .widgets import QuickSelect, QuickText
 
 
 class ModelChoiceFilter(django_filters.ModelChoiceFilter):
@@ -29,4 +29,4 @@ def search_filter(*fields: str) -> django_filters.CharFilter:
             match |= Q(**{f"{field}__icontains": value})
         return queryset.filter(match)
 
-    return django_filters.CharFilter(method=search, label="Search")
+    return django_filters.CharFilter(method=search, label="Search", widget=QuickText)
