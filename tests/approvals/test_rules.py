@@ -484,3 +484,22 @@ def test_open_requests_follow_a_change_of_approver_groups(tenant, wipe_policy):
     assert waiting in requests_received_by(newcomer)
     assert waiting not in requests_received_by(tenant.approver)
     request_approve(request_id=waiting.pk, approver=newcomer)
+
+
+def test_the_first_policy_reaches_the_directory_administrators_directly(tenant):
+    """No policy protects access policies yet: the directory's administrators are granted the
+    request one by one (not through a group), and the lists find it through that grant while
+    they hold their directory role."""
+    from approvals.selectors import admin_tasks_for, requests_received_by
+
+    other_admin = f.global_admin("gale")
+    first = submit_policy(tenant.policy_admin, policy_state("device.wipe", [tenant.approvers]))
+    assert first in requests_received_by(other_admin) and first in admin_tasks_for(other_admin)
+    assert first in admin_tasks_for(tenant.approver)  # through the approvers' group
+    assert first not in admin_tasks_for(tenant.policy_admin)  # their own
+    outsider = f.user("outsider")
+    assert first not in requests_received_by(outsider)
+    # No longer an administrator: the grant stays, but nothing they could decide is listed.
+    other_admin.directory_role = ""
+    other_admin.save()
+    assert first not in admin_tasks_for(other_admin)
