@@ -4,7 +4,7 @@ from approvals.selectors import open_request_for, requests_for_target
 from assignments.models import AssignmentMode
 from assignments.views import AssignableCreateView, AssignableEditView
 from rbac.selectors import user_has_perm
-from utilities.paginator import CappedPaginator, paginate
+from utilities.paginator import CappedPaginator, list_name, paginate
 
 from .filtersets import PolicyFilterSet
 from .forms import PolicyForm
@@ -44,7 +44,9 @@ def policy_detail(request, family, pk):
     status = request.GET.get("status", "")
     if status not in DeviceStatus.values:
         status = ""
-    states = CappedPaginator(policy_device_states(policy, status=status), PAGE_SIZE)
+    states = CappedPaginator(
+        policy_device_states(policy, status=status), PAGE_SIZE, name=list_name(request)
+    )
     page = states.get_page(request.GET.get("page"))
     catalog = CATALOGS[family]
     key = spec.target_key(policy.pk)

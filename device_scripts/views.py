@@ -11,7 +11,7 @@ from assignments.views import (
 )
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
-from utilities.paginator import CappedPaginator, paginate
+from utilities.paginator import CappedPaginator, list_name, paginate
 
 from .filtersets import ScriptFilterSet
 from .forms import ScriptForm
@@ -43,7 +43,8 @@ def script_detail(request, pk):
     script = get_object_or_404(Script, pk=pk)
     user = request.user
     key = SPECS[script.kind].target_key(script.pk)
-    runs = CappedPaginator(script_runs(script), PAGE_SIZE).get_page(request.GET.get("page"))
+    runs = CappedPaginator(script_runs(script), PAGE_SIZE, name=list_name(request))
+    runs = runs.get_page(request.GET.get("page"))
     return render(
         request,
         "device_scripts/script_detail.html",

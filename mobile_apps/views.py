@@ -4,7 +4,7 @@ from approvals.selectors import open_request_for, requests_for_target
 from assignments.views import AssignableCreateView, AssignableEditView
 from rbac.decorators import permission_required
 from rbac.selectors import user_has_perm
-from utilities.paginator import CappedPaginator, paginate
+from utilities.paginator import CappedPaginator, list_name, paginate
 
 from .filtersets import AppFilterSet
 from .forms import AppForm
@@ -37,7 +37,8 @@ def app_detail(request, pk):
     app = get_object_or_404(MobileApp, pk=pk)
     user = request.user
     key = APPS.target_key(app.pk)
-    installs = CappedPaginator(app_installs(app), PAGE_SIZE).get_page(request.GET.get("page"))
+    installs = CappedPaginator(app_installs(app), PAGE_SIZE, name=list_name(request))
+    installs = installs.get_page(request.GET.get("page"))
     assignments = list(app.assignments.select_related("group"))
     return render(
         request,

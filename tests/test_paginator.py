@@ -79,14 +79,15 @@ def test_a_count_past_the_cap_is_remembered_and_an_exact_one_never(
     again; a count within the cap is always read afresh, so it is never wrong."""
     settings.MAA_CAPPED_COUNT_SECONDS = 60
     monkeypatch.setattr(pagination.CappedPaginator, "cap", 4)
-    # Kept counts outlive the test's rows: a name of its own, so no other run reads alike.
+    # Kept counts outlive the test's rows: names and addresses of its own, so no other run
+    # reads alike. A count is kept by the list's address (and the person), not its SQL.
     tag = f"KEPT-{uuid.uuid4().hex[:8]}"
     for i in range(7):
         f.device(f"{tag}-{i}")
     qs = Device.objects.filter(name__startswith=tag)
 
     def second_page():
-        return paginate(RequestFactory().get("/", {"page": "2"}), qs, 3)["page"]
+        return paginate(RequestFactory().get(f"/{tag}/", {"page": "2"}), qs, 3)["page"]
 
     with django_assert_num_queries(2):  # counted, then the page's rows
         assert second_page().paginator.capped
@@ -95,12 +96,19 @@ def test_a_count_past_the_cap_is_remembered_and_an_exact_one_never(
         assert page.paginator.capped and page.has_next()
     # Under the cap the count is exact and read on every visit.
     few = Device.objects.filter(name__in=[f"{tag}-0", f"{tag}-1", f"{tag}-2", f"{tag}-3"])
-    listing = paginate(RequestFactory().get("/", {"page": "2"}), few, 3)["page"]
+    few_at = RequestFactory().get(f"/{tag}/", {"page": "2", "q": "few"})
+    listing = paginate(few_at, few, 3)["page"]
     assert listing.paginator.count == 4 and not listing.paginator.capped
     Device.objects.filter(name=f"{tag}-3").delete()
     with django_assert_num_queries(2):
-        listing = paginate(RequestFactory().get("/", {"page": "1"}), few, 2)["page"]
+        few_at = RequestFactory().get(f"/{tag}/", {"page": "1", "q": "few"})
+        listing = paginate(few_at, few, 2)["page"]
         assert listing.paginator.count == 3
+    # Another person at the same address is counted for themselves.
+    other = RequestFactory().get(f"/{tag}/", {"page": "2"})
+    other.user = f.user(f"other-{tag}")
+    with django_assert_num_queries(2):
+        assert paginate(other, qs, 3)["page"].paginator.capped
     # Turned off, every page counts.
     settings.MAA_CAPPED_COUNT_SECONDS = 0
     with django_assert_num_queries(2):
