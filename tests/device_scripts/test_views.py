@@ -104,6 +104,20 @@ def test_script_text_is_shown_escaped_never_as_html(client, st, scripts_policy):
     assert "<script>alert" not in page and "&lt;script&gt;" in page
 
 
+def test_a_device_reports_script_output_escaped_line_by_line(client, st):
+    """The device page's panel (Jinja2) prints a run's output as Django's linebreaksbr did."""
+    from device_scripts.models import ScriptRun
+
+    device_check_in(device_id=st.laptops[0].pk)
+    ScriptRun.objects.filter(script=st.script, device=st.laptops[0]).update(
+        output='<b>bold</b> & "quoted"\nsecond line'
+    )
+    client.force_login(st.base.approver)
+    page = client.get(reverse("devices:detail", args=[st.laptops[0].pk])).content.decode()
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;<br>second line" in page
+    assert "<b>bold</b>" not in page
+
+
 def test_approver_page_marks_added_and_removed_lines(client, st, scripts_policy):
     request = request_edit(st, body='Set-TimeZone -Id "W. Europe Standard Time"\n')
     client.force_login(st.base.approver)
