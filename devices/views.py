@@ -25,6 +25,7 @@ from . import bulk
 from .extensions import device_panels
 from .filtersets import DeviceFilterSet
 from .forms import CategoryForm, DeviceCategoryForm
+from .history import history_lines
 from .models import ActionKind, DeviceCategory
 from .operations import (
     BULK_ACTION_BY_KIND,
@@ -97,9 +98,11 @@ def device_detail(request, pk):
             else None,
             "open_request": open_request,
             "history": history,
-            "events": AuditEvent.objects.filter(
-                target_type="devices.device", target_id=str(device.pk)
-            ).order_by("-id")[:50],
+            "timeline": history_lines(
+                AuditEvent.objects.filter(
+                    target_type="devices.device", target_id=str(device.pk)
+                ).order_by("-id")[:50]
+            ),
         },
     )
 

@@ -1,8 +1,10 @@
-from django import template
+"""The device page's history in words: one line per audit event of the device."""
 
-from ..models import ManagementState
+from dataclasses import dataclass
+from datetime import datetime
 
-register = template.Library()
+from .models import ManagementState
+
 _STATES = dict(ManagementState.choices)
 
 # What the device history says, as sentences; {actor} is who did it.
@@ -32,14 +34,14 @@ _REPORTS = {
 }
 
 
-@register.filter
-def device_state_label(state: str) -> str:
-    return _STATES.get(state, state)
+@dataclass(frozen=True)
+class HistoryLine:
+    created_at: datetime
+    text: str  # e.g. "Hazel sent a wipe command"
+    change: str  # e.g. "Enrolled → Wipe pending"; "" when the state stayed
 
 
-@register.filter
-def device_event(event) -> str:
-    """One line of device history in words, e.g. "Hazel sent a wipe command"."""
+def _sentence(event) -> str:
     actor = "The device" if event.actor_label == "device" else event.actor_label
     kind, _, what = event.action.partition(".")
     if what in _RUNS:
@@ -49,3 +51,15 @@ def device_event(event) -> str:
         return _REPORTS[event.action].format(note=event.note)
     sentence = _SENTENCES.get(event.action, f"{actor}: {event.action}").format(actor=actor)
     return f"{sentence} ({event.note})" if event.note else sentence
+
+
+def _change(event) -> str:
+    if event.from_state == event.to_state:
+        return ""
+    before, after = (_STATES.get(state, state) for state in (event.from_state, event.to_state))
+    return f"{before} → {after}"
+
+
+def history_lines(events) -> list[HistoryLine]:
+    """The device's audit events as the page says them, in the order given."""
+    return [HistoryLine(e.created_at, _sentence(e), _change(e)) for e in events]
