@@ -129,7 +129,7 @@ TEMPLATES = [
         },
     },
     {
-        # The list tables and filter forms, through {% jinja %} (maa_portal/jinja2.py says why).
+        # The parts of pages that repeat, through {% jinja %} (maa_portal/jinja2.py says why).
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,

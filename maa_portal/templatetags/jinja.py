@@ -10,6 +10,6 @@ register = template.Library()
 @register.simple_tag
 def jinja(template_name: str, **context) -> str:
     """A part of a Django page rendered by Jinja2 (maa_portal/jinja2.py says why): the list
-    tables and filter forms, e.g. {% jinja "devices/device_table.html" page=page %}. Jinja2
-    escapes what it prints."""
+    tables, the filter forms, the device page's panels and history, e.g.
+    {% jinja "devices/device_table.html" page=page %}. Jinja2 escapes what it prints."""
     return mark_safe(table_render(engines["jinja2"].get_template(template_name), context))
