@@ -32,11 +32,11 @@ def _url_shape(prefix: str, name: str, arity: int) -> list:
     return [marks.get(piece, piece) for piece in pieces]
 
 
-def table_render(template, context: dict) -> str:
-    """Render a list table with what each of its rows would otherwise read again from Django's
-    request-local state: the current time zone and the script prefix, each behind an asgiref
-    Local. template_localtime took 6 us a date on the benchmark machine, 0.5 of it converting;
-    get_script_prefix 2 us a link."""
+def part_render(template, context: dict) -> str:
+    """Render a part (a list table, a panel) with what each of its rows would otherwise read
+    again from Django's request-local state: the current time zone and the script prefix, each
+    behind an asgiref Local. template_localtime took 6 us a date on the benchmark machine, 0.5
+    of it converting; get_script_prefix 2 us a link."""
     zone = get_current_timezone() if settings.USE_TZ else None
     return template.render({**context, "_zone": zone, "_prefix": get_script_prefix()})
 
@@ -81,7 +81,7 @@ _STRFTIME = {"Y-m-d H:i": "%Y-%m-%d %H:%M", "Y-m-d H:i:s": "%Y-%m-%d %H:%M:%S"}
 @pass_context
 def _date(context, value, fmt: str) -> str:
     # Django's date filter expects local time: its engine converts as template_localtime does,
-    # here in the zone table_render read.
+    # here in the zone part_render read.
     if isinstance(value, datetime):
         zone = context["_zone"]
         if zone and value.utcoffset() is not None and getattr(value, "convert_to_local_time", True):

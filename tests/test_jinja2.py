@@ -8,12 +8,12 @@ from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from approvals.models import ApprovalRequest, ExecutionStatus, RequestStatus
-from maa_portal.jinja2 import _as_django_prints, _display, table_render
+from maa_portal.jinja2 import _as_django_prints, _display, part_render
 
 
 def table(source: str, **context) -> str:
     """A Jinja2 template rendered as the list tables are ({% rows %})."""
-    return table_render(engines["jinja2"].from_string(source), context)
+    return part_render(engines["jinja2"].from_string(source), context)
 
 
 def _url(name: str, *args) -> str:
