@@ -51,7 +51,8 @@ SEAL_RATE, SEAL_SECONDS = 200, 30
 QUERY_LIMIT = 10
 ENV = {
     **os.environ,
-    "DJANGO_SETTINGS_MODULE": "maa_portal.settings",
+    # The production settings and the floor view beside the pages (bench/floor.py).
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
     "DATABASE_URL": f"{PG}/{DB}",
     "REDIS_URL": REDIS,
     "DEBUG": "0",
@@ -110,6 +111,7 @@ from rbac.models import SecurityGroup, User  # noqa: E402
 from utilities.paginator import cursor_for  # noqa: E402
 
 NOOP = "Signed in, does nothing (/session/)"
+FLOOR = "Floor: signed in, 50 audit rows, one SELECT, bare table"
 ADMIN_ROWS = {
     "devices": "Django admin: devices changelist",
     "requests": "Django admin: requests changelist",
@@ -157,6 +159,9 @@ def pages() -> list[tuple[str, str, str]]:
         # The yardstick of issue 25: a signed-in request that does nothing (session, user,
         # middleware). The portal's pages aim at half its rate.
         (NOOP, "hazel", "/session/"),
+        # The most a list page could reach here: signed in, the audit page's 50 rows by one
+        # SELECT, a bare table (bench/floor.py). What the no-op's half asks, beside it.
+        (FLOOR, "auditor", "/bench/floor/"),
         # A reference, not a goal: a template and a form, no session, no user, no SQL. What
         # the same server and middleware give a page with nothing to look up.
         ("Sign-in page (anonymous)", "", "/login/"),
