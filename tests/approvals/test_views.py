@@ -395,3 +395,17 @@ def test_the_request_page_reads_the_decisions_once_and_says_who_has_decided(clie
     client.force_login(tenant.approver2)
     page = client.get(url).content.decode()
     assert "already decided" not in page and ">Approve</button>" in page
+
+
+def test_a_device_requests_page_links_its_device_without_reading_it(client, tenant, wipe_policy):
+    """The link comes from the target key pinned at filing (devices are marked deleted, never
+    removed); reading the device for it was a tenth of the page."""
+    request = request_wipe(tenant)
+    url = reverse("approvals:request_detail", args=[request.pk])
+    client.force_login(tenant.approver)
+    client.get(url)  # warms the content-type cache
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(url).content.decode()
+    device_url = reverse("devices:detail", args=[request.payload["device_id"]])
+    assert f'<a href="{device_url}">{request.target_label}</a>' in body
+    assert not [q for q in ctx.captured_queries if '"devices_device"' in q["sql"]]
