@@ -162,6 +162,7 @@ def pages() -> list[tuple[str, str, str]]:
         # The most a list page could reach here: signed in, the audit page's 50 rows by one
         # SELECT, a bare table (bench/floor.py). What the no-op's half asks, beside it.
         (FLOOR, "auditor", "/bench/floor/"),
+        (f"{FLOOR}, in the layout", "auditor", "/bench/floor/layout/"),
         # A reference, not a goal: a template and a form, no session, no user, no SQL. What
         # the same server and middleware give a page with nothing to look up.
         ("Sign-in page (anonymous)", "", "/login/"),
