@@ -1,7 +1,7 @@
 """The floor of a list page: the bench's settings add two views to the portal's addresses.
 
 Issue 25 asks the portal's pages for half the rate of a signed-in request that does nothing
-(/session/). This view measures what that asks: signed in as that request is, it reads the
+(/session/). The first view measures what that asks: signed in as that request is, it reads the
 audit page's first 50 rows with one SELECT of the columns the audit table shows and prints them
 as a bare table with Jinja2. No navigation, no permission check, no filter form, no count, no
 paging, no dates made readable: less than any page of the portal can do. Its rate beside the

@@ -51,7 +51,7 @@ SEAL_RATE, SEAL_SECONDS = 200, 30
 QUERY_LIMIT = 10
 ENV = {
     **os.environ,
-    # The production settings and the floor view beside the pages (bench/floor.py).
+    # The production settings and the floor views beside the pages (bench/floor.py).
     "DJANGO_SETTINGS_MODULE": "bench.settings",
     "DATABASE_URL": f"{PG}/{DB}",
     "REDIS_URL": REDIS,

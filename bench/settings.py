@@ -1,4 +1,4 @@
-"""The production settings, with the floor view of bench/floor.py added to the addresses."""
+"""The production settings, with the floor views of bench/floor.py added to the addresses."""
 
 from maa_portal.settings import *  # noqa: F403
 
