@@ -106,7 +106,7 @@ from audit.models import AuditEvent  # noqa: E402
 from bench.fill import ADMIN, OLD_REQUESTS, fill, requests_create  # noqa: E402
 from devices.filtersets import DeviceFilterSet  # noqa: E402
 from devices.models import Device  # noqa: E402
-from devices.operations import device_target_key  # noqa: E402
+from devices.operations import DEVICE_TARGET_PREFIX, device_target_key  # noqa: E402
 from devices.selectors import device_list  # noqa: E402
 from rbac.models import SecurityGroup, User  # noqa: E402
 from utilities.paginator import cursor_for  # noqa: E402
@@ -366,7 +366,11 @@ def fresh_devices(count: int) -> list:
     keys = ApprovalRequest.objects.filter(status__in=["needs_approval", "approved"]).values_list(
         "target_key", flat=True
     )
-    busy = [int(key.split(":")[1]) for key in keys if key.startswith("device:")]
+    busy = [
+        int(key.removeprefix(DEVICE_TARGET_PREFIX))
+        for key in keys
+        if key.startswith(DEVICE_TARGET_PREFIX)
+    ]
     candidates = Device.objects.filter(actions__isnull=True, management_state="managed")
     return list(candidates.exclude(pk__in=busy).order_by("-pk")[:count])
 

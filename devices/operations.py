@@ -34,7 +34,6 @@ from .services import (
 )
 from .workload import DEVICE_ACTIONS, TENANT_CONFIGURATION, DevicePerm
 
-
 DEVICE_TARGET_PREFIX = "device:"
 
 
