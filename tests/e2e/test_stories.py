@@ -220,3 +220,16 @@ def test_story_5_refusals(person, shot):
     expect(page.get_by_role("button", name="Wipe")).to_be_disabled()
     expect(page.get_by_label("Business justification")).to_be_disabled()
     shot("second-wipe-refused")
+
+
+def test_the_approver_follows_the_requests_target_to_its_device(person):
+    """The request page's Target link (from the key pinned at filing) opens the device's page."""
+    tenant = build_tenant()
+    activate_policy(tenant, "device.wipe")
+    request_url = hazel_asks_for_a_wipe(person, tenant.device, "Lost on the train")
+    person.sign_in("approver")
+    person.open(request_url.split(person.base, 1)[1])
+    person.page.get_by_role("link", name=tenant.device.name).click()
+    expect(person.page.get_by_role("heading", level=1)).to_contain_text(tenant.device.name)
+    expect(person.page.locator("#device-state")).to_have_text("Managed")
+    assert person.page.url.endswith(f"/devices/{tenant.device.pk}/")
